@@ -1,0 +1,41 @@
+"""CDS Hooks response cards: models that cannot be built invalid, and their spec-exact JSON."""
+
+from cds.cards.models import (
+    SUMMARY_LIMIT,
+    Action,
+    ActionType,
+    Card,
+    CdsResponse,
+    Coding,
+    Indicator,
+    Link,
+    LinkType,
+    OverrideReason,
+    SelectionBehavior,
+    Source,
+    Suggestion,
+    indicator_rank,
+    sort_cards,
+    to_dict,
+    to_json,
+)
+
+__all__ = [
+    "SUMMARY_LIMIT",
+    "Action",
+    "ActionType",
+    "Card",
+    "CdsResponse",
+    "Coding",
+    "Indicator",
+    "Link",
+    "LinkType",
+    "OverrideReason",
+    "SelectionBehavior",
+    "Source",
+    "Suggestion",
+    "indicator_rank",
+    "sort_cards",
+    "to_dict",
+    "to_json",
+]

@@ -1,0 +1,250 @@
+"""CDS Hooks 2.0 response models that refuse every shape the spec forbids.
+
+Building a card is where mistakes are cheap to catch: a model that validated is safe to send, so the
+service never has to re-check its own output. Strings, lists and resources are checked for emptiness at
+construction because the spec forbids `null`, `""`, `[]` and `{}` on the wire, and `exclude_none` on
+output can only drop fields that were left unset.
+"""
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal, Self, TypeVar
+from urllib.parse import urlsplit
+
+import orjson
+from pydantic import AfterValidator, BaseModel, ConfigDict, JsonValue, StrictBool, StrictStr, model_validator
+
+Indicator = Literal["info", "warning", "critical"]
+SelectionBehavior = Literal["at-most-one", "any"]
+ActionType = Literal["create", "update", "delete"]
+LinkType = Literal["absolute", "smart"]
+
+SUMMARY_LIMIT = 140
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]+")
+_RELATIVE_REFERENCE = re.compile(r"[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_RANK: Mapping[Indicator, int] = {"info": 0, "warning": 1, "critical": 2}
+
+_T = TypeVar("_T")
+
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or whitespace only; omit an optional field instead")
+    return value
+
+
+def _summary(value: str) -> str:
+    if len(value) >= SUMMARY_LIMIT:
+        raise ValueError(f"must be under {SUMMARY_LIMIT} characters, got {len(value)}")
+    return value
+
+
+def _uuid(value: str) -> str:
+    if not _UUID.fullmatch(value):
+        raise ValueError(f"must be a UUID like 8-4-4-4-12 hex digits, got {value!r}")
+    return value
+
+
+def _absolute_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+    return value
+
+
+def _relative_reference(value: str) -> str:
+    if not _RELATIVE_REFERENCE.fullmatch(value):
+        raise ValueError(f"must be a relative reference like 'ServiceRequest/123', got {value!r}")
+    return value
+
+
+def _non_empty(value: tuple[_T, ...]) -> tuple[_T, ...]:
+    if not value:
+        raise ValueError("must not be an empty list; omit the field instead")
+    return value
+
+
+def _unsendable_json_at(value: JsonValue, path: str) -> str | None:
+    """Where nested JSON holds a value the spec forbids or orjson cannot write, described for the error."""
+    if value is None:
+        return f"{path}: null is not allowed"
+    if isinstance(value, str) and not value.strip():
+        return f"{path}: empty or whitespace-only string is not allowed"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{path}: {value} is not a JSON number"
+    if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+        return f"{path}: integer {value} does not fit in 64 bits"
+    if isinstance(value, list):
+        if not value:
+            return f"{path}: empty list is not allowed"
+        return next((p for i, v in enumerate(value) if (p := _unsendable_json_at(v, f"{path}[{i}]"))), None)
+    if isinstance(value, dict):
+        if not value:
+            return f"{path}: empty object is not allowed"
+        return next((p for k, v in value.items() if (p := _unsendable_json_at(v, f"{path}.{k}"))), None)
+    return None
+
+
+def _fhir_resource(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    resource_type = value.get("resourceType")
+    if not isinstance(resource_type, str) or not _RESOURCE_TYPE.fullmatch(resource_type):
+        raise ValueError("must be a whole FHIR resource with a resourceType such as 'ServiceRequest'")
+    problem = _unsendable_json_at(value, resource_type)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_non_blank)]
+Summary = Annotated[Text, AfterValidator(_summary)]
+Uuid = Annotated[StrictStr, AfterValidator(_uuid)]
+Url = Annotated[StrictStr, AfterValidator(_absolute_url)]
+RelativeReference = Annotated[StrictStr, AfterValidator(_relative_reference)]
+FhirResource = Annotated[dict[str, JsonValue], AfterValidator(_fhir_resource)]
+NonEmpty = Annotated[tuple[_T, ...], AfterValidator(_non_empty)]
+
+
+def _repeated_uuid(located: Iterable[tuple[str, str]]) -> str | None:
+    """Names both places a uuid occurs, given (where, uuid) pairs; feedback would be ambiguous otherwise."""
+    first_seen: dict[str, str] = {}
+    for where, uuid in located:
+        if uuid in first_seen:
+            return f"{where} repeats the uuid of {first_seen[uuid]} ({uuid})"
+        first_seen[uuid] = where
+    return None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Coding(_Model):
+    """CDS Hooks' own Coding (not FHIR's): system and code are both required."""
+
+    system: Text
+    code: Text
+    display: Text | None = None
+
+
+class OverrideReason(Coding):
+    """A Coding the clinician picks from, so it must be readable."""
+
+    display: Text
+
+
+class Source(_Model):
+    label: Text
+    url: Url | None = None
+    icon: Url | None = None
+    topic: Coding | None = None
+
+
+class Link(_Model):
+    label: Text
+    url: Url
+    type: LinkType
+    appContext: Text | None = None
+    autolaunchable: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _app_context_only_on_smart(self) -> Self:
+        if self.appContext is not None and self.type != "smart":
+            raise ValueError("appContext is only allowed on smart links")
+        return self
+
+
+class Action(_Model):
+    type: ActionType
+    description: Text
+    resource: FhirResource | None = None
+    resourceId: RelativeReference | None = None
+
+    @model_validator(mode="after")
+    def _payload_matches_type(self) -> Self:
+        if self.type != "delete":
+            if self.resource is None:
+                raise ValueError(f"{self.type} needs resource (the whole FHIR resource)")
+        elif self.resourceId is None:
+            raise ValueError("delete needs resourceId (e.g. 'ServiceRequest/123')")
+        elif self.resource is not None:
+            raise ValueError("delete must not carry a resource; name the target in resourceId")
+        return self
+
+
+class Suggestion(_Model):
+    """Always carries a uuid: the client's feedback names accepted suggestions by it."""
+
+    label: Text
+    uuid: Uuid
+    isRecommended: StrictBool | None = None
+    actions: NonEmpty[Action] | None = None
+
+
+class Card(_Model):
+    """Always carries a uuid: feedback cannot be attributed to a card without one."""
+
+    uuid: Uuid
+    summary: Summary
+    indicator: Indicator
+    source: Source
+    detail: Text | None = None
+    suggestions: NonEmpty[Suggestion] | None = None
+    selectionBehavior: SelectionBehavior | None = None
+    overrideReasons: NonEmpty[OverrideReason] | None = None
+    links: NonEmpty[Link] | None = None
+
+    @model_validator(mode="after")
+    def _suggestions_are_selectable(self) -> Self:
+        if self.suggestions is None:
+            return self
+        if self.selectionBehavior is None:
+            raise ValueError("suggestions need selectionBehavior ('at-most-one' or 'any')")
+        recommended = sum(1 for s in self.suggestions if s.isRecommended)
+        if self.selectionBehavior == "at-most-one" and recommended > 1:
+            raise ValueError(f"at-most-one allows one isRecommended suggestion, got {recommended}")
+        repeated = _repeated_uuid((f"suggestions[{i}]", s.uuid) for i, s in enumerate(self.suggestions))
+        if repeated:
+            raise ValueError(repeated)
+        return self
+
+
+class CdsResponse(_Model):
+    """An empty `cards` is meaningful ("no guidance"), so it is the one list allowed to be empty."""
+
+    cards: tuple[Card, ...]
+    systemActions: NonEmpty[Action] | None = None
+
+    @model_validator(mode="after")
+    def _uuids_are_unique(self) -> Self:
+        repeated = _repeated_uuid((f"cards[{i}]", card.uuid) for i, card in enumerate(self.cards)) or (
+            _repeated_uuid(
+                (f"cards[{i}].suggestions[{j}]", s.uuid)
+                for i, card in enumerate(self.cards)
+                for j, s in enumerate(card.suggestions or ())
+            )
+        )
+        if repeated:
+            raise ValueError(repeated)
+        return self
+
+
+def to_dict(response: CdsResponse) -> dict[str, Any]:
+    return response.model_dump(mode="json", exclude_none=True)
+
+
+def to_json(response: CdsResponse) -> bytes:
+    return orjson.dumps(to_dict(response))
+
+
+def indicator_rank(indicator: Indicator) -> int:
+    """Higher is more urgent, so clients that keep order show the critical cards first."""
+    return _RANK[indicator]
+
+
+def sort_cards(cards: Iterable[Card]) -> list[Card]:
+    """Most urgent first; summary breaks ties so the order does not depend on rule firing order."""
+    return sorted(cards, key=lambda card: (-indicator_rank(card.indicator), card.summary))

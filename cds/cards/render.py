@@ -1,0 +1,149 @@
+"""Findings to CDS Hooks cards: the rule file's words, the evidence behind them, and the way to act.
+
+The detail always lists each fact the card rests on (resource, value, date) and the rule id and version,
+so a clinician sees why it fired and an informaticist can trace it to the rule file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from cds.cards.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion, sort_cards
+from cds.cards.orders import service_request
+from cds.facts.extract import FactSet
+from cds.facts.models import Fact
+from cds.findings.models import Decision, Finding, Match
+from cds.rulebook.model import Rulebook
+from cds.rulebook.templates import BRIEF, COUNTS, LISTS, SINGLE, brief, join_words
+
+RULE_TOPIC_SYSTEM = "urn:spasm-cds:rule"
+OVERRIDE_SYSTEM = "urn:spasm-cds:override-reason"
+SOURCE_LABEL = "Muscle spasm decision support"
+CONTRIBUTOR_KINDS = frozenset({"lab", "problem", "medication", "assessment"})
+SET_ASIDE_SHOWN = 12
+
+UuidFactory = Callable[[], str]
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def _role(fact: Fact) -> str | None:
+    if fact.kind in CONTRIBUTOR_KINDS:
+        return "contributor"
+    return fact.kind if fact.kind in SINGLE.values() else None
+
+
+def _placeholder_values(finding: Finding, facts: dict[str, Fact], rulebook: Rulebook) -> dict[str, str]:
+    labels: dict[str, list[str]] = {role: [] for role in SINGLE.values()}
+    ordered = sorted(finding.matches, key=lambda m: _urgency_first(facts[m.fact_id]))
+    for match in ordered:
+        fact = facts[match.fact_id]
+        role = _role(fact)
+        if role is not None:
+            labels[role].append(match.label or fact.label)
+    values = {name: (list(dict.fromkeys(labels[role])) or [""])[0] for name, role in SINGLE.items()}
+    values |= {name: join_words(labels[role]) for name, role in LISTS.items()}
+    values |= {name: brief(labels[role]) for name, role in BRIEF.items()}
+    values |= {name: str(len(set(labels[name.removesuffix("_count")]))) for name in COUNTS}
+    values |= dict(rulebook.vocabulary.constants)
+    values |= dict(rulebook.vocabulary.parameters)
+    return values
+
+
+def _urgency_first(fact: Fact) -> tuple[int, str]:
+    urgent = getattr(fact, "urgency", None) == "urgent"
+    return (0 if urgent else 1, fact.id)
+
+
+def _why(match: Match, fact: Fact) -> str:
+    label = match.label or fact.label
+    line = f"- **{label}**: {match.reason}"
+    if fact.detail:
+        line += f"; {fact.detail}"
+    cited = ", ".join(
+        f"`{e.reference}`" + (f" ({e.date.isoformat()})" if e.date else "") + f" {e.text}"
+        for e in fact.evidence
+    )
+    if cited:
+        line += f". Evidence: {cited}"
+    advice = match.advice or fact.advice
+    if advice and match.role == "any":
+        line += f". To address: {advice}"
+    return line
+
+
+def _detail(
+    finding: Finding, facts: dict[str, Fact], fact_set: FactSet, rulebook: Rulebook, intro: str
+) -> str:
+    lines = [intro, "", "**Why this card**", ""]
+    lines += [_why(m, facts[m.fact_id]) for m in finding.matches if facts[m.fact_id].kind != "record"]
+    lines += [f"- {m.reason}" for m in finding.matches if facts[m.fact_id].kind == "record"]
+    if fact_set.set_aside:
+        lines += ["", "**Set aside**", ""]
+        for item in fact_set.set_aside[:SET_ASIDE_SHOWN]:
+            lines.append(f"- `{item.reference}` {item.what}: {item.reason}")
+        hidden = len(fact_set.set_aside) - SET_ASIDE_SHOWN
+        if hidden > 0:
+            lines.append(f"- and {hidden} more (see `cds evaluate --explain`)")
+    rule = finding.rule
+    lines += ["", f"_Rule `{rule.id}` version {rule.version} (rules {rulebook.version})._"]
+    return "\n".join(lines)
+
+
+def _evidence_references(finding: Finding, facts: dict[str, Fact]) -> list[str]:
+    return [e.reference for m in finding.matches for e in facts[m.fact_id].evidence]
+
+
+def build_card(
+    finding: Finding, fact_set: FactSet, rulebook: Rulebook, new_uuid: UuidFactory = new_uuid
+) -> Card:
+    facts = fact_set.by_id()
+    spec = finding.rule.spec.card
+    values = _placeholder_values(finding, facts, rulebook)
+    references = _evidence_references(finding, facts)
+    suggestions = [
+        Suggestion(
+            label=s.label,
+            uuid=new_uuid(),
+            isRecommended=True if s.recommended else None,
+            actions=tuple(
+                Action(
+                    type="create",
+                    description=f"Create a draft order: {rulebook.orders[name].description}",
+                    resource=service_request(rulebook.orders[name], fact_set.patient_id, references),
+                )
+                for name in s.order_names
+            ),
+        )
+        for s in spec.suggestions
+    ]
+    first_link = spec.links[0] if spec.links else None
+    return Card(
+        uuid=new_uuid(),
+        summary=spec.summary.format_map(values),
+        indicator=finding.rule.indicator,
+        source=Source(
+            label=SOURCE_LABEL,
+            url=str(first_link.url) if first_link else None,
+            topic=Coding(system=RULE_TOPIC_SYSTEM, code=finding.rule.id, display=finding.rule.spec.title),
+        ),
+        detail=_detail(finding, facts, fact_set, rulebook, spec.detail.format_map(values)),
+        suggestions=tuple(suggestions) or None,
+        selectionBehavior=spec.selection if suggestions else None,
+        overrideReasons=tuple(
+            OverrideReason(system=OVERRIDE_SYSTEM, code=name, display=rulebook.override_reasons[name].display)
+            for name in spec.override_reasons
+        )
+        or None,
+        links=tuple(Link(label=link.label, url=str(link.url), type="absolute") for link in spec.links)
+        or None,
+    )
+
+
+def build_cards(
+    decision: Decision, fact_set: FactSet, rulebook: Rulebook, new_uuid: UuidFactory = new_uuid
+) -> list[Card]:
+    return sort_cards(build_card(f, fact_set, rulebook, new_uuid) for f in decision.findings)

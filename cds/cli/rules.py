@@ -1,0 +1,41 @@
+"""`cds rules check` and `cds rules list`: what an informaticist runs after editing a rule file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cds.rulebook import Rulebook, RulebookError, load_rulebook
+from cds.rulebook.catalogue import catalogue
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Check, list and test the rule files."""
+
+
+@rules_group.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def check_command(directory: Path | None) -> None:
+    """Validate every rule, value-set and parameter file in DIRECTORY (default: the shipped rules/)."""
+    rulebook = _load(directory)
+    click.echo(
+        f"OK: {len(rulebook.rules)} rules, {len(rulebook.files)} files, "
+        f"{len(rulebook.parameters)} parameters; rules version {rulebook.version}"
+    )
+
+
+@rules_group.command("list")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def list_command(directory: Path | None) -> None:
+    """Print the rule catalogue: what each rule does, its parameters with values, codes and citations."""
+    click.echo(catalogue(_load(directory)))
+
+
+def _load(directory: Path | None) -> Rulebook:
+    try:
+        return load_rulebook(directory)
+    except RulebookError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(f"{len(exc.problems)} problem(s) in the rules") from exc

@@ -1,0 +1,72 @@
+"""The one path every entry point takes: resources -> facts -> rules -> findings -> cards.
+
+The command line, the HTTP service, the rule tests and the back-test all call `Evaluator.evaluate`, so
+they cannot disagree about a record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+from cds.cards.models import CdsResponse, to_json
+from cds.cards.render import UuidFactory, build_cards, new_uuid
+from cds.engine import Activation, Engine
+from cds.facts.extract import FactSet, extract_facts
+from cds.fhir import PatientMatcher, ReadResult
+from cds.findings import Decision, decide
+from cds.rulebook.model import Rulebook
+
+_engine_serial = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    response: CdsResponse
+    facts: FactSet
+    activations: tuple[Activation, ...]
+    decision: Decision
+    source_notes: tuple[str, ...]
+    rulebook: Rulebook
+
+    def response_json(self) -> bytes:
+        return to_json(self.response)
+
+
+class Evaluator:
+    """A rulebook with its compiled engine; immutable, so a reload builds a new one and swaps it in."""
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self.rulebook = rulebook
+        self.engine = Engine(rulebook.compiled, name=f"spasm-{rulebook.version}-{next(_engine_serial)}")
+
+    def evaluate(
+        self,
+        read: ReadResult,
+        *,
+        patient_id: str | None = None,
+        now: dt.datetime | None = None,
+        new_uuid: UuidFactory = new_uuid,
+    ) -> Evaluation:
+        """Raises cds.fhir.InputError when the patient cannot be told (several, none named)."""
+        moment = now or dt.datetime.now(dt.UTC)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        matcher = (
+            PatientMatcher.for_patient(patient_id, read.resources)
+            if patient_id
+            else PatientMatcher.infer(read.resources)
+        )
+        facts = extract_facts(read.resources, matcher=matcher, rulebook=self.rulebook, now=moment)
+        activations = self.engine.evaluate([f.engine_payload() for f in facts.facts])
+        decision = decide(self.rulebook, activations)
+        cards = build_cards(decision, facts, self.rulebook, new_uuid)
+        return Evaluation(
+            response=CdsResponse(cards=tuple(cards)),
+            facts=facts,
+            activations=tuple(activations),
+            decision=decision,
+            source_notes=tuple(str(n) for n in read.notes),
+            rulebook=self.rulebook,
+        )

@@ -1,0 +1,75 @@
+"""Reading CodeableConcepts from raw resources without trusting their shape."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cds.fhir import clean_text
+
+Codings = list[tuple[str | None, str | None]]
+
+
+def codings(concept: object) -> Codings:
+    if not isinstance(concept, Mapping):
+        return []
+    found: Codings = []
+    for coding in concept.get("coding") or []:
+        if isinstance(coding, Mapping):
+            system, code = coding.get("system"), coding.get("code")
+            found.append(
+                (system if isinstance(system, str) else None, code if isinstance(code, str) else None)
+            )
+    return found
+
+
+def concept_text(concept: object) -> str | None:
+    """The words of a concept (text, else the first display), with zero-width characters removed."""
+    if not isinstance(concept, Mapping):
+        return None
+    text = concept.get("text")
+    if isinstance(text, str) and text.strip():
+        return clean_text(text)
+    for coding in concept.get("coding") or []:
+        if isinstance(coding, Mapping) and isinstance(coding.get("display"), str):
+            return clean_text(coding["display"])
+    return None
+
+
+def all_words(concepts: Any) -> str:
+    """Text and every display of one or several concepts, for word matching (body sites, severity)."""
+    items = concepts if isinstance(concepts, list) else [concepts]
+    words: list[str] = []
+    for concept in items:
+        if not isinstance(concept, Mapping):
+            continue
+        if isinstance(concept.get("text"), str):
+            words.append(clean_text(concept["text"]))
+        for coding in concept.get("coding") or []:
+            if isinstance(coding, Mapping) and isinstance(coding.get("display"), str):
+                words.append(clean_text(coding["display"]))
+    return " ; ".join(words)
+
+
+def status_code(concept: object) -> str | None:
+    """clinicalStatus / verificationStatus code, e.g. 'active', 'refuted'."""
+    for _, code in codings(concept):
+        if code:
+            return code
+    return None
+
+
+def describe(resource: Mapping[str, Any]) -> str:
+    """'Muscle cramp (SNOMED 55300003)': what a clinician recognises, and the code an analyst checks."""
+    concept = resource.get("code")
+    text = concept_text(concept) or "(no text)"
+    pairs = [(s, c) for s, c in codings(concept) if c]
+    if not pairs:
+        return text
+    system, code = pairs[0]
+    short = {
+        "http://snomed.info/sct": "SNOMED",
+        "http://loinc.org": "LOINC",
+        "http://hl7.org/fhir/sid/icd-10-cm": "ICD-10-CM",
+    }.get(system or "", system or "code")
+    return f"{text} ({short} {code})"

@@ -1,0 +1,76 @@
+"""FHIR dates and dateTimes read leniently (partial dates, missing zones), always compared in UTC."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_DATE = re.compile(
+    r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
+    r"(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+)
+
+
+def parse_when(value: object) -> dt.datetime | None:
+    """The earliest instant a FHIR date/dateTime can mean; None for anything unreadable."""
+    if not isinstance(value, str):
+        return None
+    match = _DATE.match(value.strip())
+    if not match:
+        return None
+    parts = match.groupdict()
+    try:
+        moment = dt.datetime(
+            int(parts["y"]),
+            int(parts["m"] or 1),
+            int(parts["d"] or 1),
+            int(parts["H"] or 0),
+            int(parts["M"] or 0),
+            int(parts["S"] or 0),
+            tzinfo=dt.UTC,
+        )
+    except ValueError:
+        return None
+    tz = parts["tz"]
+    if tz and tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        offset = dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
+        moment -= sign * offset
+    return moment
+
+
+def _first(resource: Mapping[str, Any], *paths: tuple[str, ...]) -> dt.datetime | None:
+    for path in paths:
+        value: Any = resource
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        found = parse_when(value)
+        if found is not None:
+            return found
+    return None
+
+
+def observed_at(resource: Mapping[str, Any]) -> dt.datetime | None:
+    return _first(
+        resource, ("effectiveDateTime",), ("effectivePeriod", "start"), ("effectiveInstant",), ("issued",)
+    )
+
+
+def condition_onset(resource: Mapping[str, Any]) -> dt.datetime | None:
+    return _first(resource, ("onsetDateTime",), ("onsetPeriod", "start"), ("recordedDate",))
+
+
+def condition_abated(resource: Mapping[str, Any]) -> dt.datetime | None:
+    return _first(resource, ("abatementDateTime",), ("abatementPeriod", "end"))
+
+
+def medication_date(resource: Mapping[str, Any]) -> dt.datetime | None:
+    return _first(
+        resource, ("authoredOn",), ("effectiveDateTime",), ("effectivePeriod", "start"), ("dateAsserted",)
+    )
+
+
+def days_between(earlier: dt.datetime, later: dt.datetime) -> int:
+    return max(0, (later - earlier).days)

@@ -1,0 +1,65 @@
+"""FHIR resources in, clinical facts out: the one path from a record to what the rules see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cds.facts.findings import build_records, finding_facts
+from cds.facts.measurements import measurement_facts, read_measurements
+from cds.facts.medications import medication_facts
+from cds.facts.models import Fact, Record, SetAside
+from cds.facts.patterns import find_patterns
+from cds.facts.select import select
+from cds.fhir import PatientMatcher, RawResource
+from cds.rulebook.model import Rulebook
+
+
+@dataclass
+class FactSet:
+    patient_id: str
+    now: dt.datetime
+    facts: list[Fact]
+    set_aside: list[SetAside]
+    notes: list[str] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, Fact]:
+        return {f.id: f for f in self.facts}
+
+
+def extract_facts(
+    resources: Sequence[RawResource], *, matcher: PatientMatcher, rulebook: Rulebook, now: dt.datetime
+) -> FactSet:
+    selection = select(resources, matcher=matcher, terminology=rulebook.terminology, now=now)
+    set_aside = list(selection.set_aside)
+    records, aside = build_records(selection.usable, rulebook, now)
+    set_aside += aside
+    patterns, progressive = find_patterns(records, rulebook, now)
+    readings, aside = read_measurements(selection.usable, rulebook, now)
+    set_aside += aside
+    measured, aside, electrolytes_checked = measurement_facts(readings, rulebook, now)
+    set_aside += aside
+    facts: list[Fact] = [
+        *finding_facts(records, rulebook, now, progressive),
+        *patterns,
+        *measured,
+        *medication_facts(selection.usable, rulebook),
+    ]
+    facts.append(
+        Record(
+            id="record",
+            label="record",
+            electrolytes_in_lookback=electrolytes_checked,
+            symptom_count=sum(1 for f in facts if f.kind == "symptom"),
+            red_flag_count=sum(1 for f in facts if f.kind == "red_flag"),
+        )
+    )
+    unique_aside = sorted(set(set_aside), key=lambda s: (s.reference, s.reason))
+    return FactSet(
+        patient_id=matcher.patient_id,
+        now=now,
+        facts=sorted(facts, key=lambda f: f.id),
+        set_aside=unique_aside,
+        notes=sorted(set(selection.notes)),
+    )

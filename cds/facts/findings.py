@@ -1,0 +1,184 @@
+"""Symptoms, red flags and problems: one record per resource, then one fact per concept.
+
+Records keep the whole history (patterns need it); facts keep what is current, with every resource
+behind it as evidence, so a card names a conclusion once however many resources support it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cds.facts.codings import all_words, codings, describe
+from cds.facts.dates import days_between
+from cds.facts.models import PROGRESSIVE_SUFFIX, Evidence, Fact, Problem, RedFlag, SetAside, Symptom
+from cds.facts.select import Usable
+from cds.rulebook.model import Rulebook
+from cds.rulebook.terminology import ConceptMatch
+
+WINDOW_PARAMETER = {
+    "symptom": "symptom_window_days",
+    "red_flag": "red_flag_window_days",
+    "problem": "symptom_window_days",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    kind: str
+    concept: str
+    usable: Usable
+    when: dt.datetime | None
+    region: str
+    severity_rank: int
+    frequency: float | None
+    current: bool
+
+    @property
+    def evidence(self) -> Evidence:
+        raw = self.usable.raw
+        words = [describe(raw.resource)]
+        if self.region != "unknown":
+            words.append(f"{self.region} region")
+        if self.severity_rank:
+            words.append(f"severity {self.severity_rank}/3")
+        if self.frequency is not None:
+            words.append(f"frequency {self.frequency:g}")
+        return Evidence(
+            resource_type=raw.resource_type,
+            resource_id=raw.id or "(no id)",
+            date=self.when.date() if self.when else None,
+            text=", ".join(words),
+        )
+
+
+def _frequency(resource: Mapping[str, Any]) -> float | None:
+    quantity = resource.get("valueQuantity")
+    value = quantity.get("value") if isinstance(quantity, Mapping) else resource.get("valueInteger")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def build_records(
+    usable: Sequence[Usable], rulebook: Rulebook, now: dt.datetime
+) -> tuple[list[Record], list[SetAside]]:
+    terminology = rulebook.terminology
+    records: list[Record] = []
+    set_aside: list[SetAside] = []
+    for item in usable:
+        match = item.match
+        if not isinstance(match, ConceptMatch) or match.kind not in WINDOW_PARAMETER:
+            continue
+        resource = item.raw.resource
+        is_condition = resource["resourceType"] == "Condition"
+        window = rulebook.integer(WINDOW_PARAMETER[match.kind])
+        current = True
+        if not is_condition:
+            if item.when is None:
+                set_aside.append(
+                    SetAside(reference=item.reference, what=describe(resource), reason="has no date")
+                )
+                continue
+            if days_between(item.when, now) > window:
+                current = False
+                set_aside.append(
+                    SetAside(
+                        reference=item.reference,
+                        what=describe(resource),
+                        reason=f"recorded {item.when.date().isoformat()}, outside the {window}-day window "
+                        f"({WINDOW_PARAMETER[match.kind]}); counted only as history",
+                    )
+                )
+        site_words = all_words(resource.get("bodySite"))
+        region = match.region or (terminology.region_of(site_words) if site_words else None) or "unknown"
+        severity_source = resource.get("severity") if is_condition else resource.get("valueCodeableConcept")
+        records.append(
+            Record(
+                kind=match.kind,
+                concept=match.name,
+                usable=item,
+                when=item.when,
+                region=region,
+                severity_rank=terminology.severity_rank(codings(severity_source), all_words(severity_source)),
+                frequency=None if is_condition else _frequency(resource),
+                current=current,
+            )
+        )
+    return records, set_aside
+
+
+def _onset(records: Sequence[Record]) -> dt.datetime | None:
+    dates = [r.when for r in records if r.when is not None]
+    return min(dates) if dates else None
+
+
+def _latest_rank(records: Sequence[Record]) -> int:
+    ranked = [r for r in records if r.severity_rank]
+    return (
+        max(ranked, key=lambda r: r.when or dt.datetime.min.replace(tzinfo=dt.UTC)).severity_rank
+        if ranked
+        else 0
+    )
+
+
+def by_concept(records: Sequence[Record], kind: str) -> dict[str, list[Record]]:
+    grouped: dict[str, list[Record]] = {}
+    for record in sorted(records, key=_order):
+        if record.kind == kind:
+            grouped.setdefault(record.concept, []).append(record)
+    return grouped
+
+
+def _order(record: Record) -> tuple[str, str, str]:
+    return (record.when.isoformat() if record.when else "", record.usable.reference, record.usable.raw.origin)
+
+
+def finding_facts(
+    records: Sequence[Record], rulebook: Rulebook, now: dt.datetime, progressive: set[str]
+) -> list[Fact]:
+    """One fact per current concept; `progressive` names the red flags patterns found worsening or new."""
+    terminology = rulebook.terminology
+    facts: list[Fact] = []
+    for kind in ("symptom", "red_flag", "problem"):
+        for concept, history in by_concept(records, kind).items():
+            current = [r for r in history if r.current]
+            if not current:
+                continue
+            onset = _onset(history)
+            days = days_between(onset, now) if onset else 0
+            spec = terminology.concepts[kind][concept]
+            common: dict[str, Any] = {
+                "id": f"{kind}:{concept}",
+                "label": spec.label,
+                "evidence": tuple(r.evidence for r in current),
+                "concept": concept,
+            }
+            if kind == "symptom":
+                latest = current[-1]
+                facts.append(
+                    Symptom(
+                        **common,
+                        region=latest.region,
+                        severity_rank=_latest_rank(history),
+                        days_since_onset=days,
+                        source="condition"
+                        if any(r.usable.raw.resource_type == "Condition" for r in current)
+                        else "observation",
+                    )
+                )
+            elif kind == "red_flag":
+                is_progressive = concept in progressive
+                facts.append(
+                    RedFlag(
+                        **{**common, "label": spec.label + (PROGRESSIVE_SUFFIX if is_progressive else "")},
+                        urgency=spec.urgency or "prompt",
+                        progressive=is_progressive,
+                        days_since_onset=days,
+                    )
+                )
+            else:
+                facts.append(Problem(**common, group=spec.group or "contributor", advice=spec.advice))
+    return facts

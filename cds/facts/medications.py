@@ -1,0 +1,45 @@
+"""Active medications of the classes the article names, one fact per ingredient."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cds.facts.codings import concept_text
+from cds.facts.models import Evidence, Fact, Medication
+from cds.facts.select import Usable
+from cds.rulebook.model import Rulebook
+from cds.rulebook.terminology import MedicationMatch
+
+
+def medication_facts(usable: Sequence[Usable], rulebook: Rulebook) -> list[Fact]:
+    grouped: dict[str, list[tuple[Usable, MedicationMatch]]] = {}
+    for item in usable:
+        if isinstance(item.match, MedicationMatch):
+            grouped.setdefault(item.match.ingredient, []).append((item, item.match))
+    facts: list[Fact] = []
+    for ingredient, items in sorted(grouped.items()):
+        match = items[0][1]
+        med_class = rulebook.terminology.medication_classes[match.med_class]
+        evidence = tuple(
+            Evidence(
+                resource_type=item.raw.resource_type,
+                resource_id=item.raw.id or "(no id)",
+                date=item.when.date() if item.when else None,
+                text=f"{concept_text(item.raw.resource.get('medicationCodeableConcept')) or ingredient} "
+                f"({item.raw.resource.get('status')})",
+            )
+            for item, _ in sorted(items, key=lambda pair: pair[0].reference)
+        )
+        facts.append(
+            Medication(
+                id=f"medication:{ingredient}",
+                label=f"{med_class.label} ({ingredient})",
+                med_class=match.med_class,
+                ingredient=ingredient,
+                atc=match.atc,
+                evidence=evidence,
+                detail=f"{ingredient}, ATC class {match.atc}, recognised by {match.matched_by}",
+                advice=med_class.advice,
+            )
+        )
+    return facts

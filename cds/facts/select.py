@@ -1,0 +1,182 @@
+"""Which resources the rules can use: recognised, about this patient, latest version, valid, current.
+
+Recognition comes first and costs one dict look-up per coding, so the bulk of a chart (vital signs,
+claims, encounters) is passed over without being validated. Whatever is recognised but not used is
+set aside with its reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.medicationstatement import MedicationStatement
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.resource import Resource
+
+from cds.facts.codings import codings, concept_text, describe, status_code
+from cds.facts.dates import condition_abated, condition_onset, medication_date, observed_at
+from cds.facts.models import SetAside
+from cds.fhir import PatientMatcher, RawResource, latest_versions, validate_resource
+from cds.rulebook.terminology import ConceptMatch, MedicationMatch, Terminology
+
+MODELS: dict[str, type[Resource]] = {
+    "Condition": Condition,
+    "Observation": Observation,
+    "MedicationRequest": MedicationRequest,
+    "MedicationStatement": MedicationStatement,
+}
+MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
+FUTURE_TOLERANCE = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Usable:
+    raw: RawResource
+    match: ConceptMatch | MedicationMatch
+    when: dt.datetime | None
+
+    @property
+    def reference(self) -> str:
+        return f"{self.raw.resource_type}/{self.raw.id or '(no id)'}"
+
+
+@dataclass
+class Selection:
+    usable: list[Usable]
+    set_aside: list[SetAside]
+    notes: list[str]
+
+
+def _reference(raw: RawResource) -> str:
+    return f"{raw.resource_type}/{raw.id or '(no id)'}"
+
+
+class _MedicationIndex:
+    """Medication resources by the references a MedicationRequest may use to point at them."""
+
+    def __init__(self, resources: Sequence[RawResource]) -> None:
+        self._by_ref: dict[str, Mapping[str, Any]] = {}
+        for raw in resources:
+            if raw.resource.get("resourceType") == "Medication":
+                if raw.id:
+                    self._by_ref[f"Medication/{raw.id}"] = raw.resource
+                if raw.full_url:
+                    self._by_ref[raw.full_url] = raw.resource
+
+    def resolve(self, resource: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        reference = resource.get("medicationReference")
+        ref = reference.get("reference") if isinstance(reference, Mapping) else None
+        if not isinstance(ref, str):
+            return None
+        if ref.startswith("#"):
+            for contained in resource.get("contained") or []:
+                if isinstance(contained, Mapping) and contained.get("id") == ref[1:]:
+                    return contained
+            return None
+        return self._by_ref.get(ref) or self._by_ref.get(ref.split("/_history")[0])
+
+
+def recognise(
+    raw: RawResource, terminology: Terminology, meds: _MedicationIndex
+) -> ConceptMatch | MedicationMatch | None:
+    resource = raw.resource
+    rtype = resource.get("resourceType")
+    if rtype == "Observation":
+        return terminology.classify(codings(resource.get("code")), None)
+    if rtype == "Condition":
+        concept = resource.get("code")
+        return terminology.classify(codings(concept), concept_text(concept))
+    if rtype in MEDICATION_TYPES:
+        concept = resource.get("medicationCodeableConcept")
+        if concept is None:
+            medication = meds.resolve(resource)
+            concept = medication.get("code") if medication else None
+        return terminology.medication(codings(concept), concept_text(concept))
+    return None
+
+
+def select(
+    resources: Sequence[RawResource], *, matcher: PatientMatcher, terminology: Terminology, now: dt.datetime
+) -> Selection:
+    meds = _MedicationIndex(resources)
+    set_aside: list[SetAside] = []
+    notes: list[str] = []
+    recognised: list[tuple[RawResource, ConceptMatch | MedicationMatch]] = []
+    for raw in resources:
+        match = recognise(raw, terminology, meds)
+        if match is None:
+            continue
+        if not matcher.is_about_patient(raw):
+            set_aside.append(
+                SetAside(reference=_reference(raw), what=_what(raw), reason="about another patient")
+            )
+            continue
+        recognised.append((raw, match))
+    latest, version_notes = latest_versions([raw for raw, _ in recognised])
+    kept = {id(raw) for raw in latest}
+    for note in version_notes:
+        notes.append(str(note))
+    usable: list[Usable] = []
+    for raw, match in recognised:
+        if id(raw) not in kept:
+            continue
+        model, problems = validate_resource(raw, MODELS[raw.resource_type])
+        if model is None:
+            reason = "not valid FHIR R4: " + "; ".join(str(p) for p in problems[:3])
+            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw), reason=reason))
+            continue
+        notes.extend(f"{_reference(raw)}: {p}" for p in problems)
+        why_not = _not_current(raw.resource, now)
+        if why_not:
+            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw), reason=why_not))
+            continue
+        usable.append(Usable(raw=raw, match=match, when=_when(raw.resource)))
+    return Selection(usable=usable, set_aside=set_aside, notes=notes)
+
+
+def _what(raw: RawResource) -> str:
+    resource = raw.resource
+    if resource.get("resourceType") in MEDICATION_TYPES:
+        return concept_text(resource.get("medicationCodeableConcept")) or "medication"
+    return describe(resource)
+
+
+def _when(resource: Mapping[str, Any]) -> dt.datetime | None:
+    rtype = resource.get("resourceType")
+    if rtype == "Observation":
+        return observed_at(resource)
+    if rtype == "Condition":
+        return condition_onset(resource)
+    return medication_date(resource)
+
+
+def _not_current(resource: Mapping[str, Any], now: dt.datetime) -> str | None:
+    """Why a valid resource cannot count as current clinical data, or None when it can."""
+    rtype = resource["resourceType"]
+    status = resource.get("status")
+    if rtype == "Observation":
+        if status in ("entered-in-error", "cancelled"):
+            return f"status is {status}"
+        if resource.get("valueBoolean") is False:
+            return "recorded as absent (valueBoolean false)"
+    elif rtype == "Condition":
+        verification = status_code(resource.get("verificationStatus"))
+        if verification in ("refuted", "entered-in-error"):
+            return f"verification status is {verification}"
+        clinical = status_code(resource.get("clinicalStatus"))
+        if clinical in ("inactive", "resolved", "remission"):
+            return f"clinical status is {clinical}, not a current problem"
+        abated = condition_abated(resource)
+        if abated is not None and abated <= now:
+            return f"abated on {abated.date().isoformat()}, not a current problem"
+    elif status != "active":
+        return f"medication status is {status}, not active"
+    when = _when(resource)
+    if when is not None and when > now + FUTURE_TOLERANCE:
+        return f"dated {when.date().isoformat()}, after the evaluation time"
+    return None

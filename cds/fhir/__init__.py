@@ -1,0 +1,28 @@
+"""Reading FHIR input: any supported shape in, raw resources with provenance out, validated on demand."""
+
+from cds.fhir.errors import InputError
+from cds.fhir.jsonparse import MAX_DEPTH, parse_json_bytes
+from cds.fhir.patient import PatientMatcher, patient_ids
+from cds.fhir.raw import RawResource, ReadResult, SourceNote
+from cds.fhir.source import read_input, read_path, read_prefetch
+from cds.fhir.text import clean_text
+from cds.fhir.validation import ValidationIssue, validate_resource
+from cds.fhir.versions import latest_versions
+
+__all__ = [
+    "MAX_DEPTH",
+    "InputError",
+    "PatientMatcher",
+    "RawResource",
+    "ReadResult",
+    "SourceNote",
+    "ValidationIssue",
+    "clean_text",
+    "latest_versions",
+    "parse_json_bytes",
+    "patient_ids",
+    "read_input",
+    "read_path",
+    "read_prefetch",
+    "validate_resource",
+]

@@ -1,0 +1,69 @@
+"""Strict JSON parsing with errors a user can act on.
+
+orjson already refuses NaN and Infinity; what it lacks is a nesting limit low enough to protect the
+recursive code downstream (pydantic, the fact layer), so that is checked here on the raw bytes, which
+costs a fraction of the parse instead of a walk over every parsed value.
+"""
+
+from typing import Any
+
+import orjson
+
+from cds.fhir.errors import InputError
+
+MAX_DEPTH = 64
+BOM = b"\xef\xbb\xbf"
+_BRACKETS_AS_BRACES = bytes.maketrans(b"[]", b"{}")
+_ALL_BUT_BRACKETS_AND_QUOTES = bytes(c for c in range(256) if c not in b'{}[]"')
+_NON_NUMBERS = ("NaN", "Infinity", "-Infinity")
+
+
+def parse_json_bytes(data: bytes | str) -> Any:
+    """Parse one JSON document; a leading UTF-8 byte-order mark is allowed because editors write it."""
+    raw = to_utf8(data).removeprefix(BOM)
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InputError(describe_error(error)) from None
+    if exceeds_depth(raw):
+        raise InputError(f"JSON is nested deeper than {MAX_DEPTH} levels; FHIR data never is")
+    return value
+
+
+def exceeds_depth(valid_json: bytes) -> bool:
+    """Whether containers nest deeper than MAX_DEPTH; the bytes must already be known to be valid JSON.
+
+    Keeps only brackets and quotes, drops the brackets inside strings, then peels one level of
+    empty containers per pass.
+    """
+    if b"\\" in valid_json:
+        valid_json = valid_json.replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = valid_json.translate(_BRACKETS_AS_BRACES, _ALL_BUT_BRACKETS_AND_QUOTES).replace(b'""', b"")
+    if b'"' in skeleton:
+        skeleton = b"".join(skeleton.split(b'"')[::2])
+    for _ in range(MAX_DEPTH):
+        if not skeleton:
+            return False
+        skeleton = skeleton.replace(b"{}", b"")
+    return bool(skeleton)
+
+
+def to_utf8(data: bytes | str) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    try:
+        return data.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InputError(f"text is not valid Unicode at character {error.start + 1}") from None
+
+
+def describe_error(error: orjson.JSONDecodeError, line: int | None = None) -> str:
+    """Readable message; line overrides the error's own when the document was one line of a larger file."""
+    if not error.doc.strip():
+        return "empty input: expected JSON"
+    if "depth limit" in error.msg:
+        return f"JSON is nested deeper than {MAX_DEPTH} levels; FHIR data never is"
+    where = f"line {error.lineno if line is None else line}, column {error.colno}"
+    if error.doc.startswith(_NON_NUMBERS, error.pos):
+        return f"invalid JSON at {where}: NaN and Infinity are not JSON numbers"
+    return f"invalid JSON at {where}: {error.msg}"

@@ -1,0 +1,90 @@
+"""Which resources are about the patient being evaluated.
+
+Prefetch and files mix in other people's data (a practitioner, a family member's record, a whole
+Bulk export), so a resource counts only when its subject or patient reference points at the patient.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cds.fhir.errors import InputError
+from cds.fhir.raw import RawResource
+
+_SUBJECT_KEYS = ("subject", "patient")
+
+
+@dataclass(frozen=True, slots=True)
+class PatientMatcher:
+    patient_id: str
+    aliases: frozenset[str]
+    """Reference strings that mean this patient: "Patient/<id>" and the Patient entries' fullUrls."""
+
+    @classmethod
+    def for_patient(cls, patient_id: str, resources: Sequence[RawResource]) -> "PatientMatcher":
+        if not patient_id or "/" in patient_id:
+            raise InputError(f"patient id {patient_id!r} is not a FHIR logical id (expected e.g. '123')")
+        aliases = {f"Patient/{patient_id}"}
+        aliases.update(
+            raw.full_url
+            for raw in resources
+            if raw.full_url is not None and raw.resource_type == "Patient" and raw.id == patient_id
+        )
+        return cls(patient_id, frozenset(aliases))
+
+    @classmethod
+    def infer(cls, resources: Sequence[RawResource]) -> "PatientMatcher":
+        """The patient of the Patient resource present, else the one patient all references point at."""
+        ids = patient_ids(resources)
+        if not ids:
+            ids = _distinct(
+                patient_id
+                for raw in resources
+                for reference in _references(raw)
+                if (patient_id := patient_id_in(reference)) is not None
+            )
+        if len(ids) > 1:
+            raise InputError(
+                f"the input holds {len(ids)} different patients; give the id of the one to evaluate"
+            )
+        if not ids:
+            raise InputError(
+                "cannot tell which patient the input is about: it has no Patient resource and no "
+                "subject or patient reference of the form Patient/<id>"
+            )
+        return cls.for_patient(ids[0], resources)
+
+    def is_about_patient(self, raw: RawResource) -> bool:
+        if raw.resource_type == "Patient":
+            return raw.id == self.patient_id
+        return any(
+            reference in self.aliases or patient_id_in(reference) == self.patient_id
+            for reference in _references(raw)
+        )
+
+
+def patient_ids(resources: Iterable[RawResource]) -> list[str]:
+    """Ids of the Patient resources present, once each, in input order."""
+    return _distinct(raw.id for raw in resources if raw.resource_type == "Patient" and raw.id is not None)
+
+
+def patient_id_in(reference: str) -> str | None:
+    """The patient id of a literal reference to a Patient, relative or absolute, versioned or not."""
+    head, slash, tail = reference.split("/_history/", 1)[0].rpartition("/")
+    if not slash or not tail or head.rpartition("/")[2] != "Patient":
+        return None
+    return tail
+
+
+def _references(raw: RawResource) -> list[str]:
+    found = []
+    for key in _SUBJECT_KEYS:
+        target = raw.resource.get(key)
+        if isinstance(target, dict):
+            reference = target.get("reference")
+            if isinstance(reference, str):
+                found.append(reference)
+    return found
+
+
+def _distinct(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))

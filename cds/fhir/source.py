@@ -1,0 +1,115 @@
+"""Entry points that read FHIR input in whatever shape it comes: request prefetch, files, bulk exports."""
+
+import gzip
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from cds.fhir.errors import InputError
+from cds.fhir.jsonparse import BOM, MAX_DEPTH, describe_error, exceeds_depth, parse_json_bytes, to_utf8
+from cds.fhir.raw import ReadResult
+from cds.fhir.unpack import Collector, join
+
+_JSON_SUFFIXES = (".json", ".json.gz")
+_NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
+_SUPPORTED = ".json, .ndjson, .json.gz or .ndjson.gz"
+
+
+def read_input(data: bytes | str) -> ReadResult:
+    """Read a Bundle, a JSON list of resources, NDJSON, one resource or a prefetch object, by content."""
+    collector = Collector()
+    _collect_document(collector, to_utf8(data), "")
+    return collector.result()
+
+
+def read_prefetch(prefetch: Mapping[str, Any] | None) -> ReadResult:
+    """Read a CDS Hooks prefetch that is already parsed; a missing prefetch is simply empty."""
+    collector = Collector()
+    if prefetch is not None:
+        if not isinstance(prefetch, Mapping):
+            raise InputError("prefetch: expected an object mapping prefetch keys to FHIR data")
+        collector.add_prefetch(prefetch, "prefetch")
+    return collector.result()
+
+
+def read_path(path: Path) -> ReadResult:
+    """Read one file, or every supported file of a directory (a Bulk Data export), in name order."""
+    if path.is_dir():
+        files = sorted(child for child in path.iterdir() if child.is_file() and _is_supported(child.name))
+        if not files:
+            raise InputError(f"{path}: no {_SUPPORTED} files in this directory")
+    elif path.is_file():
+        if not _is_supported(path.name):
+            raise InputError(f"{path}: unsupported file type; expected {_SUPPORTED}")
+        files = [path]
+    else:
+        raise InputError(f"{path}: no such file or directory")
+    collector = Collector()
+    for file in files:
+        try:
+            _collect_file(collector, file)
+        except InputError as error:
+            raise InputError(f"{file}: {error}") from None
+    return collector.result()
+
+
+def _is_supported(name: str) -> bool:
+    return name.endswith(_JSON_SUFFIXES + _NDJSON_SUFFIXES) and not name.startswith(".")
+
+
+def _collect_file(collector: Collector, file: Path) -> None:
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read the file: {error.strerror}") from None
+    if file.name.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            raise InputError("not a valid gzip file") from None
+    if file.name.endswith(_NDJSON_SUFFIXES):
+        _collect_ndjson(collector, data, file.name)
+    else:
+        _collect_document(collector, data, file.name)
+
+
+def _collect_document(collector: Collector, data: bytes, label: str) -> None:
+    try:
+        value = parse_json_bytes(data)
+    except InputError:
+        if _looks_like_ndjson(data):
+            _collect_ndjson(collector, data, label)
+            return
+        raise
+    collector.add_document(value, label)
+
+
+def _looks_like_ndjson(data: bytes) -> bool:
+    """NDJSON only when the first line is a complete object by itself and more content follows."""
+    first, _, rest = data.removeprefix(BOM).lstrip().partition(b"\n")
+    if not rest.strip():
+        return False
+    try:
+        return isinstance(orjson.loads(first), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _collect_ndjson(collector: Collector, data: bytes, label: str) -> None:
+    lines = data.removeprefix(BOM).split(b"\n")
+    values: list[tuple[int, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append((number, orjson.loads(line)))
+        except orjson.JSONDecodeError as error:
+            raise InputError(describe_error(error, line=number)) from None
+    if exceeds_depth(data):
+        number = next(n for n, line in enumerate(lines, start=1) if line.strip() and exceeds_depth(line))
+        raise InputError(f"line {number}: JSON is nested deeper than {MAX_DEPTH} levels; FHIR data never is")
+    for number, value in values:
+        collector.add_unit(value, join(label, f"line {number}"))

@@ -1,0 +1,170 @@
+"""Turns parsed JSON into RawResources: Bundles are flattened, OperationOutcomes become notes.
+
+Two strictness levels on purpose: a top-level unit (the document, a list item, an NDJSON line, a
+prefetch value) that is not a resource makes the whole input unreadable, so it raises InputError;
+a bad entry inside a Bundle is skipped with a note, because servers legitimately send entries
+without a resource (deletions, transaction responses) and one odd entry must not sink a request.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from cds.fhir.errors import InputError
+from cds.fhir.raw import RawResource, ReadResult, SourceNote
+from cds.fhir.text import clean_text
+
+MAX_BUNDLE_NESTING = 8
+_NOT_PLAIN = frozenset({"", "Bundle", "OperationOutcome"})
+_OUTCOME_TEXT_LIMIT = 300
+
+
+class Collector:
+    """Accumulates resources and notes from any number of units, in input order."""
+
+    __slots__ = ("notes", "resources")
+
+    def __init__(self) -> None:
+        self.resources: list[RawResource] = []
+        self.notes: list[SourceNote] = []
+
+    def result(self) -> ReadResult:
+        return ReadResult(resources=self.resources, notes=self.notes)
+
+    def add_document(self, value: Any, label: str) -> None:
+        """A whole parsed document: a resource, a Bundle, a list of them, or a prefetch object."""
+        if isinstance(value, dict) and "resourceType" not in value:
+            self.add_prefetch(value, join(label, "prefetch"))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.add_unit(item, join(label, f"item[{index}]"))
+        elif isinstance(value, dict):
+            self.add_unit(value, label)
+        else:
+            raise InputError(
+                f"{label or 'input'}: expected a FHIR resource, a Bundle, a JSON list of resources, "
+                f"NDJSON or a CDS Hooks prefetch object; found {kind_of(value)}"
+            )
+
+    def add_prefetch(self, prefetch: Mapping[str, Any], label: str) -> None:
+        for key, value in prefetch.items():
+            origin = f"{label}.{key}"
+            if value is None:
+                self.notes.append(SourceNote(origin, "no data (null)"))
+            elif isinstance(value, dict) and "resourceType" in value:
+                self.add_unit(value, origin)
+            else:
+                found = "an object without resourceType" if isinstance(value, dict) else kind_of(value)
+                raise InputError(f"{origin}: expected a FHIR resource, a Bundle or null; found {found}")
+
+    def add_unit(self, value: Any, origin: str) -> None:
+        """One resource or Bundle standing on its own; origin "" means the whole unlabelled input."""
+        where = origin or "input"
+        if not isinstance(value, dict):
+            raise InputError(f"{where}: expected a FHIR resource (a JSON object); found {kind_of(value)}")
+        type_ = value.get("resourceType")
+        if not isinstance(type_, str) or not type_:
+            raise InputError(f"{where}: expected a FHIR resource, but resourceType is missing or not text")
+        self._add_resource(value, type_, None, origin, 0)
+
+    def _add_resource(
+        self, resource: dict[str, Any], type_: str, full_url: str | None, origin: str, nesting: int
+    ) -> None:
+        if type_ == "Bundle":
+            self._add_bundle(resource, origin, nesting + 1)
+        elif type_ == "OperationOutcome":
+            message = f"OperationOutcome instead of data: {outcome_text(resource)}"
+            self.notes.append(SourceNote(origin or "input", message))
+        else:
+            self.resources.append(RawResource(resource, full_url, origin or "input"))
+
+    def _add_bundle(self, bundle: dict[str, Any], origin: str, nesting: int) -> None:
+        where_bundle = origin or "input"
+        if nesting > MAX_BUNDLE_NESTING:
+            message = f"Bundles nested more than {MAX_BUNDLE_NESTING} deep; skipped"
+            self.notes.append(SourceNote(where_bundle, message))
+            return
+        entries = bundle.get("entry", [])
+        if not isinstance(entries, list):
+            message = f"Bundle.entry is {kind_of(entries)}, not a list; skipped"
+            self.notes.append(SourceNote(where_bundle, message))
+            return
+        prefix = f"{origin} " if origin else ""
+        append = self.resources.append
+        for index, entry in enumerate(entries):
+            if (
+                isinstance(entry, dict)
+                and isinstance(resource := entry.get("resource"), dict)
+                and isinstance(type_ := resource.get("resourceType"), str)
+                and type_ not in _NOT_PLAIN
+            ):
+                full_url = entry.get("fullUrl")
+                url = full_url if isinstance(full_url, str) else None
+                append(RawResource(resource, url, f"{prefix}entry[{index}]"))
+            else:
+                self._add_unusual_entry(entry, f"{prefix}entry[{index}]", nesting)
+        if _has_next_page(bundle):
+            self.notes.append(
+                SourceNote(where_bundle, "only the first page of results was sent (Bundle.link next)")
+            )
+
+    def _add_unusual_entry(self, entry: Any, where: str, nesting: int) -> None:
+        """Entries off the hot path: nested Bundles, OperationOutcomes and malformed entries."""
+        if not isinstance(entry, dict):
+            self.notes.append(SourceNote(where, f"entry is {kind_of(entry)}, not an object; skipped"))
+            return
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            self.notes.append(SourceNote(where, "entry has no resource; skipped"))
+            return
+        type_ = resource.get("resourceType")
+        if not isinstance(type_, str) or not type_:
+            self.notes.append(SourceNote(where, "resource has no resourceType; skipped"))
+            return
+        self._add_resource(resource, type_, None, where, nesting)
+
+
+def join(label: str, origin: str) -> str:
+    return f"{label} {origin}" if label else origin
+
+
+def kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def outcome_text(outcome: Mapping[str, Any]) -> str:
+    """Summary of an OperationOutcome's issues for the user, kept short because servers dump stack traces."""
+    issues = outcome.get("issue")
+    parts: list[str] = []
+    for issue in issues if isinstance(issues, list) else []:
+        if not isinstance(issue, dict):
+            continue
+        details = issue.get("details")
+        text = details.get("text") if isinstance(details, dict) else None
+        if not isinstance(text, str):
+            text = issue.get("diagnostics")
+        labels = [issue.get("severity"), issue.get("code")]
+        head = " ".join(label for label in labels if isinstance(label, str))
+        part = ": ".join(piece for piece in (head, text) if isinstance(piece, str) and piece)
+        if part:
+            parts.append(clean_text(part))
+    summary = "; ".join(parts) or "no issue text"
+    return summary if len(summary) <= _OUTCOME_TEXT_LIMIT else summary[: _OUTCOME_TEXT_LIMIT - 1] + "…"
+
+
+def _has_next_page(bundle: Mapping[str, Any]) -> bool:
+    links = bundle.get("link")
+    return isinstance(links, list) and any(
+        isinstance(link, dict) and link.get("relation") == "next" for link in links
+    )

@@ -1,0 +1,63 @@
+"""A loaded, validated rulebook: everything the fact layer, the engine and the card builder read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cds.engine import CompiledRule
+from cds.rulebook.files import FactPattern, Order, OverrideReason, Parameter, RuleFile, Scalar
+from cds.rulebook.templates import Vocabulary
+from cds.rulebook.terminology import Terminology
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One compiled engine rule: which rule-file rule it belongs to and which patterns it stands for."""
+
+    key: str
+    rule_id: str
+    role: str  # "when" or "unless"
+    sources: tuple[FactPattern, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    spec: RuleFile
+    file: str
+    indicator: str
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    directory: Path
+    version: str
+    parameters: dict[str, Parameter]
+    rules: tuple[Rule, ...]
+    terminology: Terminology
+    orders: dict[str, Order]
+    override_reasons: dict[str, OverrideReason]
+    compiled: tuple[CompiledRule, ...]
+    alternatives: dict[str, Alternative]
+    vocabulary: Vocabulary
+    files: tuple[str, ...] = field(default=())
+
+    def value(self, name: str) -> Scalar:
+        return self.parameters[name].value
+
+    def integer(self, name: str) -> int:
+        value = self.parameters[name].value
+        assert isinstance(value, int) and not isinstance(value, bool)
+        return value
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)

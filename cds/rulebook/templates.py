@@ -1,0 +1,108 @@
+"""Card text templates: which placeholders exist, and how long a summary can get at worst.
+
+The summary limit (under 140 characters) is checked when rules load, against the longest value each
+placeholder can take, so no record can ever produce an invalid card.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+SUMMARY_LIMIT = 139
+
+SINGLE = {"symptom": "symptom", "red_flag": "red_flag", "pattern": "pattern", "contributor": "contributor"}
+LISTS = {"symptoms": "symptom", "red_flags": "red_flag", "patterns": "pattern", "contributors": "contributor"}
+BRIEF = {
+    "symptoms_brief": "symptom",
+    "red_flags_brief": "red_flag",
+    "patterns_brief": "pattern",
+    "contributors_brief": "contributor",
+}
+COUNTS = {"symptom_count", "red_flag_count", "pattern_count", "contributor_count"}
+COUNT_WIDTH = 3
+BRIEF_MORE = " and {count} more"
+CONSTANTS = {"red_flags_to_watch"}
+
+
+class TemplateError(ValueError):
+    pass
+
+
+def placeholders(template: str) -> list[str]:
+    names = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise TemplateError(f"bad braces: {exc} (write {{{{ and }}}} for literal braces)") from exc
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise TemplateError(f"placeholder {{{name}}} must be a bare name, like {{symptom}}")
+        names.append(name)
+    return names
+
+
+def brief(words: Iterable[str]) -> str:
+    """The first item and how many more: a list that fits in a summary."""
+    items = list(dict.fromkeys(words))
+    if len(items) <= 1:
+        return "".join(items)
+    return items[0] + BRIEF_MORE.format(count=len(items) - 1)
+
+
+def join_words(words: Iterable[str]) -> str:
+    items = list(dict.fromkeys(words))
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Every label each placeholder role can take, to bound the text it can produce."""
+
+    labels: Mapping[str, frozenset[str]]
+    parameters: Mapping[str, str]
+    constants: Mapping[str, str]
+
+    def parameters_only(self) -> Vocabulary:
+        return Vocabulary(labels=self.labels, parameters=self.parameters, constants={})
+
+    def known(self) -> set[str]:
+        if not self.constants:
+            return set(self.parameters)
+        return set(SINGLE) | set(LISTS) | set(BRIEF) | COUNTS | set(self.constants) | set(self.parameters)
+
+    def longest(self, name: str) -> int:
+        if name in SINGLE:
+            return max((len(label) for label in self.labels[SINGLE[name]]), default=0)
+        if name in LISTS:
+            return len(join_words(sorted(self.labels[LISTS[name]])))
+        if name in BRIEF:
+            longest = max((len(label) for label in self.labels[BRIEF[name]]), default=0)
+            return longest + len(BRIEF_MORE.format(count=10**COUNT_WIDTH - 1))
+        if name in COUNTS:
+            return COUNT_WIDTH
+        if name in self.constants:
+            return len(self.constants[name])
+        return len(self.parameters[name])
+
+
+def check_template(template: str, vocabulary: Vocabulary, *, limit: int | None) -> None:
+    names = placeholders(template)
+    unknown = [n for n in names if n not in vocabulary.known()]
+    if unknown:
+        raise TemplateError(
+            f"unknown placeholder {{{unknown[0]}}} (known: {', '.join(sorted(vocabulary.known()))})"
+        )
+    if limit is None:
+        return
+    literal = len(template) - sum(len(n) + 2 for n in names)
+    worst = literal + sum(vocabulary.longest(n) for n in names)
+    if worst > limit:
+        longest = max(names, key=vocabulary.longest) if names else ""
+        hint = f"; {{{longest}}} alone can be {vocabulary.longest(longest)} characters" if names else ""
+        raise TemplateError(f"can reach {worst} characters (a summary must stay under 140){hint}")

@@ -1,0 +1,1 @@
+"""Tools for testing CDS Hooks services, independent of how this service builds its responses."""

@@ -1,0 +1,31 @@
+"""Shared fixtures: the shipped rulebook and one evaluator (an engine is built once per session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cds.evaluate import Evaluator
+from cds.rulebook import Rulebook, load_rulebook
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def rulebook() -> Rulebook:
+    return load_rulebook()
+
+
+@pytest.fixture(scope="session")
+def evaluator(rulebook: Rulebook) -> Evaluator:
+    return Evaluator(rulebook)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Real FHIR data nobody here wrote (../shared/data beside the repository)."""
+    path = REPO.parent / "shared" / "data"
+    if not path.is_dir():
+        pytest.skip(f"shared test data not found at {path}")
+    return path

@@ -1,0 +1,87 @@
+import pytest
+
+from cds.fhir import MAX_DEPTH, InputError, parse_json_bytes
+
+
+def nested_lists(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def test_utf8_byte_order_mark_is_ignored() -> None:
+    assert parse_json_bytes(b'\xef\xbb\xbf{"resourceType": "Patient"}') == {"resourceType": "Patient"}
+
+
+def test_text_input_is_parsed_like_bytes() -> None:
+    assert parse_json_bytes('{"display": "Potassium \u200b"}') == {"display": "Potassium \u200b"}
+
+
+def test_syntax_error_names_line_and_column() -> None:
+    with pytest.raises(InputError, match=r"line 3, column 12"):
+        parse_json_bytes(b'{\n  "resourceType": "Observation",\n  "status" "final"\n}')
+
+
+def test_nan_is_rejected_with_an_explanation() -> None:
+    with pytest.raises(InputError, match="NaN and Infinity are not JSON numbers"):
+        parse_json_bytes(b'{"valueQuantity": {"value": NaN}}')
+
+
+def test_infinity_is_rejected() -> None:
+    with pytest.raises(InputError, match="line 1, column 30: NaN and Infinity"):
+        parse_json_bytes(b'{"valueQuantity": {"value": -Infinity}}')
+
+
+def test_number_too_large_for_a_double_is_rejected() -> None:
+    with pytest.raises(InputError, match="infinity"):
+        parse_json_bytes(b'{"value": 1e400}')
+
+
+def test_empty_input_is_rejected_as_empty() -> None:
+    with pytest.raises(InputError, match="empty input"):
+        parse_json_bytes(b"  \n")
+
+
+def test_lone_surrogate_in_text_is_rejected() -> None:
+    with pytest.raises(InputError, match="not valid Unicode at character 9"):
+        parse_json_bytes('{"id": "\ud800"}')
+
+
+def test_nesting_at_the_limit_is_accepted() -> None:
+    assert parse_json_bytes(nested_lists(MAX_DEPTH)) is not None
+
+
+def test_nesting_beyond_the_limit_is_rejected() -> None:
+    with pytest.raises(InputError, match=f"nested deeper than {MAX_DEPTH}"):
+        parse_json_bytes(nested_lists(MAX_DEPTH + 1))
+
+
+def test_nesting_beyond_what_orjson_allows_gets_the_same_message() -> None:
+    with pytest.raises(InputError, match=f"nested deeper than {MAX_DEPTH}"):
+        parse_json_bytes(nested_lists(5000))
+
+
+def test_mixed_objects_and_lists_count_towards_depth() -> None:
+    deep = b'{"a":[' * 33 + b"1" + b"]}" * 33
+    with pytest.raises(InputError, match="nested deeper"):
+        parse_json_bytes(deep)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    text = '"' + "[{" * 100 + '"'
+    assert parse_json_bytes(f'{{"display": {text}}}'.encode()) == {"display": "[{" * 100}
+
+
+def test_closing_brackets_inside_strings_cannot_hide_nesting() -> None:
+    deep = b'{"a":["]]]]}}}}",' * 40 + b"1" + b"]}" * 40
+    with pytest.raises(InputError, match="nested deeper"):
+        parse_json_bytes(deep)
+
+
+def test_escaped_quotes_do_not_confuse_the_depth_check() -> None:
+    deep = b'{"a":["\\"[[[\\\\",' * 40 + b"1" + b"]}" * 40
+    with pytest.raises(InputError, match="nested deeper"):
+        parse_json_bytes(deep)
+
+
+def test_escaped_backslash_before_closing_quote_ends_the_string() -> None:
+    shallow = b'{"div": "C:\\\\", "x": [' + b"[" * 30 + b"]" * 30 + b"]}"
+    assert parse_json_bytes(shallow)["div"] == "C:\\"
