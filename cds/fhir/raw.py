@@ -36,5 +36,7 @@ class SourceNote:
 
 @dataclass(frozen=True, slots=True)
 class ReadResult:
+    """What a reader found, in input order, and what the user must be told about the input."""
+
     resources: list[RawResource]
     notes: list[SourceNote]

@@ -30,7 +30,7 @@ class ValidationIssue(BaseModel):
 
 
 def validate_resource(raw: RawResource, model: type[T]) -> tuple[T | None, list[ValidationIssue]]:
-    """The validated model and warnings, or None and the problems; bad data never raises."""
+    """The model and its warnings, or None with errors first (callers show a few); bad data never raises."""
     expected = model.get_resource_type()
     if raw.resource_type != expected:
         message = f"expected a {expected} resource, found {raw.resource_type}"
@@ -42,14 +42,14 @@ def validate_resource(raw: RawResource, model: type[T]) -> tuple[T | None, list[
             return model.model_validate(data), issues
         except ValidationError as error:
             details = error.errors(include_url=False, include_input=False)
-        except (KeyError, TypeError) as error:
-            # fhir.resources looks up contained resources by resourceType without checking it
-            message = f"cannot be validated ({type(error).__name__}: {error}); check contained resources"
-            return None, [*issues, ValidationIssue(path=expected, message=message, severity="error")]
+        except (AttributeError, KeyError, TypeError) as error:
+            # fhir.resources trusts the shape of contained resources and _element extensions
+            message = f"cannot be validated ({type(error).__name__}: {error})"
+            return None, [ValidationIssue(path=expected, message=message, severity="error"), *issues]
         unknown = [detail["loc"] for detail in details if detail["type"] == "extra_forbidden"]
         data, removed = _without(data, unknown)
         if not removed:
-            return None, [*issues, *(_problem(expected, detail) for detail in details)]
+            return None, [*(_problem(expected, detail) for detail in details), *issues]
         issues.extend(
             ValidationIssue(path=_path(expected, loc), message="ignored unknown element", severity="warning")
             for loc in removed

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 
 from cds.fhir.raw import RawResource, SourceNote
 
+_MAX_ID_LENGTH = 64
+
 
 def latest_versions(resources: Iterable[RawResource]) -> tuple[list[RawResource], list[SourceNote]]:
     """One resource per (type, id), the latest; every copy dropped is reported so nothing vanishes silently.
@@ -55,7 +57,9 @@ def _meta(raw: RawResource, key: str) -> str | None:
 
 def _version_number(raw: RawResource) -> int | None:
     version = _meta(raw, "versionId")
-    return int(version) if version is not None and version.isascii() and version.isdigit() else None
+    if version is None or len(version) > _MAX_ID_LENGTH or not (version.isascii() and version.isdigit()):
+        return None
+    return int(version)
 
 
 def _last_updated(raw: RawResource) -> datetime | None:

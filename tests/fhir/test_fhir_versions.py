@@ -110,3 +110,9 @@ def test_kept_versions_stay_in_input_order() -> None:
     resources = [potassium("a", 3.1, id_="k1"), potassium("b", 3.2, id_="k2"), potassium("c", 3.3, id_="k1")]
     kept, _ = latest_versions(resources)
     assert [raw.origin for raw in kept] == ["c", "b"]
+
+
+def test_version_id_too_long_to_be_a_fhir_id_counts_as_no_version() -> None:
+    huge = {"versionId": "9" * 5000}
+    kept, _ = latest_versions([potassium("a", 3.1, huge), potassium("b", 3.4, {"versionId": "1"})])
+    assert kept_values(kept) == [3.4]
