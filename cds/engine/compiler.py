@@ -1,16 +1,13 @@
-"""Turns compiled rules into durable conditions, and refuses rulesets durable cannot run.
-
-durable-rules hangs or fails on rulesets past certain sizes, so a ruleset is measured here and refused
-with a message naming its largest rules, rather than handed to C.
-"""
+"""Turns compiled rules into durable conditions over coded values."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from cds.engine.durable_host import MAX_ALPHA_TESTS, MAX_PATTERN_BRANCHES, MAX_PATTERNS_PER_RULE, Condition
+from cds.engine.durable_host import Condition
 from cds.engine.errors import EngineError
+from cds.engine.limits import check_limits
 from cds.engine.patterns import CompiledRule, Pattern, Test
 from cds.engine.serialise import Codebook, domain_of, property_name
 
@@ -36,7 +33,7 @@ def compile_rules(rules: Sequence[CompiledRule], *, name: str) -> Program:
     """Validate `rules` as a whole and translate them; EngineError names the offending rule."""
     checked = [_revalidated(rule, position) for position, rule in enumerate(rules)]
     _check_keys(checked, name)
-    _check_size(checked, name)
+    check_limits(checked, name)
     patterns = [pattern for rule in checked for pattern in rule.patterns]
     tests = [test for pattern in patterns for test in _tests(pattern)]
     codebook = Codebook(test.value for test in tests)
@@ -67,49 +64,8 @@ def _check_keys(rules: Sequence[CompiledRule], name: str) -> None:
         seen.add(rule.key)
 
 
-def _alpha_tests(pattern: Pattern) -> int:
-    """durable may expand `any` into one branch per group, each repeating the kind and `all` tests."""
-    base = 1 + len(pattern.all)
-    if len(pattern.any) == 1:
-        return base + len(pattern.any[0])
-    return _branches(pattern) * base + sum(len(group) for group in pattern.any)
-
-
-def _branches(pattern: Pattern) -> int:
-    return max(1, len(pattern.any))
-
-
-def _check_size(rules: Sequence[CompiledRule], name: str) -> None:
-    for rule in rules:
-        if len(rule.patterns) > MAX_PATTERNS_PER_RULE:
-            raise EngineError(
-                f"rule {rule.key!r} has {len(rule.patterns)} patterns; "
-                f"at most {MAX_PATTERNS_PER_RULE} are allowed"
-            )
-    cost = {rule.key: sum(_alpha_tests(pattern) for pattern in rule.patterns) for rule in rules}
-    ranked = sorted(cost.items(), key=lambda item: -item[1])
-    largest = ", ".join(f"{key} ({tests})" for key, tests in ranked[:3])
-    total = sum(cost.values())
-    if total > MAX_ALPHA_TESTS:
-        raise EngineError(
-            f"ruleset {name!r} needs {total} alpha tests (a kind test and each test of every pattern, "
-            f"`all` tests again for each `any` group); at most {MAX_ALPHA_TESTS} are allowed because "
-            f"durable-rules hangs at 512. Largest rules: {largest}"
-        )
-    branches = sum(_branches(pattern) for rule in rules for pattern in rule.patterns)
-    if branches > MAX_PATTERN_BRANCHES:
-        raise EngineError(
-            f"ruleset {name!r} has {branches} pattern branches (one per pattern, or per `any` group); "
-            f"at most {MAX_PATTERN_BRANCHES} are allowed. Largest rules: {largest}"
-        )
-
-
-def _kind_test(pattern: Pattern) -> Test:
-    return Test(field="kind", op="eq", value=pattern.kind)
-
-
 def _tests(pattern: Pattern) -> list[Test]:
-    return [_kind_test(pattern), *pattern.all, *(test for group in pattern.any for test in group)]
+    return [pattern.kind_test(), *pattern.all, *(test for group in pattern.any for test in group)]
 
 
 def _test_condition(test: Test, codebook: Codebook) -> Condition:
@@ -125,7 +81,7 @@ def _conjunction(terms: Sequence[Condition]) -> Condition:
 
 
 def _condition(pattern: Pattern, codebook: Codebook) -> Condition:
-    required = [_kind_test(pattern), *pattern.all, *(pattern.any[0] if len(pattern.any) == 1 else ())]
+    required = [pattern.kind_test(), *pattern.all, *(pattern.any[0] if len(pattern.any) == 1 else ())]
     terms = [_test_condition(test, codebook) for test in required]
     if len(pattern.any) > 1:
         groups = [_conjunction([_test_condition(test, codebook) for test in group]) for group in pattern.any]

@@ -39,6 +39,8 @@ MAX_ALPHA_TESTS = 400
 """durable hangs at 512 alpha tests in one ruleset; the sentinel and sink rules use 3 more."""
 MAX_PATTERN_BRANCHES = 200
 """durable fails with error 108 once about 256 patterns hang off one alpha test."""
+MAX_PENDING_ALPHA_TESTS = 48
+"""durable fails with error 303 when one fact leaves more than 64 alpha tests pending at once."""
 MAX_FACT_PROPERTIES = 200
 """durable segfaults at 253 top-level properties of one fact; sid and id are added to what is given."""
 MAX_SESSION_ATTEMPTS = 5
@@ -129,8 +131,10 @@ class DurableRuleset:
             if self._host is None:
                 raise EngineError(f"engine {self._label!r} is closed")
             for _ in range(MAX_SESSION_ATTEMPTS):
+                sid, salt = uuid.uuid4().hex, secrets.token_hex(4)
+                stamped = [{**props, "sid": sid, "id": f"{i}-{salt}"} for i, props in enumerate(facts)]
                 try:
-                    return self._session(facts)
+                    return self._session(sid, f"s-{salt}", stamped)
                 except _Collision:
                     continue
         raise EngineError(
@@ -138,20 +142,19 @@ class DurableRuleset:
             f"of ruleset {self._label!r}"
         )
 
-    def _session(self, facts: Sequence[Mapping[str, int]]) -> list[Firing]:
+    def _session(self, sid: str, sentinel_id: str, facts: Sequence[Mapping[str, object]]) -> list[Firing]:
+        """One attempt; `facts` already carry this session's sid and their ids."""
         if self._leaked >= MAX_LEAKED_SESSIONS:
             raise EngineError(
                 f"ruleset {self._label!r} has {self._leaked} sessions durable-rules could not release"
             )
-        sid, salt = uuid.uuid4().hex, secrets.token_hex(4)
         session = self._sessions[sid] = _Session()
         try:
-            self._host.assert_fact(self._name, {"sid": sid, "id": f"s-{salt}", _SENTINEL: 1})
+            self._host.assert_fact(self._name, {"sid": sid, "id": sentinel_id, _SENTINEL: 1})
             if not session.sentinel_fired:
                 raise EngineError(f"durable-rules did not run the sentinel action of ruleset {self._label!r}")
             if facts:
-                stamped = [{**props, "sid": sid, "id": f"{i}-{salt}"} for i, props in enumerate(facts)]
-                self._host.assert_facts(self._name, stamped)
+                self._host.assert_facts(self._name, facts)
         except MessageObservedException as exc:
             raise _Collision from exc
         except MessageNotHandledException as exc:

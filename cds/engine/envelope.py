@@ -32,18 +32,17 @@ class Batch:
 
 def prepare(facts: Sequence[Mapping[str, Scalar]], program: Program) -> Batch:
     """Check every fact, drop exact duplicates, and code the ones that can match a pattern."""
-    signatures: dict[str, frozenset[tuple[str, str, Scalar]]] = {}
+    first: dict[str, Mapping[str, Scalar]] = {}
     ids: list[str] = []
     coded: list[dict[str, int]] = []
     for position, fact in enumerate(facts):
         fact_id = _check(fact, position)
-        signature = frozenset((name, domain_of(value), value) for name, value in fact.items())
-        known = signatures.get(fact_id)
+        known = first.get(fact_id)
         if known is not None:
-            if known != signature:
+            if _signature(known) != _signature(fact):
                 raise EngineError(f"fact id {fact_id!r} is used by two facts with different fields")
             continue
-        signatures[fact_id] = signature
+        first[fact_id] = fact
         if fact["kind"] in program.kinds:
             ids.append(fact_id)
             coded.append(_coded(fact, program))
@@ -52,10 +51,10 @@ def prepare(facts: Sequence[Mapping[str, Scalar]], program: Program) -> Batch:
 
 def _check(fact: Mapping[str, Scalar], position: int) -> str:
     if not isinstance(fact, Mapping):
-        raise EngineError(f"fact #{position}: expected a mapping of field names to scalars")
+        raise EngineError(f"fact at index {position}: expected a mapping of field names to scalars")
     fact_id = fact.get("id")
     if not isinstance(fact_id, str) or not fact_id:
-        raise EngineError(f"fact #{position}: field 'id' must be a non-empty string")
+        raise EngineError(f"fact at index {position}: field 'id' must be a non-empty string")
     kind = fact.get("kind")
     if not isinstance(kind, str) or not kind:
         raise EngineError(f"fact {fact_id!r}: field 'kind' must be a non-empty string")
@@ -75,6 +74,11 @@ def _check(fact: Mapping[str, Scalar], position: int) -> str:
         if isinstance(value, float) and not math.isfinite(value):
             raise EngineError(f"fact {fact_id!r} field {name!r}: expected a finite number")
     return fact_id
+
+
+def _signature(fact: Mapping[str, Scalar]) -> frozenset[tuple[str, str, Scalar]]:
+    """Field values with their domain, so that 1, 1.0 and True are not taken for the same value."""
+    return frozenset((name, domain_of(value), value) for name, value in fact.items())
 
 
 def _coded(fact: Mapping[str, Scalar], program: Program) -> dict[str, int]:

@@ -47,6 +47,10 @@ class Pattern(_Frozen):
     all: tuple[Test, ...] = ()
     any: tuple[Annotated[tuple[Test, ...], AfterValidator(_non_empty)], ...] = ()
 
+    def kind_test(self) -> Test:
+        """The kind requirement, compiled as the pattern's first test so patterns of a kind share it."""
+        return Test(field="kind", op="eq", value=self.kind)
+
 
 class CompiledRule(_Frozen):
     """A rule whose patterns must all be matched by distinct facts of the same evaluation."""

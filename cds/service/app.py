@@ -1,0 +1,142 @@
+"""The Starlette application: routes, middleware and the per-worker start-up and shut-down.
+
+`create_app` loads and checks everything that can be wrong in the configuration (rules, issuer keys)
+before the app exists, so a bad setting stops start-up with its reason instead of failing calls.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cds.service import endpoints, metrics
+from cds.service.auth import Authenticator
+from cds.service.errors import ServiceError, http_error_handler, service_error_handler
+from cds.service.feedback import FeedbackStore
+from cds.service.fhirclient import FhirServerClient
+from cds.service.jwks import issuer_keys
+from cds.service.logging import get_logger
+from cds.service.middleware import RequestContext
+from cds.service.openapi import openapi_json
+from cds.service.prefetch import PrefetchResolver
+from cds.service.reload import RulesHolder, reload_on_sighup, stop_reloading_on_sighup
+from cds.service.replay import ReplayCache
+from cds.service.settings import Settings, load_settings
+from cds.service.state import ServiceState
+
+SETTINGS_ENV = "CDS_SERVICE_RESOLVED_SETTINGS"
+"""How `cds serve` hands its resolved settings to worker processes, which start from a fresh interpreter."""
+CORS_METHODS = ("GET", "POST", "OPTIONS")
+CORS_HEADERS = ("Authorization", "Content-Type", "Accept")
+
+log = get_logger("app")
+
+
+def create_app(settings: Settings, holder: RulesHolder | None = None) -> Starlette:
+    """Raises RulebookError for rules that do not load and SettingsError for unusable issuer keys."""
+    rules = holder or RulesHolder.load(settings.rules_dir)
+    keys = issuer_keys(settings.trusted_issuers, settings.jku_cache_seconds) if settings.auth == "jwt" else {}
+    openapi = openapi_json()
+
+    async def openapi_endpoint(_: Request) -> Response:
+        return Response(openapi, media_type="application/json")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        timeout = httpx.Timeout(
+            settings.fhir_read_timeout,
+            connect=settings.fhir_connect_timeout,
+            pool=settings.fhir_connect_timeout,
+        )
+        store = FeedbackStore(settings.feedback_db)
+        replay = ReplayCache(settings.replay_db, keep_after_expiry=settings.jwt_clock_skew_seconds)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+            fhir = FhirServerClient(http, settings.fhir_max_pages, settings.fhir_max_response_bytes)
+            authenticator = Authenticator(keys, replay, http, settings.jwt_clock_skew_seconds)
+            app.state.service = ServiceState(
+                settings=settings,
+                holder=rules,
+                feedback=store,
+                resolver=PrefetchResolver(
+                    fhir, total_timeout=settings.fhir_total_timeout, allow_http=settings.fhir_allow_http
+                ),
+                authenticator=authenticator if settings.auth == "jwt" else None,
+            )
+            serving = threading.current_thread() is threading.main_thread()
+            if serving:
+                reload_on_sighup(rules)
+                gc.collect()
+                gc.freeze()
+            _log_ready(settings, rules)
+            try:
+                yield
+            finally:
+                if serving:
+                    stop_reloading_on_sighup()
+                store.close()
+                replay.close()
+                metrics.worker_exiting()
+
+    return Starlette(
+        routes=[
+            Route("/cds-services", endpoints.discovery, methods=["GET"]),
+            Route("/cds-services/{service_id}", endpoints.call_service, methods=["POST"]),
+            Route("/cds-services/{service_id}/feedback", endpoints.feedback, methods=["POST"]),
+            Route("/healthz", endpoints.healthz, methods=["GET"]),
+            Route("/metrics", endpoints.metrics_endpoint, methods=["GET"]),
+            Route("/openapi.json", openapi_endpoint, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=list(CORS_METHODS),
+                allow_headers=list(CORS_HEADERS),
+                max_age=600,
+            ),
+            Middleware(RequestContext),
+        ],
+        exception_handlers={ServiceError: service_error_handler, HTTPException: http_error_handler},
+        lifespan=lifespan,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """The uvicorn factory each worker calls; `cds serve` has put its resolved settings in the environment.
+
+    SIGHUP is ignored until the worker is ready (it would otherwise end the process): a worker still
+    starting loads the rules as they are on disk anyway.
+    """
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    resolved = os.environ.get(SETTINGS_ENV)
+    settings = Settings.model_validate_json(resolved) if resolved else load_settings()
+    return create_app(settings)
+
+
+def _log_ready(settings: Settings, rules: RulesHolder) -> None:
+    fields = {
+        "event": "ready",
+        "pid": os.getpid(),
+        "rules_version": rules.current.version,
+        "auth": settings.auth,
+        "trusted_issuers": [issuer.iss for issuer in settings.trusted_issuers],
+    }
+    log.info("worker ready", extra={"fields": fields})
+    if settings.auth == "jwt" and not settings.trusted_issuers:
+        log.warning(
+            "auth is on but no trusted issuer is configured: every call will get 401",
+            extra={"fields": {"event": "no_issuers"}},
+        )

@@ -1,0 +1,43 @@
+"""Request bodies: size-limited before they are read, parsed strictly with orjson.
+
+The declared Content-Length is checked first so an oversized body is refused without reading it;
+chunked bodies are counted as they arrive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+
+from cds.fhir import InputError, parse_json_bytes
+from cds.service.errors import ServiceError
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """Raises ServiceError: 413 over the limit, 400 for anything that is not one JSON document."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ServiceError.single(
+            400, "incomplete", "body: the client left before sending it all", "body"
+        ) from None
+    try:
+        return parse_json_bytes(b"".join(chunks))
+    except InputError as error:
+        raise ServiceError.single(400, "structure", f"body: {error}", "body") from None
+
+
+def _too_large(limit: int) -> ServiceError:
+    return ServiceError.single(
+        413, "too-long", f"body: the request body is larger than {limit} bytes", "body"
+    )

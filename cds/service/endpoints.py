@@ -1,0 +1,140 @@
+"""The HTTP endpoints. Each call checks the caller first, then the service id, then reads the body."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cds.fhir import InputError
+from cds.service import metrics
+from cds.service.body import read_json
+from cds.service.discovery import SERVICE_HOOKS
+from cds.service.errors import ServiceError, invalid_request
+from cds.service.feedback import FeedbackRequest, IssuedCard
+from cds.service.hooks import parse_hook_request
+from cds.service.logging import annotate
+from cds.service.state import service_state
+
+JSON = "application/json"
+
+
+class LastReload(BaseModel):
+    status: str
+    rulesVersion: str
+    at: dt.datetime
+    problems: tuple[str, ...] = ()
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: str
+    rulesVersion: str
+    rulesLoadedAt: dt.datetime
+    lastReload: LastReload | None = None
+    auth: str
+    pid: int
+
+
+async def discovery(request: Request) -> Response:
+    state = service_state(request)
+    await state.authorize(request)
+    return Response(state.holder.current.discovery, media_type=JSON)
+
+
+async def call_service(request: Request) -> Response:
+    state = service_state(request)
+    await state.authorize(request)
+    service_id = _known_service(request)
+    document = await read_json(request, state.settings.max_request_bytes)
+    hook_request, context = parse_hook_request(document, service_id, SERVICE_HOOKS[service_id])
+    annotate(service=service_id, hook=hook_request.hook, hook_instance=hook_request.hookInstance)
+    with state.holder.acquire() as active:
+        resolved = await state.resolver.resolve(hook_request, context, active.templates)
+        try:
+            evaluation = active.evaluator.evaluate(resolved.read, patient_id=context.patientId)
+        except InputError as error:
+            raise ServiceError.single(400, "value", str(error), "context.patientId") from None
+        body = evaluation.response_json()
+        now = dt.datetime.now(dt.UTC)
+        issued = [
+            IssuedCard(
+                uuid=card.uuid,
+                rule_id=rule_id,
+                rule_version=active.rule_versions.get(rule_id, "unknown"),
+                rules_version=active.version,
+                indicator=card.indicator,
+                hook_instance=hook_request.hookInstance,
+                service=service_id,
+                issued_at=now,
+            )
+            for card in evaluation.response.cards
+            if (rule_id := card.source.topic.code if card.source.topic else None) is not None
+        ]
+    for card in issued:
+        metrics.CARDS.labels(rule=card.rule_id, indicator=card.indicator).inc()
+    annotate(
+        rules_version=active.version,
+        rule_ids=[card.rule_id for card in issued],
+        prefetch_fetched=list(resolved.fetched),
+        prefetch_unavailable=list(resolved.unavailable),
+    )
+    return Response(body, media_type=JSON, background=BackgroundTask(state.feedback.record_cards, issued))
+
+
+async def feedback(request: Request) -> Response:
+    state = service_state(request)
+    await state.authorize(request)
+    service_id = _known_service(request)
+    document = await read_json(request, state.settings.max_request_bytes)
+    try:
+        entries = FeedbackRequest.model_validate(document).feedback
+    except ValidationError as error:
+        raise invalid_request(error) from None
+    await run_in_threadpool(state.feedback.record_feedback, service_id, entries)
+    for entry in entries:
+        metrics.FEEDBACK.labels(outcome=entry.outcome).inc()
+    annotate(service=service_id, feedback_entries=len(entries))
+    return Response(status_code=200)
+
+
+async def healthz(request: Request) -> Response:
+    state = service_state(request)
+    active = state.holder.current
+    last = state.holder.last_reload
+    health = Health(
+        status="ok",
+        rulesVersion=active.version,
+        rulesLoadedAt=active.loaded_at,
+        lastReload=LastReload(
+            status=last.status, rulesVersion=last.rules_version, at=last.at, problems=last.problems
+        )
+        if last
+        else None,
+        auth=state.settings.auth,
+        pid=os.getpid(),
+    )
+    return Response(orjson.dumps(health.model_dump(mode="json", exclude_none=True)), media_type=JSON)
+
+
+async def metrics_endpoint(_: Request) -> Response:
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
+
+
+def _known_service(request: Request) -> str:
+    service_id = request.path_params["service_id"]
+    if service_id not in SERVICE_HOOKS:
+        known = ", ".join(SERVICE_HOOKS)
+        raise ServiceError.single(
+            404, "not-found", f"no service {service_id[:64]!r}; this server has {known}", "id"
+        )
+    assert isinstance(service_id, str)
+    return service_id

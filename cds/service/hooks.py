@@ -1,0 +1,112 @@
+"""The CDS Hooks call body, validated to the letter of 2.0 while ignoring unknown fields and `extension`.
+
+Validation stops at the envelope: prefetch values stay plain parsed JSON, read later by
+`cds.fhir.read_prefetch`, because validating every resource would cost more than evaluating them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
+from cds.service.errors import ServiceError, invalid_request
+
+FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
+UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+USER_REFERENCE = r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$"
+
+FhirId = Annotated[StrictStr, Field(pattern=FHIR_ID)]
+UserReference = Annotated[StrictStr, Field(pattern=USER_REFERENCE)]
+
+
+def _bearer(value: str) -> str:
+    if value.lower() != "bearer":
+        raise ValueError(f"must be 'Bearer', got {value!r}")
+    return value
+
+
+def _absolute_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError("must be the absolute http(s) base URL of a FHIR server, without query or fragment")
+    return value.rstrip("/")
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class FhirAuthorization(_Lenient):
+    """The access token is a SecretStr, so printing or logging the model can never show it."""
+
+    access_token: SecretStr = Field(min_length=1)
+    token_type: Annotated[StrictStr, AfterValidator(_bearer)]
+    expires_in: StrictInt
+    scope: StrictStr
+    subject: StrictStr
+    patient: FhirId | None = None
+
+
+class HookRequest(_Lenient):
+    hook: StrictStr
+    hookInstance: Annotated[StrictStr, Field(pattern=UUID)]
+    context: dict[str, Any]
+    fhirServer: Annotated[StrictStr, AfterValidator(_absolute_url)] | None = None
+    fhirAuthorization: FhirAuthorization | None = None
+    prefetch: dict[str, Any] | None = None
+
+
+class PatientViewContext(_Lenient):
+    userId: UserReference
+    patientId: FhirId
+    encounterId: FhirId | None = None
+
+
+class EncounterStartContext(_Lenient):
+    userId: UserReference
+    patientId: FhirId
+    encounterId: FhirId
+
+
+HookContext = PatientViewContext | EncounterStartContext
+CONTEXTS: dict[str, type[PatientViewContext] | type[EncounterStartContext]] = {
+    "patient-view": PatientViewContext,
+    "encounter-start": EncounterStartContext,
+}
+
+
+def parse_hook_request(document: Any, service_id: str, service_hook: str) -> tuple[HookRequest, HookContext]:
+    """Raises ServiceError 400 naming the field at fault."""
+    if not isinstance(document, dict):
+        raise ServiceError.single(400, "structure", "the request body must be a JSON object", "body")
+    try:
+        request = HookRequest.model_validate(document)
+    except ValidationError as error:
+        raise invalid_request(error) from None
+    if request.fhirAuthorization is not None and request.fhirServer is None:
+        raise ServiceError.single(
+            400, "required", "fhirServer: required when fhirAuthorization is sent", "fhirServer"
+        )
+    if request.hook != service_hook:
+        raise ServiceError.single(
+            400,
+            "not-supported",
+            f"hook: service {service_id!r} answers the {service_hook!r} hook, not {request.hook[:64]!r}",
+            "hook",
+        )
+    try:
+        context = CONTEXTS[service_hook].model_validate(request.context)
+    except ValidationError as error:
+        raise invalid_request(error, prefix="context.") from None
+    return request, context

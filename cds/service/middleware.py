@@ -1,0 +1,90 @@
+"""Per request: an id, one structured log line, the metrics, and the last-resort 500.
+
+A pure ASGI middleware rather than BaseHTTPMiddleware, which would add a task and a copy per request.
+Latency is taken when the last byte of the response is sent, so work scheduled after the response
+(recording issued cards) does not count against it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cds.service import metrics
+from cds.service.errors import unexpected_error_response
+from cds.service.logging import get_logger, request_fields
+
+REQUEST_ID_HEADER = b"x-request-id"
+_CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
+
+log = get_logger("http")
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        fields: dict[str, Any] = {"request_id": request_id}
+        token = request_fields.set(fields)
+        status = 500
+        responded = False
+        finished: float | None = None
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, responded, finished
+            if message["type"] == "http.response.start":
+                status, responded = message["status"], True
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = time.perf_counter()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unexpected error while serving a request", extra={"fields": {"event": "error"}})
+            if not responded:
+                await unexpected_error_response()(scope, receive, send_with_id)
+        finally:
+            elapsed = (finished or time.perf_counter()) - started
+            endpoint = _endpoint(scope)
+            metrics.REQUESTS.labels(endpoint=endpoint, method=scope["method"], status=str(status)).inc()
+            metrics.LATENCY.labels(endpoint=endpoint, status=str(status)).observe(elapsed)
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "event": "request",
+                        "method": scope["method"],
+                        "endpoint": endpoint,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        **fields,
+                    }
+                },
+            )
+            request_fields.reset(token)
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER and _CLIENT_REQUEST_ID.fullmatch(value):
+            return str(value.decode())
+    return uuid.uuid4().hex
+
+
+def _endpoint(scope: Scope) -> str:
+    """The route template, never the raw path, so metric labels stay few."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"

@@ -1,0 +1,145 @@
+"""Hot reload of the rules: a broken rules directory never replaces working rules.
+
+A request takes `holder.acquire()` once at its start and keeps that snapshot to the end, so it sees
+the old rules or the new ones, never a mix. The old engine is closed only when the last request
+holding it has finished. Everything here runs on the worker's event loop thread, so the swap needs
+no lock.
+
+Each worker process reloads on its own SIGHUP; with several workers `cds serve`'s parent process
+forwards the SIGHUP it receives to every worker (see `cds.service.server`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cds.evaluate import Evaluator
+from cds.rulebook import Rulebook, RulebookError, load_rulebook
+from cds.rulebook.requirements import prefetch_templates
+from cds.service import metrics
+from cds.service.discovery import discovery_json
+from cds.service.logging import get_logger
+
+log = get_logger("reload")
+
+
+@dataclass(eq=False)
+class ActiveRules:
+    """One loaded rulebook with everything derived from it, built once per (re)load."""
+
+    evaluator: Evaluator
+    templates: Mapping[str, str]
+    discovery: bytes
+    rule_versions: Mapping[str, str]
+    loaded_at: dt.datetime
+    users: int = 0
+    retired: bool = False
+
+    @classmethod
+    def build(cls, rulebook: Rulebook) -> ActiveRules:
+        templates = prefetch_templates(rulebook)
+        return cls(
+            evaluator=Evaluator(rulebook),
+            templates=templates,
+            discovery=discovery_json(templates),
+            rule_versions={rule.id: rule.version for rule in rulebook.rules},
+            loaded_at=dt.datetime.now(dt.UTC),
+        )
+
+    @property
+    def version(self) -> str:
+        return self.evaluator.rulebook.version
+
+    def release(self) -> None:
+        self.users -= 1
+        self._close_if_unused()
+
+    def retire(self) -> None:
+        self.retired = True
+        self._close_if_unused()
+
+    def _close_if_unused(self) -> None:
+        if self.retired and self.users == 0:
+            self.evaluator.engine.close()
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    status: Literal["reloaded", "unchanged", "rejected"]
+    rules_version: str
+    """The version live after the attempt: the new one, or the old one kept."""
+    problems: tuple[str, ...] = ()
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+class RulesHolder:
+    def __init__(self, rules_dir: Path, active: ActiveRules) -> None:
+        self.rules_dir = rules_dir
+        self._active = active
+        self.last_reload: ReloadResult | None = None
+        metrics.rules_in_use(active.version)
+
+    @classmethod
+    def load(cls, rules_dir: Path) -> RulesHolder:
+        """Raises RulebookError: at start-up there are no old rules to fall back on."""
+        return cls(rules_dir, ActiveRules.build(load_rulebook(rules_dir)))
+
+    @property
+    def current(self) -> ActiveRules:
+        return self._active
+
+    @contextmanager
+    def acquire(self) -> Iterator[ActiveRules]:
+        active = self._active
+        active.users += 1
+        try:
+            yield active
+        finally:
+            active.release()
+
+    def reload(self) -> ReloadResult:
+        old = self._active
+        try:
+            rulebook = load_rulebook(self.rules_dir)
+            if rulebook.version == old.version:
+                return self._record(ReloadResult("unchanged", old.version))
+            new = ActiveRules.build(rulebook)
+        except RulebookError as error:
+            problems = tuple(str(problem) for problem in error.problems)
+            return self._record(ReloadResult("rejected", old.version, problems))
+        except Exception as error:
+            log.exception("rules reload failed unexpectedly; the old rules stay live")
+            return self._record(ReloadResult("rejected", old.version, (type(error).__name__,)))
+        self._active = new
+        old.retire()
+        metrics.rules_in_use(new.version, previous=old.version)
+        return self._record(ReloadResult("reloaded", new.version))
+
+    def _record(self, result: ReloadResult) -> ReloadResult:
+        self.last_reload = result
+        metrics.RELOADS.labels(result=result.status).inc()
+        fields = {"event": "rules_reload", "status": result.status, "rules_version": result.rules_version}
+        if result.status == "rejected":
+            log.warning(
+                "rules reload rejected; the old rules stay live",
+                extra={"fields": {**fields, "problems": list(result.problems)}},
+            )
+        else:
+            log.info("rules reload %s", result.status, extra={"fields": fields})
+        return result
+
+
+def reload_on_sighup(holder: RulesHolder) -> None:
+    """Installs the SIGHUP handler on the running loop; the reload runs between requests."""
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, holder.reload)
+
+
+def stop_reloading_on_sighup() -> None:
+    asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)

@@ -1,0 +1,81 @@
+"""Runs the service under uvicorn, in one process or with a parent supervising several workers.
+
+Workers start from a fresh interpreter (spawn), so the parent passes its resolved settings through the
+environment. uvicorn's own parent answers SIGHUP by replacing every worker; this service instead
+forwards SIGHUP to each worker, which reloads its rules in place and keeps the old ones if the new
+ones do not load (a replacement worker could not start on broken rules at all).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from types import FrameType
+
+import uvicorn
+from uvicorn.supervisors.multiprocess import Multiprocess
+
+from cds.service import metrics
+from cds.service.app import SETTINGS_ENV
+from cds.service.logging import get_logger, logging_config
+from cds.service.pidfile import PidFile
+from cds.service.settings import Settings
+
+STARTUP_FAILURE = 3
+
+log = get_logger("server")
+
+
+class _Stopped(Exception):
+    """uvicorn re-raises the SIGTERM or SIGINT that stopped it; this turns that into a normal return."""
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped(signum)
+
+
+class _ForwardingSupervisor(Multiprocess):
+    def handle_hup(self) -> None:
+        log.info(
+            "SIGHUP: asking every worker to reload its rules", extra={"fields": {"event": "reload_requested"}}
+        )
+        for process in self.processes:
+            if process.pid is not None and process.process.is_alive():
+                os.kill(process.pid, signal.SIGHUP)
+
+
+def serve(settings: Settings) -> int:
+    """Blocks until the service stops; returns the process exit status."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with PidFile(settings.pid_file):
+        if settings.workers > 1:
+            metrics.prepare_multiprocess(settings.metrics_dir)
+        os.environ[SETTINGS_ENV] = settings.model_dump_json(exclude={"config_file"})
+        config = uvicorn.Config(
+            "cds.service.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=logging_config(settings.log_level),
+            access_log=False,
+            server_header=False,
+            date_header=True,
+            timeout_keep_alive=30,
+            timeout_graceful_shutdown=10,
+        )
+        if settings.workers == 1:
+            server = uvicorn.Server(config)
+            previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                server.run()
+            except _Stopped:
+                pass
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+            return 0 if server.started else STARTUP_FAILURE
+        supervisor = _ForwardingSupervisor(config, sockets=[config.bind_socket()])
+        supervisor.run()
+        failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)
+        return STARTUP_FAILURE if failed else 0

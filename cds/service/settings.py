@@ -1,0 +1,299 @@
+"""Service configuration: defaults, then a YAML config file, then `CDS_*` environment variables, then flags.
+
+Paths in a config file are relative to the file, so a deployment directory can be moved as a whole.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from cds.rulebook import DEFAULT_RULES_DIR
+
+ENV_PREFIX = "CDS_"
+CONFIG_ENV = "CDS_CONFIG"
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+_FILE_PATH_KEYS = ("rules_dir", "data_dir")
+
+
+class SettingsError(ValueError):
+    """A configuration the service cannot start with; the message names the file or setting."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    return is_loopback(urlsplit(url).hostname or "")
+
+
+def _http_url(value: str, what: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"{what} must be an absolute http(s) URL without query or fragment, got {value!r}")
+    return value
+
+
+class TrustedIssuer(BaseModel):
+    """A client allowed to call: its `iss` and where its public keys come from (never an arbitrary `jku`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iss: str = Field(min_length=1)
+    jwks: dict[str, Any] | None = None
+    jwks_file: Path | None = None
+    jku: tuple[str, ...] = ()
+    """Key-set URLs this issuer may name in its token header; fetched over https (http only on loopback)."""
+
+    @field_validator("jku")
+    @classmethod
+    def _jku_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        for url in urls:
+            _http_url(url, "jku")
+            if urlsplit(url).scheme != "https" and not is_loopback_url(url):
+                raise ValueError(f"jku must use https (http only on loopback), got {url!r}")
+        return urls
+
+    @model_validator(mode="after")
+    def _has_keys(self) -> TrustedIssuer:
+        if self.jwks is None and self.jwks_file is None and not self.jku:
+            raise ValueError(f"issuer {self.iss!r} needs its public keys: jwks, jwks_file or jku")
+        return self
+
+
+def _comma_separated(value: Any) -> Any:
+    """Lets `CDS_CORS_ORIGINS=https://a,https://b` work as well as a JSON list."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return yaml.safe_load(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", frozen=True, populate_by_name=True
+    )
+
+    config_file: Path | None = Field(
+        default=None, validation_alias="CDS_CONFIG", description="YAML file with any of these settings."
+    )
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port to listen on.")
+    workers: PositiveInt = Field(default=1, description="Worker processes; each evaluates on its own core.")
+    rules_dir: Path = Field(
+        default=DEFAULT_RULES_DIR, description="Rules directory (default: the shipped rules/)."
+    )
+    data_dir: Path = Field(default=Path("var"), description="Feedback store, jti cache, pid file, metrics.")
+    public_base_url: str | None = Field(
+        default=None,
+        description="URL clients call (e.g. via a proxy); JWT aud = it + the path. Default: host and port.",
+    )
+    auth: Literal["jwt", "off"] = Field(
+        default="jwt", description="jwt: calls need a JWT from a trusted issuer; off: loopback only."
+    )
+    trusted_issuers: tuple[TrustedIssuer, ...] = Field(
+        default=(), description="JSON list of {iss, jwks | jwks_file | jku: [urls]}."
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("*",), description="Origins browsers may call from, comma-separated or a JSON list."
+    )
+    jwt_clock_skew_seconds: int = Field(default=60, ge=0, le=600, description="Leeway for exp and iat.")
+    jku_cache_seconds: PositiveInt = Field(
+        default=3600, description="How long a fetched jku key set is kept."
+    )
+    fhir_connect_timeout: PositiveFloat = Field(
+        default=2.0, description="Seconds to connect to a fhirServer."
+    )
+    fhir_read_timeout: PositiveFloat = Field(
+        default=5.0, description="Seconds to wait for each fhirServer read."
+    )
+    fhir_total_timeout: PositiveFloat = Field(
+        default=8.0, description="Seconds for all fhirServer queries of one call, together."
+    )
+    fhir_max_pages: PositiveInt = Field(
+        default=20, description="Pages of one search read before giving up (502)."
+    )
+    fhir_max_response_bytes: PositiveInt = Field(
+        default=20_000_000, description="Largest fhirServer answer accepted (502 beyond)."
+    )
+    fhir_allow_http: bool = Field(
+        default=False,
+        description="Send access tokens to plain-http fhirServers (always allowed on loopback).",
+    )
+    max_request_bytes: PositiveInt = Field(
+        default=5_000_000, description="Largest request body (413 beyond)."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        return _comma_separated(value)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value, "public_base_url").rstrip("/")
+
+    @model_validator(mode="after")
+    def _safe_to_expose(self) -> Settings:
+        if self.auth == "off" and not is_loopback(self.host):
+            raise ValueError(
+                f"auth is off, so the service only listens on loopback (127.0.0.1, ::1, localhost); "
+                f"host {self.host!r} is not. Configure trusted_issuers and keep auth on to expose it"
+            )
+        if self.auth == "jwt" and self.public_base_url is None and self.host in _WILDCARD_HOSTS:
+            raise ValueError(
+                f"host {self.host!r} listens on every address, so the URL clients call cannot be guessed; "
+                "set public_base_url (CDS_PUBLIC_BASE_URL), which JWT aud claims must match"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        assert isinstance(init_settings, InitSettingsSource)
+        given = init_settings.init_kwargs
+        path = given.get(CONFIG_ENV) or given.get("config_file") or os.environ.get(CONFIG_ENV)
+        if not path:
+            return (init_settings, env_settings)
+        return (init_settings, env_settings, InitSettingsSource(settings_cls, read_config_file(Path(path))))
+
+    @property
+    def base_urls(self) -> tuple[str, ...]:
+        """Every base URL clients may call this service by; a JWT's aud must be one of them plus the path."""
+        if self.public_base_url is not None:
+            return (self.public_base_url,)
+        if is_loopback(self.host):
+            return tuple(f"http://{name}:{self.port}" for name in ("127.0.0.1", "localhost", "[::1]"))
+        return (f"http://{self.host}:{self.port}",)
+
+    @property
+    def public_url(self) -> str:
+        return self.base_urls[0]
+
+    @property
+    def feedback_db(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def replay_db(self) -> Path:
+        return self.data_dir / "jti.sqlite3"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "cds.pid"
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.data_dir / "metrics"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot read the config file: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}:" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise SettingsError(f"{path}:{where} not valid YAML ({problem})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: expected a mapping of setting names to values at the top of the file")
+    return _relative_to(path.resolve().parent, data)
+
+
+def _relative_to(directory: Path, data: dict[str, Any]) -> dict[str, Any]:
+    resolved = dict(data)
+    for key in _FILE_PATH_KEYS:
+        if isinstance(resolved.get(key), str):
+            resolved[key] = str(directory / resolved[key])
+    issuers = resolved.get("trusted_issuers")
+    if isinstance(issuers, list):
+        resolved["trusted_issuers"] = [
+            {**issuer, "jwks_file": str(directory / issuer["jwks_file"])}
+            if isinstance(issuer, dict) and isinstance(issuer.get("jwks_file"), str)
+            else issuer
+            for issuer in issuers
+        ]
+    return resolved
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(variable, default, description) of every setting, for `cds serve --help` and the docs."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        variable = CONFIG_ENV if name == "config_file" else f"{ENV_PREFIX}{name.upper()}"
+        rows.append((variable, _shown(field.default), field.description or ""))
+    return rows
+
+
+def _shown(default: Any) -> str:
+    if default in (None, ()):
+        return "-"
+    if isinstance(default, tuple):
+        return ",".join(default)
+    if isinstance(default, Path) and default.is_absolute():
+        return f"{default.name}/"
+    return str(default)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from every source; flags given as overrides win. Raises SettingsError naming the setting."""
+    given = {name: value for name, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        lines = [
+            f"- {_setting_name(e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}"
+            for e in error.errors()
+        ]
+        raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return "settings"
+    head = str(loc[0])
+    variable = CONFIG_ENV if head in ("config_file", CONFIG_ENV) else f"{ENV_PREFIX}{head.upper()}"
+    rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+    return f"{head}{rest} ({variable})"

@@ -1,0 +1,52 @@
+"""What every handler needs, built once per worker process when it starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from cds.service.auth import Authenticator, Unauthorized
+from cds.service.errors import Issue, ServiceError
+from cds.service.feedback import FeedbackStore
+from cds.service.logging import annotate
+from cds.service.prefetch import PrefetchResolver
+from cds.service.reload import RulesHolder
+from cds.service.settings import Settings
+
+
+def unauthorized() -> ServiceError:
+    return ServiceError(
+        401, [Issue(code="login", diagnostics="unauthorized")], [("WWW-Authenticate", "Bearer")]
+    )
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    settings: Settings
+    holder: RulesHolder
+    feedback: FeedbackStore
+    resolver: PrefetchResolver
+    authenticator: Authenticator | None
+    """None when auth is off (only possible on loopback)."""
+
+    async def authorize(self, request: Request) -> None:
+        """Raises the 401 ServiceError, which says nothing about why; the reason is in the log."""
+        if self.authenticator is None:
+            return
+        path = request.scope["path"]
+        root = request.scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        audiences = [base + path for base in self.settings.base_urls]
+        try:
+            caller = await self.authenticator.authenticate(request.headers.get("authorization"), audiences)
+        except Unauthorized:
+            raise unauthorized() from None
+        annotate(iss=caller.iss, tenant=caller.tenant, jti=caller.jti)
+
+
+def service_state(request: Request) -> ServiceState:
+    state = request.app.state.service
+    assert isinstance(state, ServiceState)
+    return state

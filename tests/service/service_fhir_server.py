@@ -1,0 +1,148 @@
+"""A real HTTP FHIR server on loopback for the fallback tests, misbehaving in whichever way a test asks.
+
+The first path segment picks the behaviour: `/ok/Condition?patient=...` answers properly (one entry per
+page, so paging is always exercised), `/error/...` answers 500, `/stall/...` never answers in time,
+and so on. Every request is recorded so tests can check what the service sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+TOKEN = "fallback-access-token-7f3a9c"
+SLOW_SECONDS = 0.3
+STALL_SECONDS = 5.0
+HUGE_BYTES = 200_000
+SEARCH_TYPES = ("Condition", "Observation", "MedicationRequest", "MedicationStatement")
+
+
+@dataclass(frozen=True)
+class Seen:
+    mode: str
+    path: str
+    query: str
+    authorization: str | None
+    at: float
+
+
+class FhirTestServer:
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.patient: dict[str, Any] = record["patient"]
+        self.entries: dict[str, list[dict[str, Any]]] = {name: [] for name in SEARCH_TYPES}
+        for key in ("conditions", "observations"):
+            for entry in (record.get(key) or {}).get("entry", []):
+                self.entries[entry["resource"]["resourceType"]].append({"resource": entry["resource"]})
+        self.seen: list[Seen] = []
+        self.jwks: dict[str, Any] = {"keys": []}
+        """Served without auth at /keys/jwks.json, as an issuer's jku."""
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        app = Starlette(routes=[Route("/{mode}/{path:path}", self._handle)])
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def url(self, mode: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{mode}"
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test FHIR server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def requests_for(self, mode: str) -> list[Seen]:
+        return [seen for seen in self.seen if seen.mode == mode]
+
+    async def _handle(self, request: Request) -> Response:
+        mode = request.path_params["mode"]
+        path = request.path_params["path"]
+        authorization = request.headers.get("authorization")
+        self.seen.append(Seen(mode, path, request.url.query, authorization, time.monotonic()))
+        if mode == "keys":
+            return _json(self.jwks)
+        if authorization != f"Bearer {TOKEN}" or mode == "unauthorized":
+            return _json(
+                {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login"}]}, 401
+            )
+        if mode == "slow":
+            await asyncio.sleep(SLOW_SECONDS)
+        if mode == "stall":
+            await asyncio.sleep(STALL_SECONDS)
+        if mode == "error" or (mode == "medsfail" and path.startswith("Medication")):
+            return _json(
+                {"resourceType": "OperationOutcome", "issue": [{"severity": "fatal", "code": "exception"}]},
+                500,
+            )
+        if mode == "garbage":
+            return Response(b"<html><body>Service Unavailable</body></html>", media_type="text/html")
+        if mode == "notfhir":
+            return _json([1, 2, 3])
+        if mode == "huge":
+            return _json({"resourceType": "Bundle", "type": "searchset", "padding": "x" * HUGE_BYTES})
+        return self._answer(mode, path, request)
+
+    def _answer(self, mode: str, path: str, request: Request) -> Response:
+        base = f"{request.url.scheme}://{request.url.netloc}/{mode}"
+        if path.startswith("Patient/"):
+            if path.removeprefix("Patient/") != self.patient["id"]:
+                return _json(
+                    {
+                        "resourceType": "OperationOutcome",
+                        "issue": [{"severity": "error", "code": "not-found"}],
+                    },
+                    404,
+                )
+            return _json(self.patient)
+        page = int(request.query_params.get("_page", "1"))
+        entries = self.entries.get(path, [])
+        bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": len(entries)}
+        if entries[page - 1 : page]:
+            bundle["entry"] = entries[page - 1 : page]
+        next_url = self._next(mode, base, path, request, page, has_more=page < len(entries))
+        if next_url is not None:
+            bundle["link"] = [{"relation": "next", "url": next_url}]
+        return _json(bundle)
+
+    @staticmethod
+    def _next(mode: str, base: str, path: str, request: Request, page: int, has_more: bool) -> str | None:
+        patient = request.query_params.get("patient", "")
+        if mode == "endless":
+            return f"{base}/{path}?patient={patient}&_page={page + 1}"
+        if mode == "loop":
+            return str(request.url)
+        if mode == "elsewhere":
+            return f"http://elsewhere.invalid/fhir/{path}?_page={page + 1}"
+        return f"{base}/{path}?patient={patient}&_page={page + 1}" if has_more else None
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value), status_code=status, media_type="application/fhir+json")
