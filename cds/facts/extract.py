@@ -31,7 +31,7 @@ class FactSet:
 def extract_facts(
     resources: Sequence[RawResource], *, matcher: PatientMatcher, rulebook: Rulebook, now: dt.datetime
 ) -> FactSet:
-    selection = select(resources, matcher=matcher, terminology=rulebook.terminology, now=now)
+    selection = select(resources, matcher=matcher, rulebook=rulebook, now=now)
     set_aside = list(selection.set_aside)
     records, aside = build_records(selection.usable, rulebook, now)
     set_aside += aside

@@ -169,25 +169,12 @@ def _bound(quantity: object, reading: Reading, rulebook: Rulebook) -> float | No
 def measurement_facts(
     readings: Sequence[Reading], rulebook: Rulebook, now: dt.datetime
 ) -> tuple[list[Fact], list[SetAside], bool]:
-    """Latest reading per analyte within its lookback; says whether any electrolyte was checked."""
+    """Latest reading per analyte (older ones were set aside on selection); says whether any
+    electrolyte was checked."""
     facts: list[Fact] = []
     set_aside: list[SetAside] = []
-    lookback = {
-        "lab": rulebook.integer("lab_lookback_days"),
-        "assessment": rulebook.integer("assessment_lookback_days"),
-    }
-    lookback_name = {"lab": "lab_lookback_days", "assessment": "assessment_lookback_days"}
     latest: dict[tuple[str, str], Reading] = {}
     for reading in sorted(readings, key=lambda r: (r.when, r.usable.reference)):
-        if days_between(reading.when, now) > lookback[reading.kind]:
-            set_aside.append(
-                SetAside(
-                    reference=reading.usable.reference,
-                    what=reading.words(rulebook.terminology.label(reading.kind, reading.name)),
-                    reason=f"older than {lookback[reading.kind]} days ({lookback_name[reading.kind]})",
-                )
-            )
-            continue
         key = (reading.kind, reading.name)
         if key in latest:
             set_aside.append(

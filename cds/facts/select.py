@@ -19,9 +19,10 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.resource import Resource
 
 from cds.facts.codings import codings, concept_text, describe, status_code
-from cds.facts.dates import condition_abated, condition_onset, medication_date, observed_at
+from cds.facts.dates import condition_abated, condition_onset, days_between, medication_date, observed_at
 from cds.facts.models import SetAside
 from cds.fhir import PatientMatcher, RawResource, latest_versions, validate_resource
+from cds.rulebook.model import Rulebook
 from cds.rulebook.terminology import ConceptMatch, MedicationMatch, Terminology
 
 MODELS: dict[str, type[Resource]] = {
@@ -32,6 +33,7 @@ MODELS: dict[str, type[Resource]] = {
 }
 MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
 FUTURE_TOLERANCE = dt.timedelta(days=1)
+LOOKBACK = {"lab": "lab_lookback_days", "assessment": "assessment_lookback_days"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +103,9 @@ def recognise(
 
 
 def select(
-    resources: Sequence[RawResource], *, matcher: PatientMatcher, terminology: Terminology, now: dt.datetime
+    resources: Sequence[RawResource], *, matcher: PatientMatcher, rulebook: Rulebook, now: dt.datetime
 ) -> Selection:
+    terminology = rulebook.terminology
     meds = _MedicationIndex(resources)
     set_aside: list[SetAside] = []
     notes: list[str] = []
@@ -115,6 +118,10 @@ def select(
             set_aside.append(
                 SetAside(reference=_reference(raw), what=_what(raw), reason="about another patient")
             )
+            continue
+        too_old = _before_lookback(raw, match, rulebook, now)
+        if too_old:
+            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw), reason=too_old))
             continue
         recognised.append((raw, match))
     latest, version_notes = latest_versions([raw for raw, _ in recognised])
@@ -137,6 +144,25 @@ def select(
             continue
         usable.append(Usable(raw=raw, match=match, when=_when(raw.resource)))
     return Selection(usable=usable, set_aside=set_aside, notes=notes)
+
+
+def _before_lookback(
+    raw: RawResource, match: ConceptMatch | MedicationMatch, rulebook: Rulebook, now: dt.datetime
+) -> str | None:
+    """Old results are set aside before validation: a chart holds years of panels and only the
+    latest few can count, so checking the rest would be most of the cost of a request."""
+    if not isinstance(match, ConceptMatch) or match.kind not in LOOKBACK:
+        return None
+    when = observed_at(raw.resource)
+    if when is None:
+        return None
+    parameter = LOOKBACK[match.kind]
+    days = rulebook.integer(parameter)
+    if match.name == "albumin":
+        days += rulebook.integer("albumin_max_gap_days")
+    if days_between(when, now) <= days:
+        return None
+    return f"dated {when.date().isoformat()}, older than {days} days ({parameter})"
 
 
 def _what(raw: RawResource) -> str:

@@ -36,8 +36,10 @@ def exceeds_depth(valid_json: bytes) -> bool:
     Keeps only brackets and quotes, drops the brackets inside strings, then peels one level of
     empty containers per pass.
     """
-    if b"\\" in valid_json:
-        valid_json = valid_json.replace(b"\\\\", b"").replace(b'\\"', b"")
+    if b"\\\\" in valid_json:
+        valid_json = valid_json.replace(b"\\\\", b"")
+    if b'\\"' in valid_json:
+        valid_json = valid_json.replace(b'\\"', b"")
     skeleton = valid_json.translate(_BRACKETS_AS_BRACES, _ALL_BUT_BRACKETS_AND_QUOTES).replace(b'""', b"")
     if b'"' in skeleton:
         skeleton = b"".join(skeleton.split(b'"')[::2])

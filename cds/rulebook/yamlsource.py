@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 Loc = tuple[str | int, ...]
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,8 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
 def read_yaml(path: Path, display_name: str) -> YamlDocument:
     try:
         text = path.read_text(encoding="utf-8-sig")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
