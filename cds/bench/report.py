@@ -1,0 +1,292 @@
+"""The figures of one run: one Markdown table for people, one JSON file for machines and later comparison.
+
+Targets are read from the figures here rather than asserted anywhere, because timings on a shared or
+small machine vary too much for a pass/fail test; the table says per row whether its target was met.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import os
+import platform
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from cds.bench.inprocess import InProcessFigure
+from cds.bench.load import LoadResult
+from cds.bench.serve import MemoryFigure, StartFigure
+
+PACKAGES = (
+    "spasm-cds",
+    "durable-rules",
+    "fhir.resources",
+    "pydantic",
+    "orjson",
+    "starlette",
+    "uvicorn",
+    "uvloop",
+)
+CLIENT = (
+    "one client process on the same machine: one asyncio event loop (uvloop) with a keep-alive HTTP/1.1 "
+    "connection per concurrent client, closed loop, requests pre-serialised; client and server share the "
+    "cores, placed by the scheduler"
+)
+
+
+class Machine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cores: int
+    usable_cores: int
+    platform: str
+    python: str
+    versions: dict[str, str]
+    load_average: tuple[float, float, float]
+    """1, 5 and 15 minute load averages when the run started: other work on the machine skews figures."""
+
+
+class HttpFigure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    workers: int
+    resources: int
+    body_kb: float
+    load: LoadResult
+
+
+class TargetCheck(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    target: str
+    measured: str | None
+    met: bool | None
+    """None when the run did not measure it (--skip-http, --quick)."""
+
+
+class RunSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    quick: bool
+    skip_http: bool
+    sizes: tuple[int, ...]
+    variants: int
+    requests: int
+    memory_requests: int
+    data: str
+    client: str = CLIENT
+
+
+class BenchReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    date: dt.datetime
+    machine: Machine
+    settings: RunSettings
+    inprocess: list[InProcessFigure]
+    http: list[HttpFigure]
+    starts: list[StartFigure]
+    memory: MemoryFigure | None
+    targets: list[TargetCheck]
+    profile: str | None
+    load_average_end: tuple[float, float, float]
+
+
+def describe_machine() -> Machine:
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return Machine(
+        cores=os.cpu_count() or 0,
+        usable_cores=len(os.sched_getaffinity(0)),
+        platform=platform.platform(),
+        python=platform.python_version(),
+        versions=versions,
+        load_average=load_average(),
+    )
+
+
+def load_average() -> tuple[float, float, float]:
+    one, five, fifteen = os.getloadavg()
+    return round(one, 2), round(five, 2), round(fifteen, 2)
+
+
+def _find_http(http: list[HttpFigure], workers: int, resources: int, concurrency: int) -> LoadResult | None:
+    for figure in http:
+        if (figure.workers, figure.resources, figure.load.concurrency) == (workers, resources, concurrency):
+            return figure.load
+    return None
+
+
+def _check(name: str, target: str, measured: str | None, met: bool) -> TargetCheck:
+    return TargetCheck(name=name, target=target, measured=measured, met=met if measured is not None else None)
+
+
+IN_PROCESS = "in process, 1000 resources"
+LATENCY_100 = "HTTP p50, 1 worker, concurrency 1, 100 resources"
+LATENCY_1000 = "HTTP p50, 1 worker, concurrency 1, 1000 resources"
+THROUGHPUT = "HTTP, 2 workers, concurrency 16, 100 resources"
+MEMORY = "memory after the long run vs after the first calls"
+START = "service start to first answer (slowest start)"
+
+
+def check_targets(
+    inprocess: list[InProcessFigure],
+    http: list[HttpFigure],
+    starts: list[StartFigure],
+    memory: MemoryFigure | None,
+) -> list[TargetCheck]:
+    """The targets of issue 5, each met, missed, or not measured in this run."""
+    at_1000 = next((f for f in inprocess if f.resources == 1000), None)
+    c1_100 = _find_http(http, 1, 100, 1)
+    c1_1000 = _find_http(http, 1, 1000, 1)
+    c16 = _find_http(http, 2, 100, 16)
+    slowest = max((s.first_answer_s for s in starts), default=None)
+    return [
+        _check(
+            IN_PROCESS,
+            "≤ 3× json.loads",
+            f"{at_1000.ratio_to_json:.2f}×" if at_1000 else None,
+            at_1000 is not None and at_1000.ratio_to_json <= 3,
+        ),
+        _check(
+            LATENCY_100,
+            "≤ 3 ms",
+            f"{c1_100.p50_ms:.2f} ms" if c1_100 else None,
+            c1_100 is not None and c1_100.p50_ms <= 3,
+        ),
+        _check(
+            LATENCY_1000,
+            "≤ 15 ms",
+            f"{c1_1000.p50_ms:.2f} ms" if c1_1000 else None,
+            c1_1000 is not None and c1_1000.p50_ms <= 15,
+        ),
+        _check(
+            THROUGHPUT,
+            "≥ 400 req/s, no errors",
+            f"{c16.requests_per_second:.0f} req/s, {c16.errors} errors" if c16 else None,
+            c16 is not None and c16.requests_per_second >= 400 and c16.errors == 0,
+        ),
+        _check(
+            MEMORY,
+            "within 10 %",
+            f"{memory.growth_percent:+.1f} %" if memory else None,
+            memory is not None and abs(memory.growth_percent) <= 10,
+        ),
+        _check(START, "< 2 s", f"{slowest:.2f} s" if slowest is not None else None, (slowest or 0) < 2),
+    ]
+
+
+def render_table(report: BenchReport) -> str:
+    """One Markdown table: every figure of the run, with the verdict on the rows a target is about."""
+    verdicts = {
+        check.name: f"target {check.target}: {'met' if check.met else 'MISSED'}"
+        for check in report.targets
+        if check.met is not None
+    }
+    rows = [
+        "| figure | N | body KB | p50 ms | p90 ms | p99 ms | req/s | errors | notes |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for f in report.inprocess:
+        notes = [
+            f"{f.ratio_to_json:.2f}× json.loads, {f.ratio_to_orjson:.2f}× orjson.loads",
+            f"{f.bodies_with_cards} of {f.bodies} bodies give cards",
+        ]
+        if f.resources == 1000:
+            notes.append(verdicts.get(IN_PROCESS, ""))
+        rows.append(
+            _row(
+                "in process: evaluate",
+                f.resources,
+                f.body_kb,
+                f.evaluate.p50_ms,
+                f.evaluate.p90_ms,
+                notes=notes,
+            )
+        )
+        for name, t in (("json.loads", f.json_loads), ("orjson.loads", f.orjson_loads)):
+            rows.append(_row(f"in process: {name}", f.resources, f.body_kb, t.p50_ms, t.p90_ms))
+    targeted = {(1, 100, 1): LATENCY_100, (1, 1000, 1): LATENCY_1000, (2, 100, 16): THROUGHPUT}
+    for h in report.http:
+        load = h.load
+        target = targeted.get((h.workers, h.resources, load.concurrency), "")
+        rows.append(
+            _row(
+                f"HTTP: {_workers(h.workers)}, concurrency {load.concurrency}",
+                h.resources,
+                h.body_kb,
+                load.p50_ms,
+                load.p90_ms,
+                load.p99_ms,
+                load.requests_per_second,
+                load.errors,
+                [f"{load.requests:,} requests", verdicts.get(target, "")],
+            )
+        )
+    slowest = max(report.starts, key=lambda s: s.first_answer_s, default=None)
+    for s in report.starts:
+        notes = [f"{s.first_answer_s:.2f} s (healthz after {s.healthz_s:.2f} s)"]
+        if s is slowest:
+            notes.append(verdicts.get(START, ""))
+        rows.append(_row(f"start to first answer, {_workers(s.workers)} ({s.purpose} run)", notes=notes))
+    if report.memory:
+        m = report.memory
+        notes = [
+            f"RSS {m.rss_after_first_mb:.0f} MB after {m.first_requests:,} requests, "
+            f"{m.rss_after_total_mb:.0f} MB after {m.total_requests:,} ({m.growth_percent:+.1f} %)",
+            verdicts.get(MEMORY, ""),
+        ]
+        rows.append(
+            _row(
+                f"server memory: {_workers(m.workers)}, concurrency {m.concurrency}",
+                m.resources,
+                errors=m.errors,
+                notes=notes,
+            )
+        )
+    return "\n".join(rows)
+
+
+def _workers(count: int) -> str:
+    return f"{count} worker{'s' if count > 1 else ''}"
+
+
+def _cell(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return ""
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.{digits}f}"
+
+
+def _row(
+    what: str,
+    resources: int | None = None,
+    body_kb: float | None = None,
+    p50: float | None = None,
+    p90: float | None = None,
+    p99: float | None = None,
+    rate: float | None = None,
+    errors: int | None = None,
+    notes: list[str] | None = None,
+) -> str:
+    numbers = [
+        _cell(resources),
+        _cell(body_kb, 0),
+        _cell(p50),
+        _cell(p90),
+        _cell(p99),
+        _cell(rate, 0),
+        _cell(errors),
+    ]
+    note = "; ".join(n for n in notes or [] if n)
+    return "| " + " | ".join([what, *numbers, note]) + " |"
+
+
+def write_json(report: BenchReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,233 @@
+"""The real service for the benchmark: `cds serve` on a free loopback port, timed from launch to first answer,
+with its memory read from /proc.
+
+Each server gets a fresh data directory (feedback store, pid file, log), so runs never share state, and
+auth is off, which `cds serve` only allows on loopback. Memory is the sum of the resident set sizes of
+the server process and all its descendants (uvicorn's worker processes).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+
+from cds.bench.load import run_load
+from cds.bench.workload import SERVICE_PATH, BenchError
+
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+_POLL_S = 0.005
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+class StartFigure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    workers: int
+    purpose: str
+    """What the server was started for: "latency" or "memory"."""
+    healthz_s: float
+    """From launching `cds serve` to the first 200 from GET /healthz."""
+    first_answer_s: float
+    """From launching `cds serve` to the first 200 answer to a patient-view call."""
+
+
+class MemoryFigure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    workers: int
+    resources: int
+    concurrency: int
+    first_requests: int
+    total_requests: int
+    rss_after_first_mb: float
+    rss_after_total_mb: float
+    growth_percent: float
+    errors: int
+    duration_s: float
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, workers: int, log: Path) -> None:
+        self.process, self.port, self.workers, self.log = process, port, workers, log
+
+    def pids(self) -> list[int]:
+        """The server process and every descendant, from the parent links in /proc."""
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                parent = int(stat.rpartition(")")[2].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+        found, pending = [], [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
+            pending.extend(children.get(pid, ()))
+        return found
+
+    def rss_mb(self) -> float:
+        total = 0
+        for pid in self.pids():
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
+            except (OSError, IndexError):
+                continue
+        return round(total / 2**20, 1)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL for whatever of the server's own processes is still there."""
+        pids = self.pids()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for pid in pids[1:]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _get(port: int, path: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+def _post(port: int, path: str, body: bytes) -> int:
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+    try:
+        connection.request("POST", path, body, {"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status
+    finally:
+        connection.close()
+
+
+def _until_healthy(server: Server, deadline: float) -> None:
+    while time.perf_counter() < deadline:
+        if server.process.poll() is not None:
+            raise BenchError(
+                f"`cds serve` exited with status {server.process.returncode}:\n{server.log_tail()}"
+            )
+        try:
+            if _get(server.port, "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(_POLL_S)
+    raise BenchError(
+        f"`cds serve` did not answer /healthz within {STARTUP_TIMEOUT_S:g} s:\n{server.log_tail()}"
+    )
+
+
+def _until_all_workers(server: Server, deadline: float) -> None:
+    """Each worker answers /healthz with its pid; a new connection per call lets the kernel pick one."""
+    seen: set[int] = set()
+    while len(seen) < server.workers:
+        if time.perf_counter() > deadline:
+            raise BenchError(
+                f"only {len(seen)} of {server.workers} workers answered within {STARTUP_TIMEOUT_S:g} s"
+            )
+        try:
+            status, body = _get(server.port, "/healthz")
+        except OSError:
+            continue
+        if status == 200:
+            seen.add(int(orjson.loads(body)["pid"]))
+
+
+@contextmanager
+def running_server(
+    workers: int, first_body: bytes, *, max_request_bytes: int, purpose: str
+) -> Iterator[tuple[Server, StartFigure]]:
+    """Starts `cds serve`, times it to /healthz and to a first answer, waits for every worker, stops it."""
+    with tempfile.TemporaryDirectory(prefix="cds-bench-") as data_dir:
+        port = free_port()
+        log = Path(data_dir) / "server.log"
+        command = [sys.executable, "-c", "from cds.cli.main import main; main()", "serve", "--no-auth"]
+        command += ["--host", HOST, "--port", str(port), "--workers", str(workers), "--data-dir", data_dir]
+        env = {**os.environ, "CDS_MAX_REQUEST_BYTES": str(max_request_bytes)}
+        with log.open("wb") as output:
+            launched = time.perf_counter()
+            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
+        server = Server(process, port, workers, log)
+        try:
+            deadline = launched + STARTUP_TIMEOUT_S
+            _until_healthy(server, deadline)
+            healthy = time.perf_counter()
+            status = _post(port, SERVICE_PATH, first_body)
+            answered = time.perf_counter()
+            if status != 200:
+                raise BenchError(f"the first patient-view call got HTTP {status}:\n{server.log_tail()}")
+            _until_all_workers(server, deadline)
+            start = StartFigure(
+                workers=workers,
+                purpose=purpose,
+                healthz_s=round(healthy - launched, 3),
+                first_answer_s=round(answered - launched, 3),
+            )
+            yield server, start
+        finally:
+            server.stop()
+
+
+def measure_memory(
+    server: Server, bodies: list[bytes], resources: int, *, first: int, total: int, concurrency: int
+) -> MemoryFigure:
+    """Server memory after `first` calls and after `total`, on a server that has answered nothing else."""
+    started = time.perf_counter()
+    early = run_load(HOST, server.port, SERVICE_PATH, bodies, concurrency=concurrency, requests=first)
+    rss_first = server.rss_mb()
+    late = run_load(HOST, server.port, SERVICE_PATH, bodies, concurrency=concurrency, requests=total - first)
+    rss_total = server.rss_mb()
+    return MemoryFigure(
+        workers=server.workers,
+        resources=resources,
+        concurrency=concurrency,
+        first_requests=first,
+        total_requests=total,
+        rss_after_first_mb=rss_first,
+        rss_after_total_mb=rss_total,
+        growth_percent=round((rss_total / rss_first - 1) * 100, 1),
+        errors=early.errors + late.errors,
+        duration_s=round(time.perf_counter() - started, 1),
+    )
