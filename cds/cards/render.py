@@ -94,7 +94,9 @@ def _detail(
 
 
 def _evidence_references(finding: Finding, facts: dict[str, Fact]) -> list[str]:
-    return [e.reference for m in finding.matches for e in facts[m.fact_id].evidence]
+    return [
+        e.reference for m in finding.matches for e in facts[m.fact_id].evidence if e.resource_id is not None
+    ]
 
 
 def build_card(

@@ -48,7 +48,8 @@ class Record:
             words.append(f"frequency {self.frequency:g}")
         return Evidence(
             resource_type=raw.resource_type,
-            resource_id=raw.id or "(no id)",
+            resource_id=raw.id,
+            origin=raw.origin,
             date=self.when.date() if self.when else None,
             text=", ".join(words),
         )

@@ -50,7 +50,8 @@ class Reading:
         raw = self.usable.raw
         return Evidence(
             resource_type=raw.resource_type,
-            resource_id=raw.id or "(no id)",
+            resource_id=raw.id,
+            origin=raw.origin,
             date=self.when.date(),
             text=f"{describe(raw.resource)}: {fmt(self.raw_value)} {self.raw_unit}",
         )

@@ -18,12 +18,14 @@ def medication_facts(usable: Sequence[Usable], rulebook: Rulebook) -> list[Fact]
             grouped.setdefault(item.match.ingredient, []).append((item, item.match))
     facts: list[Fact] = []
     for ingredient, items in sorted(grouped.items()):
+        items.sort(key=lambda pair: (pair[1].matched_by != "rxnorm", pair[0].reference, pair[0].raw.origin))
         match = items[0][1]
         med_class = rulebook.terminology.medication_classes[match.med_class]
         evidence = tuple(
             Evidence(
                 resource_type=item.raw.resource_type,
-                resource_id=item.raw.id or "(no id)",
+                resource_id=item.raw.id,
+                origin=item.raw.origin,
                 date=item.when.date() if item.when else None,
                 text=f"{concept_text(item.raw.resource.get('medicationCodeableConcept')) or ingredient} "
                 f"({item.raw.resource.get('status')})",

@@ -30,12 +30,16 @@ class Evidence(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     resource_type: str
-    resource_id: str
+    resource_id: str | None
+    origin: str
     date: dt.date | None = None
     text: str
 
     @property
     def reference(self) -> str:
+        """`Type/id`; a resource sent without an id is named by where it was in the input instead."""
+        if self.resource_id is None:
+            return f"{self.resource_type} (no id, {self.origin})"
         return f"{self.resource_type}/{self.resource_id}"
 
 

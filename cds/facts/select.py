@@ -44,7 +44,7 @@ class Usable:
 
     @property
     def reference(self) -> str:
-        return f"{self.raw.resource_type}/{self.raw.id or '(no id)'}"
+        return _reference(self.raw)
 
 
 @dataclass
@@ -55,7 +55,9 @@ class Selection:
 
 
 def _reference(raw: RawResource) -> str:
-    return f"{raw.resource_type}/{raw.id or '(no id)'}"
+    if raw.id is None:
+        return f"{raw.resource_type} (no id, {raw.origin})"
+    return f"{raw.resource_type}/{raw.id}"
 
 
 class _MedicationIndex:

@@ -86,10 +86,14 @@ def test_summary_that_can_exceed_140_characters_is_refused(rules: Path) -> None:
 
 
 def test_duplicate_rule_id_names_both_files(rules: Path) -> None:
-    edit(rules / "definitions" / "20-red-flag.yaml", "id: spasm-red-flag", "id: spasm-urgent-red-flag")
+    edit(
+        rules / "definitions" / "30-concerning-pattern.yaml",
+        "id: spasm-concerning-pattern",
+        "id: spasm-red-flag",
+    )
     [problem] = problems_of(rules)
-    assert problem.startswith("rules/definitions/20-red-flag.yaml:1: rule spasm-urgent-red-flag: id:")
-    assert "duplicate rule id (also in rules/definitions/10-urgent-red-flag.yaml)" in problem
+    assert problem.startswith("rules/definitions/30-concerning-pattern.yaml:1: rule spasm-red-flag: id:")
+    assert "duplicate rule id (also in rules/definitions/20-red-flag.yaml)" in problem
 
 
 def test_unknown_concept_lists_the_known_ones(rules: Path) -> None:
@@ -136,8 +140,8 @@ def test_parameter_the_fact_layer_needs_is_required(rules: Path) -> None:
 def test_unless_fired_cycle_is_refused(rules: Path) -> None:
     edit(
         rules / "definitions" / "40-benign-contributors.yaml",
-        "  unless:\n    - fact: red_flag\n",
-        "  unless_fired: [spasm-electrolyte-workup]\n  unless:\n    - fact: red_flag\n",
+        "unless_fired: [spasm-urgent-red-flag, spasm-red-flag]",
+        "unless_fired: [spasm-electrolyte-workup]",
     )
     found = problems_of(rules)
     assert any("unless_fired forms a cycle" in p for p in found)
