@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cds.cli.workbench import test_command
 from cds.rulebook import Rulebook, RulebookError, load_rulebook
 from cds.rulebook.catalogue import catalogue
 
@@ -39,3 +40,6 @@ def _load(directory: Path | None) -> Rulebook:
     except RulebookError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(f"{len(exc.problems)} problem(s) in the rules") from exc
+
+
+rules_group.add_command(test_command)

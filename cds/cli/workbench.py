@@ -1,0 +1,243 @@
+"""The informaticist's workbench: `cds rules test`, `cds backtest` and `cds population make`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from cds.cli.options import parse_now, rules_option
+from cds.evaluate import Evaluator
+from cds.rulebook import Rulebook, RulebookError, load_rulebook
+
+RULES_DO_NOT_LOAD = 2
+
+
+def _rulebook(directory: Path | None, role: str = "rules") -> Rulebook:
+    try:
+        return load_rulebook(directory)
+    except RulebookError as exc:
+        click.echo(f"The {role} do not load:\n{exc}", err=True)
+        raise SystemExit(RULES_DO_NOT_LOAD) from exc
+
+
+@click.command("test")
+@click.argument("cases_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@rules_option
+@click.option("-k", "select", default=None, help="Run only the cases whose name contains these words.")
+@click.option(
+    "--explain", "explain_all", is_flag=True, help="Explain passing cases too (failures always are)."
+)
+def test_command(
+    cases_dir: Path | None, rules_dir: Path | None, select: str | None, explain_all: bool
+) -> None:
+    """Run the rule test cases in CASES_DIR (default: the tests/ folder of the rules directory).
+
+    Exit status: 0 when every case passes, 1 when a case fails or a case file is invalid, 2 when the
+    rules themselves do not load.
+    """
+    from cds.workbench.cases import load_cases
+    from cds.workbench.report import case_report
+    from cds.workbench.runner import run_cases
+
+    rulebook = _rulebook(rules_dir)
+    directory = cases_dir if cases_dir is not None else rulebook.directory / "tests"
+    suite = load_cases(directory, rulebook, now=dt.datetime.now(dt.UTC))
+    cases = [c for c in suite.cases if select is None or select.lower() in c.name.lower()]
+    if select is not None and not cases:
+        raise click.ClickException(f"no case name contains {select!r}")
+    results = run_cases(cases, Evaluator(rulebook))
+    click.echo(case_report(results, suite.problems, rulebook, source=str(directory), explain_all=explain_all))
+    if suite.problems or not all(result.passed for result in results):
+        raise SystemExit(1)
+
+
+@click.command("backtest")
+@click.argument("population", type=click.Path(exists=True, path_type=Path))
+@rules_option
+@click.option(
+    "--baseline",
+    "baseline_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Rules directory to compare with, e.g. a copy of the rules before the change.",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Local worker processes [default: CPUs]."
+)
+@click.option("--scheduler", default=None, help="Run on the Dask cluster at this address (tcp://host:8786).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("backtest-report"),
+    show_default=True,
+    help="Folder for report.json, report.html, card-rates.png and changes.csv.",
+)
+@click.option("--now", default=None, help="Evaluation time, ISO 8601 [default: the export's time, else now].")
+@click.option("--progress/--no-progress", default=None, help="Progress bar [default: on a terminal].")
+def backtest_command(
+    population: Path,
+    rules_dir: Path | None,
+    baseline_dir: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    out_dir: Path,
+    now: str | None,
+    progress: bool | None,
+) -> None:
+    """Evaluate every patient of POPULATION and count the cards per rule; with --baseline, compare two
+    rule sets and list the patients whose cards change.
+
+    POPULATION is a folder of patient Bundles (*.json, *.json.gz) or a FHIR Bulk Data export (NDJSON per
+    resource type, optionally with manifest.json).
+    """
+    import csv
+    import sys
+
+    from cds.fhir import InputError
+    from cds.rulebook.loader import DEFAULT_RULES_DIR
+    from cds.workbench.backtest import Execution, RuleSources, run_backtest
+    from cds.workbench.charts import card_rate_png, html_page
+    from cds.workbench.impact import impact_text
+    from cds.workbench.population import open_population
+    from cds.workbench.snapshot import RulesSnapshot, evaluator_for
+    from cds.workbench.tally import PatientChange
+
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
+    try:
+        patients = open_population(population)
+    except InputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sources = RuleSources(
+        current=RulesSnapshot.take(rules_dir),
+        current_dir=str(rules_dir or DEFAULT_RULES_DIR),
+        baseline=RulesSnapshot.take(baseline_dir) if baseline_dir else None,
+        baseline_dir=str(baseline_dir) if baseline_dir else None,
+    )
+    for snapshot, role in ((sources.current, "rules"), (sources.baseline, "baseline rules")):
+        if snapshot is not None:
+            try:
+                evaluator_for(snapshot)
+            except RulebookError as exc:
+                click.echo(f"The {role} do not load:\n{exc}", err=True)
+                raise SystemExit(RULES_DO_NOT_LOAD) from exc
+    moment = parse_now(now) or patients.now or dt.datetime.now(dt.UTC)
+    execution = Execution(scheduler=scheduler) if scheduler else Execution()
+    if workers is not None:
+        execution = Execution(workers=workers)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    changes_path = out_dir / "changes.csv"
+    with changes_path.open("w", newline="") as changes_file:
+        writer = csv.writer(changes_file)
+        writer.writerow(["patient_id", "source", "before_top", "after_top", "before_cards", "after_cards"])
+
+        def write_change(change: PatientChange) -> None:
+            writer.writerow(
+                [
+                    change.patient_id,
+                    change.source,
+                    change.before_top,
+                    change.after_top,
+                    " ".join(change.before_cards),
+                    " ".join(change.after_cards),
+                ]
+            )
+
+        report = run_backtest(
+            patients,
+            sources,
+            now=moment,
+            execution=execution,
+            on_change=write_change,
+            changes_file=str(changes_path),
+            progress=sys.stderr.isatty() if progress is None else progress,
+        )
+    if sources.baseline is None:
+        changes_path.unlink()
+    png = card_rate_png(report)
+    (out_dir / "report.json").write_text(report.model_dump_json(indent=2))
+    (out_dir / "card-rates.png").write_bytes(png)
+    (out_dir / "report.html").write_text(html_page(report, png))
+    click.echo(impact_text(report))
+    click.echo(f"\nWrote {out_dir}/report.json, report.html and card-rates.png")
+
+
+@click.group("population")
+def population_group() -> None:
+    """Make synthetic populations for back-tests."""
+
+
+@population_group.command("make")
+@click.option("--patients", type=click.IntRange(min=1), required=True, help="How many patients to write.")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="New or empty folder."
+)
+@click.option(
+    "--spasm-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.1,
+    show_default=True,
+    help="Exact share of patients given spasm findings (cramps, fasciculations, red flags, labs).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same population.")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of Synthea patient Bundles to copy [default: ../shared/data/synthea-r4].",
+)
+@click.option("--now", default=None, help="The export's transactionTime, ISO 8601 [default: today].")
+@click.option(
+    "--history-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep only lab and assessment results of the last N days (N beyond every time window).",
+)
+@rules_option
+def make_command(
+    patients: int,
+    out: Path,
+    spasm_share: float,
+    seed: int,
+    source: Path | None,
+    now: str | None,
+    history_days: int | None,
+    rules_dir: Path | None,
+) -> None:
+    """Write a FHIR Bulk Data export of copies of Synthea patients with fresh ids, dates moved to the
+    present, and spasm findings in an exact share of them."""
+    import sys
+
+    from cds.fhir import InputError
+    from cds.rulebook.loader import DEFAULT_RULES_DIR
+    from cds.workbench.generator import PopulationSpec, make_population
+
+    moment = parse_now(now) or dt.datetime.combine(dt.date.today(), dt.time(), tzinfo=dt.UTC)
+    spec = PopulationSpec(
+        source=source or DEFAULT_RULES_DIR.parents[1] / "shared" / "data" / "synthea-r4",
+        out=out,
+        patients=patients,
+        spasm_share=spasm_share,
+        seed=seed,
+        now=moment,
+        history_days=history_days,
+    )
+    if not spec.source.is_dir():
+        raise click.ClickException(f"{spec.source}: no such folder of Synthea Bundles; give --source")
+    try:
+        summary = make_population(spec, _rulebook(rules_dir), progress=sys.stderr.isatty())
+    except InputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Wrote {summary.patients:,} patients copied from {summary.templates} Synthea patients to {out} "
+        f"(FHIR Bulk Data export, transactionTime {moment.isoformat()})"
+    )
+    click.echo(
+        f"Spasm findings: {summary.patients_with_spasm_findings:,} patients ({spasm_share:.1%}): "
+        + ", ".join(f"{name} {count:,}" for name, count in summary.scenarios.items())
+    )
+    click.echo("Resources: " + ", ".join(f"{name} {count:,}" for name, count in summary.resources.items()))
+    click.echo(f"Kept: {summary.kept}")

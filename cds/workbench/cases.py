@@ -1,0 +1,253 @@
+"""Rule test cases as YAML beside the rules: the schema, and loading with file/line/field errors.
+
+A file holds one case, or a suite: `cases:` with defaults (`now`, `patient`) every case may override.
+Record lines are read against the rulebook under test, so an unknown word is reported when the cases
+load, with the file, the line and what was expected, before anything runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cds.rulebook.model import Rulebook
+from cds.rulebook.yamlsource import Loc, YamlDocument, YamlSyntaxError, read_yaml
+from cds.workbench.builder import JsonObject, PatientSpec
+from cds.workbench.lexicon import Lexicon
+from cds.workbench.phrases import PhraseError, RecordItem, parse_phrase
+
+TopIndicator = Literal["info", "warning", "critical", "none"]
+_RECORD_LINE = (
+    "expected a phrase such as 'cramp, onset 10 days ago' or a raw resource as {fhir: {resourceType: ...}}"
+)
+_EXPECT_KEYS = "cards, top, fired, not fired, held back, card contains, card lacks, set aside"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Expect(_Strict):
+    """What must be true of the outcome; only what is written is checked."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    cards: list[str] | None = Field(default=None, description="Exactly these rules give cards.")
+    top: TopIndicator | None = Field(default=None, description="Indicator of the most urgent card.")
+    fired: list[str] = []
+    not_fired: list[str] = Field(default=[], alias="not fired")
+    held_back: list[str] = Field(default=[], alias="held back")
+    card_contains: list[str] = Field(default=[], alias="card contains")
+    card_lacks: list[str] = Field(default=[], alias="card lacks")
+    set_aside: list[str] = Field(default=[], alias="set aside")
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Expect:
+        if not self.model_fields_set:
+            raise ValueError(
+                f"expect says nothing, so the case could never fail; give any of: {_EXPECT_KEYS}"
+            )
+        return self
+
+    def rule_ids(self) -> list[tuple[str, int, str]]:
+        """(field, index, rule id) of every rule id named, to check them against the rulebook."""
+        named = [("cards", self.cards or []), ("fired", self.fired), ("not fired", self.not_fired)]
+        named.append(("held back", self.held_back))
+        return [(key, index, rule) for key, rules in named for index, rule in enumerate(rules)]
+
+
+Moment = dt.datetime | dt.date
+
+
+class CaseSpec(_Strict):
+    name: str = Field(min_length=1)
+    description: str | None = None
+    now: Moment | None = None
+    patient: PatientSpec | None = None
+    record: list[Any] = Field(default=[], description="Phrases, or {fhir: {...}} for a raw resource.")
+    expect: Expect
+
+
+class SuiteSpec(_Strict):
+    now: Moment | None = None
+    patient: PatientSpec | None = None
+    cases: list[dict[str, Any]] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class CaseProblem:
+    file: str
+    line: int | None
+    case: str | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        case = f" case {self.case!r}:" if self.case else ""
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{case}{field} {self.message}"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    file: str
+    line: int | None
+    now: dt.datetime
+    patient: PatientSpec
+    record: tuple[RecordItem | JsonObject, ...]
+    expect: Expect
+
+    @property
+    def where(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+@dataclass
+class CaseSuite:
+    cases: list[Case] = field(default_factory=list)
+    problems: list[CaseProblem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def load_cases(directory: Path, rulebook: Rulebook, *, now: dt.datetime) -> CaseSuite:
+    """Every *.yaml under `directory` (sorted); `now` is for cases that do not set their own."""
+    suite = CaseSuite()
+    if not directory.is_dir():
+        suite.problems.append(CaseProblem(str(directory), None, None, "", "test-case directory not found"))
+        return suite
+    files = sorted(p for p in directory.rglob("*.yaml") if p.is_file())
+    if not files:
+        suite.problems.append(CaseProblem(str(directory), None, None, "", "no test cases (*.yaml) here"))
+    lexicon = Lexicon(rulebook)
+    rule_ids = {rule.id for rule in rulebook.rules}
+    for path in files:
+        display = _display(path)
+        suite.files.append(display)
+        _FileLoader(display, path, lexicon, rule_ids, now, suite).load()
+    suite.problems.sort(key=lambda p: (p.file, p.line or 0))
+    return suite
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class _FileLoader:
+    def __init__(
+        self,
+        display: str,
+        path: Path,
+        lexicon: Lexicon,
+        rule_ids: set[str],
+        now: dt.datetime,
+        suite: CaseSuite,
+    ) -> None:
+        self.display, self.path, self.lexicon, self.rule_ids = display, path, lexicon, rule_ids
+        self.now, self.suite = now, suite
+        self.doc: YamlDocument | None = None
+
+    def problem(self, loc: Loc, case: str | None, message: str, field: str | None = None) -> None:
+        line = self.doc.line_of(loc) if self.doc else None
+        where = field if field is not None else ".".join(str(part) for part in loc)
+        self.suite.problems.append(CaseProblem(self.display, line, case, where, message))
+
+    def load(self) -> None:
+        try:
+            self.doc = read_yaml(self.path, self.display)
+        except YamlSyntaxError as exc:
+            self.suite.problems.append(CaseProblem(self.display, exc.line, None, "", str(exc)))
+            return
+        data = self.doc.data
+        if not isinstance(data, dict):
+            self.problem((), None, "expected a case (name, record, expect) or a suite (cases: [...])")
+            return
+        if "cases" not in data:
+            self.case(data, (), None, None)
+            return
+        suite = self.validate(SuiteSpec, data, (), None)
+        if suite is None:
+            return
+        for index, raw in enumerate(suite.cases):
+            self.case(raw, ("cases", index), suite.now, suite.patient)
+
+    def validate(self, model: type[Any], data: Any, loc: Loc, case: str | None) -> Any:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = (*loc, *error["loc"])
+                message = str(error["msg"]).removeprefix("Value error, ")
+                if error["type"] == "extra_forbidden" and "expect" in where:
+                    message += f" (expect knows: {_EXPECT_KEYS})"
+                self.problem(where, case, message, ".".join(str(part) for part in where))
+            return None
+
+    def case(self, raw: Any, loc: Loc, suite_now: Moment | None, suite_patient: PatientSpec | None) -> None:
+        if not isinstance(raw, dict):
+            self.problem(loc, None, "expected a case: a mapping with name, record and expect")
+            return
+        name = raw.get("name") if isinstance(raw.get("name"), str) else None
+        spec: CaseSpec | None = self.validate(CaseSpec, raw, loc, name)
+        if spec is None:
+            return
+        before = len(self.suite.problems)
+        for key, index, rule in spec.expect.rule_ids():
+            if rule not in self.rule_ids:
+                known = ", ".join(sorted(self.rule_ids))
+                self.problem(
+                    (*loc, "expect", key, index), spec.name, f"unknown rule id {rule!r} (rules: {known})"
+                )
+        record = self.record(spec, loc)
+        if record is None or len(self.suite.problems) > before:
+            return
+        self.suite.cases.append(
+            Case(
+                name=spec.name,
+                file=self.display,
+                line=self.doc.line_of((*loc, "name")) if self.doc else None,
+                now=_moment(spec.now or suite_now, self.now),
+                patient=spec.patient or suite_patient or PatientSpec(),
+                record=record,
+                expect=spec.expect,
+            )
+        )
+
+    def record(self, spec: CaseSpec, loc: Loc) -> tuple[RecordItem | JsonObject, ...] | None:
+        items: list[RecordItem | JsonObject] = []
+        ok = True
+        for index, line in enumerate(spec.record):
+            where, field = (*loc, "record", index), f"record[{index}]"
+            if isinstance(line, dict) and set(line) == {"fhir"} and _is_resource(line["fhir"]):
+                items.append(line["fhir"])
+                continue
+            if not isinstance(line, str):
+                self.problem(where, spec.name, _RECORD_LINE, field)
+                ok = False
+                continue
+            try:
+                items.append(parse_phrase(line, self.lexicon))
+            except PhraseError as exc:
+                self.problem(where, spec.name, f"{line!r}: {exc}", field)
+                ok = False
+        return tuple(items) if ok else None
+
+
+def _is_resource(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("resourceType"), str)
+
+
+def _moment(value: Moment | None, default: dt.datetime) -> dt.datetime:
+    if value is None:
+        return default
+    if not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
