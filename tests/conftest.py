@@ -8,6 +8,9 @@ import pytest
 
 from cds.evaluate import Evaluator
 from cds.rulebook import Rulebook, load_rulebook
+from cds.testing.profiles import load_profile
+
+load_profile()  # hypothesis profile: $HYPOTHESIS_PROFILE (fast by default, thorough for nightly runs)
 
 REPO = Path(__file__).resolve().parents[1]
 
