@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def located(file: str, line: int | None, subject: str, field: str, message: str) -> str:
+    """`file:line: subject: field: message`, the one shape every error about a file takes."""
+    where = file if line is None else f"{file}:{line}"
+    subject = f" {subject}:" if subject else ""
+    field = f" {field}:" if field else ""
+    return f"{where}:{subject}{field} {message}"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     file: str
@@ -14,10 +22,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        rule = f" rule {self.rule_id}:" if self.rule_id else ""
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{rule}{field} {self.message}"
+        return located(
+            self.file, self.line, f"rule {self.rule_id}" if self.rule_id else "", self.field, self.message
+        )
 
 
 class RulebookError(Exception):

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cds.rulebook.model import Rulebook
+from cds.rulebook.problems import located
 from cds.rulebook.yamlsource import Loc, YamlDocument, YamlSyntaxError, read_yaml
 from cds.workbench.builder import JsonObject, PatientSpec
 from cds.workbench.lexicon import Lexicon
@@ -87,10 +88,9 @@ class CaseProblem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        case = f" case {self.case!r}:" if self.case else ""
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{case}{field} {self.message}"
+        return located(
+            self.file, self.line, f"case {self.case!r}" if self.case else "", self.field, self.message
+        )
 
 
 @dataclass(frozen=True)
