@@ -188,6 +188,8 @@ def test_with_no_issuer_configured_every_call_is_refused(make_client: MakeClient
 def test_the_sandbox_key_set_is_accepted_inline_as_an_issuer(
     make_client: MakeClient, es384_key: ECKey
 ) -> None:
+    if not SANDBOX_JWKS.is_file():
+        pytest.skip(f"shared reference not found at {SANDBOX_JWKS}")
     jwks = orjson.loads(SANDBOX_JWKS.read_bytes())
     client = make_client(auth="jwt", trusted_issuers=[{"iss": SANDBOX, "jwks": jwks}])
     forged = sign(es384_key, claims(DISCOVERY, iss=SANDBOX), kid=jwks["keys"][0]["kid"])
