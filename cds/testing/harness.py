@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 import httpx
 import orjson
-from hypothesis import event, note, target
+from hypothesis import currently_in_test_context, event, note, target
 
 from cds.testing.checker import check_cds_response, check_error_body
 from cds.testing.requests import HookCall, ServiceCalls
@@ -178,7 +178,8 @@ class HttpService:
         headers = self.calls.signer.headers(url) if self.calls.signer else {}
         curl = curl_line(url, call, headers)
         self._last_curl = curl
-        note(f"reproduce:\n{curl}")
+        if currently_in_test_context():
+            note(f"reproduce:\n{curl}")
         if self.calls.fhir is not None:
             self.calls.fhir.hold(call.record.without("patient") if call.without_patient else call.record)
         try:
@@ -202,6 +203,8 @@ class HttpService:
     def _report(self, answer: Answer) -> None:
         call = answer.call
         self.statuses[answer.status] += 1
+        if not currently_in_test_context():
+            return
         event(f"hook {call.hook}")
         shapes: list[str] = sorted(set(call.shapes.values())) or ["no prefetch"]
         event(f"prefetch {'+'.join(shapes)}" + (" +fhirServer" if call.fhir_server else ""))

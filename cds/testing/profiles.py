@@ -22,6 +22,7 @@ _COMMON = settings(
     suppress_health_check=(HealthCheck.too_slow, HealthCheck.data_too_large),
 )
 """Without deadlines: a first call that compiles or loads something must not count as a failure."""
+FAST_EXAMPLES = 100
 HTTP_EXAMPLES = 50
 HTTP_PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
 """For a service over HTTP, where each example is a round trip: fewer examples, shrinking bounded by
@@ -30,7 +31,7 @@ the harness (`HttpService(shrink_seconds=...)`), and no explain phase (it replay
 
 def register_profiles() -> None:
     """Registering again is harmless: hypothesis keeps the last registration of a name."""
-    settings.register_profile(FAST, _COMMON, max_examples=100)
+    settings.register_profile(FAST, _COMMON, max_examples=FAST_EXAMPLES)
     settings.register_profile(THOROUGH, _COMMON, max_examples=2000)
     settings.register_profile(HTTP, _COMMON, max_examples=HTTP_EXAMPLES, phases=HTTP_PHASES)
 

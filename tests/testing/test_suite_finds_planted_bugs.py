@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import re
 import shlex
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from planted_process import Run, start_planted
 
 from cds.testing.harness import SHRINK_SECONDS_VARIABLE
 from cds.testing.signing import TestSigner
 
 REPO = Path(__file__).resolve().parents[2]
-PLANTED = Path(__file__).with_name("planted_service.py")
 EXAMPLES = 10
 """Examples a property: enough for each planted bug with the seed below, and quick."""
 SEED = "0"
@@ -39,39 +36,6 @@ def suite_files() -> dict[str, str]:
     return files
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Run:
-    service: subprocess.Popen[bytes]
-    url: str
-    output: str = ""
-    returncode: int = 0
-
-
-def _start(bugs: list[str], trust: Path | None) -> Run:
-    port = _free_port()
-    command = [sys.executable, str(PLANTED), str(port), *(f"--bug={bug}" for bug in bugs)]
-    if trust is not None:
-        command += ["--trust", str(trust)]
-    service = subprocess.Popen(command)
-    url = f"http://127.0.0.1:{port}/cds-services"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(url).status_code == 200:
-                return Run(service, url)
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
     """The suite against each service, the four runs at once."""
@@ -82,10 +46,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
     jwks = root / "jwks.json"
     jwks.write_text(__import__("json").dumps(signer.jwks()))
     services = {
-        "none": _start([], trust=jwks),
-        "crash-on-missing-prefetch": _start(["crash-on-missing-prefetch"], trust=None),
-        "invalid-card": _start(["invalid-card"], trust=None),
-        "ignores-null-patient": _start(["ignores-null-patient"], trust=None),
+        "none": start_planted([], trust=jwks),
+        "crash-on-missing-prefetch": start_planted(["crash-on-missing-prefetch"]),
+        "invalid-card": start_planted(["invalid-card"]),
+        "ignores-null-patient": start_planted(["ignores-null-patient"]),
     }
     suites = {}
     for bug, run in services.items():
