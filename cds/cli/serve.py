@@ -12,6 +12,7 @@ from cds.service.jwks import issuer_keys
 from cds.service.pidfile import PidFileError
 from cds.service.server import serve
 from cds.service.settings import Settings, SettingsError, describe_settings, load_settings
+from cds.store import StoreUnavailable, open_store
 
 EXAMPLE_BODY = (
     '{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",'
@@ -101,11 +102,13 @@ def serve_command(
         if settings.auth == "jwt":
             issuer_keys(settings.trusted_issuers, settings.jku_cache_seconds)
         rulebook = load_rulebook(settings.rules_dir)
-    except SettingsError as error:
+        store = open_store(settings.database)  # reachable, and migrated before any worker starts
+        store.close()
+    except (SettingsError, StoreUnavailable) as error:
         raise click.ClickException(str(error)) from error
     except RulebookError as error:
         raise click.ClickException(f"the rules in {settings.rules_dir} do not load:\n{error}") from error
-    _announce(settings, rulebook.version, len(rulebook.rules))
+    _announce(settings, rulebook.version, len(rulebook.rules), store.database.describe())
     try:
         status = serve(settings)
     except PidFileError as error:
@@ -113,7 +116,7 @@ def serve_command(
     sys.exit(status)
 
 
-def _announce(settings: Settings, rules_version: str, rule_count: int) -> None:
+def _announce(settings: Settings, rules_version: str, rule_count: int, database: str) -> None:
     base = settings.public_url
     auth = "" if settings.auth == "off" else " -H 'Authorization: Bearer <JWT>'"
     workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
@@ -122,7 +125,7 @@ def _announce(settings: Settings, rules_version: str, rule_count: int) -> None:
     lines = [
         f"spasm-cds: {rule_count} rules, rules version {rules_version}, from {settings.rules_dir}",
         f"Listening on http://{settings.host}:{settings.port} ({workers}; auth: {mode})",
-        f"Feedback store, pid file and metrics in {settings.data_dir}",
+        f"Pid file and metrics in {settings.data_dir}; cards, feedback and audit in {database}",
         "",
         f"  Discovery:  curl{auth} {base}/cds-services",
         f"  Call:       curl{auth} -H 'Content-Type: application/json' \\",
