@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from postgres_server import PostgresServer
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.rulebook import Rulebook, load_rulebook
 from cds.testing.profiles import load_profile
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import orjson
 
-from cds.service.settings import Settings, SettingsError, load_settings
-from cds.store import RuleReport, StoreUnavailable, open_store
+from cds.service.settings import Settings, load_settings
+from cds.store import RuleReport, open_store
 
 
 def data_dir_options(function: click.decorators.FC) -> click.decorators.FC:
@@ -28,10 +28,7 @@ def data_dir_options(function: click.decorators.FC) -> click.decorators.FC:
 
 
 def resolve_settings(config_file: Path | None, data_dir: Path | None) -> Settings:
-    try:
-        return load_settings(config_file=config_file, data_dir=data_dir)
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from error
+    return load_settings(config_file=config_file, data_dir=data_dir)
 
 
 @click.group("feedback")
@@ -53,14 +50,11 @@ def report_command(config_file: Path | None, data_dir: Path | None, as_json: boo
         raise click.ClickException(
             f"no feedback store at {path}: has `cds serve --data-dir {settings.data_dir}` run?"
         )
+    store = open_store(settings.database)
     try:
-        store = open_store(settings.database)
-        try:
-            reports = store.report()
-        finally:
-            store.close()
-    except StoreUnavailable as error:
-        raise click.ClickException(str(error)) from error
+        reports = store.report()
+    finally:
+        store.close()
     if as_json:
         for report in reports:
             click.echo(orjson.dumps(report).decode())

@@ -11,10 +11,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
+from cds.errors import CdsError
 from cds.store.records import AuditRecord, FeedbackRecord, IssuedCard, Purged, RuleReport
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(CdsError, RuntimeError):
     """The database cannot be reached or used; the message names it, never its password."""
 
 
