@@ -58,7 +58,13 @@ class Evaluator:
             if patient_id
             else PatientMatcher.infer(read.resources)
         )
-        facts = extract_facts(read.resources, matcher=matcher, rulebook=self.rulebook, now=moment)
+        facts = extract_facts(
+            read.resources,
+            matcher=matcher,
+            terminology=self.rulebook.terminology,
+            parameters=self.rulebook.fact_parameters,
+            now=moment,
+        )
         activations = self.engine.evaluate([f.engine_payload() for f in facts.facts])
         decision = decide(self.rulebook, activations)
         cards = build_cards(decision, facts, self.rulebook, new_uuid)

@@ -10,7 +10,14 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from cds.engine import CompiledRule, Engine, EngineError
-from cds.facts.models import FACT_PARAMETERS, PATTERN_LABELS, PROGRESSIVE_SUFFIX
+from cds.facts.models import PATTERN_LABELS, PROGRESSIVE_SUFFIX
+from cds.facts.parameters import (
+    CertaintyFile,
+    FactParameters,
+    FactSettings,
+    InterpretationFile,
+    LabReadingFile,
+)
 from cds.rulebook.conditions import ConditionError, FieldDomain, compile_pattern, field_domains
 from cds.rulebook.files import (
     BodySiteFile,
@@ -41,6 +48,9 @@ VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
     "medication": MedicationFile,
     "severity": SeverityFile,
     "body_site": BodySiteFile,
+    "certainty": CertaintyFile,
+    "interpretation": InterpretationFile,
+    "lab_reading": LabReadingFile,
 }
 INDICATORS = ("info", "warning", "critical")
 DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
@@ -111,7 +121,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     if parameters is None or orders is None or value_sets is None:
         raise RulebookError(out.problems)
     params_doc, params = parameters
-    _check_fact_parameters(out, params_doc, params)
+    fact_parameters = _fact_parameters(out, params_doc, params, value_sets)
     terminology = Terminology(
         concept_files=[f for f in value_sets.values() if isinstance(f, ConceptFile)],
         measured_files=[f for f in value_sets.values() if isinstance(f, MeasuredFile)],
@@ -124,7 +134,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     rules, compiled, alternatives = _load_rules(out, rule_docs, values, terminology, vocabulary, orders[1])
     if not out.problems:
         _check_engine_accepts(out, rule_docs[0] if rule_docs else params_doc, compiled)
-    if out.problems:
+    if out.problems or fact_parameters is None:
         raise RulebookError(out.problems)
     return Rulebook(
         directory=root,
@@ -132,6 +142,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         parameters=dict(params.parameters),
         rules=tuple(rules),
         terminology=terminology,
+        fact_parameters=fact_parameters,
         orders=dict(orders[1].orders),
         override_reasons=dict(orders[1].override_reasons),
         compiled=tuple(compiled),
@@ -178,18 +189,44 @@ def _load_value_sets(out: _Collector, folder: Path) -> dict[str, BaseModel] | No
     return None if missing else found
 
 
-def _check_fact_parameters(out: _Collector, doc: YamlDocument, params: ParametersFile) -> None:
-    for name, expected in FACT_PARAMETERS.items():
-        if name not in params.parameters:
+def _fact_parameters(
+    out: _Collector, doc: YamlDocument, params: ParametersFile, value_sets: dict[str, BaseModel]
+) -> FactParameters | None:
+    """The parameters the fact layer reads, typed; each missing or mistyped one named in parameters.yaml."""
+    values = {name: p.value for name, p in params.parameters.items()}
+    scalars = {name: values[name] for name in FactSettings.model_fields if name in values}
+    for name in FactSettings.model_fields:
+        if name not in values:
             out.add(doc, ("parameters",), None, f"parameter {name} is required by the fact layer")
+    try:
+        settings = FactSettings.model_validate(scalars, strict=True)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            if name in values:
+                out.add(doc, ("parameters", name, "value"), None, str(error["msg"]))
+        return None
+    reading = _only(value_sets, LabReadingFile)
+    lookbacks: dict[str, int] = {}
+    for analyte, name in reading.lookback_parameters.items():
+        value = values.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            out.add(
+                doc,
+                ("parameters",),
+                None,
+                f"parameter {name} (lookback of {analyte}, lab_reading.yaml) "
+                "must be a non-negative whole number of days",
+            )
             continue
-        value = params.parameters[name].value
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, expected)
-            or (isinstance(value, int) and value < 0)
-        ):
-            out.add(doc, ("parameters", name, "value"), None, f"expected a non-negative {expected.__name__}")
+        lookbacks[analyte] = value
+    return FactParameters(
+        **settings.model_dump(),
+        lookbacks=lookbacks,
+        certainty=_only(value_sets, CertaintyFile),
+        interpretation=_only(value_sets, InterpretationFile),
+        lab_reading=reading,
+    )
 
 
 def _vocabulary(terminology: Terminology, docs: list[YamlDocument], values: dict[str, Scalar]) -> Vocabulary:
