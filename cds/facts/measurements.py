@@ -41,7 +41,7 @@ class Written:
 
     def words(self) -> str:
         if self.number is None:
-            return "no value"
+            return "(no value)"
         return f"{self.comparator}{fmt(self.number)}" + (f" {self.unit}" if self.unit else "")
 
 

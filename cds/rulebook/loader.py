@@ -242,12 +242,14 @@ def _vocabulary(terminology: Terminology, docs: list[YamlDocument], values: dict
                 contributor.add(pattern["label"])
     red_flags = {c.label for c in terminology.concepts["red_flag"].values()}
     red_flag_labels = red_flags | {label + PROGRESSIVE_SUFFIX for label in red_flags}
+    context = {c.label for c in terminology.concepts["problem"].values() if c.group == "context"}
     return Vocabulary(
         labels={
             "symptom": frozenset(c.label for c in terminology.concepts["symptom"].values()),
             "red_flag": frozenset(red_flag_labels),
             "pattern": frozenset(PATTERN_LABELS.values()),
             "contributor": frozenset(contributor),
+            "context": frozenset(context | red_flag_labels),
         },
         parameters={name: str(value) for name, value in values.items()},
         constants={"red_flags_to_watch": join_words([*sorted(red_flags), "progressive loss of function"])},
@@ -309,13 +311,19 @@ def _check_card(
         found.append(("card.indicator", f"unknown parameter {card.indicator} (define it in parameters.yaml)"))
     elif _resolve_indicator(card.indicator, values) not in INDICATORS:
         found.append(("card.indicator", f"must resolve to one of {', '.join(INDICATORS)}"))
-    for loc, template, limit in (("card.summary", card.summary, 139), ("card.detail", card.detail, None)):
+    templates = [("card.summary", card.summary, 139), ("card.detail", card.detail, None)]
+    if card.in_context is not None:
+        templates += [
+            ("card.in_context.summary", card.in_context.summary, 139),
+            ("card.in_context.detail", card.in_context.detail, None),
+        ]
+    for loc, template, limit in templates:
         try:
             check_template(template, vocabulary, limit=limit)
         except TemplateError as exc:
             found.append((loc, str(exc)))
     param_only = vocabulary.parameters_only()
-    for section in ("all", "any", "unless"):
+    for section in ("all", "any", "unless", "context"):
         for index, pattern in enumerate(getattr(spec.when, section)):
             for loc_suffix, text in (("because", pattern.because), ("label", pattern.label)):
                 if text is None:
@@ -357,11 +365,12 @@ def _compile_rule(
         compiled.append(CompiledRule(key=key, patterns=tuple(alt for _, alt in combo)))
         sources = tuple(p for p, _ in combo)
         alternatives[key] = Alternative(key, spec.id, "when", sources, _reasons(sources, values))
-    for j, pattern in enumerate(when.unless):
-        for k, alt in enumerate(compile_pattern(pattern, domains, values, f"when.unless.{j}")):
-            key = f"{spec.id}!{j}.{k}"
-            compiled.append(CompiledRule(key=key, patterns=(alt,)))
-            alternatives[key] = Alternative(key, spec.id, "unless", (pattern,), _reasons((pattern,), values))
+    for role, mark, patterns in (("unless", "!", when.unless), ("context", "~", when.context)):
+        for j, pattern in enumerate(patterns):
+            for k, alt in enumerate(compile_pattern(pattern, domains, values, f"when.{role}.{j}")):
+                key = f"{spec.id}{mark}{j}.{k}"
+                compiled.append(CompiledRule(key=key, patterns=(alt,)))
+                alternatives[key] = Alternative(key, spec.id, role, (pattern,), _reasons((pattern,), values))
     return compiled, alternatives
 
 
