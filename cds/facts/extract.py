@@ -14,7 +14,7 @@ from cds.facts.parameters import FactParameters
 from cds.facts.patterns import find_patterns
 from cds.facts.select import select
 from cds.fhir import PatientMatcher, RawResource
-from cds.rulebook.terminology import Terminology
+from cds.terminology import Terminology
 
 
 @dataclass

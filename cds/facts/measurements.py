@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cds.facts.codings import codings, describe
 from cds.facts.dates import days_between
 from cds.facts.models import Assessment, Evidence, Fact, Lab, LabFlag, SetAside
 from cds.facts.parameters import FactParameters, InterpretationFile, LabFlagReading
 from cds.facts.select import Usable
-from cds.rulebook.terminology import ConceptMatch, Terminology
+from cds.terminology import ConceptMatch, Terminology
+from cds.terminology.codeable import codings
 
 DECIMALS = 4
 COMPARATORS = ("<=", ">=", "<", ">")
@@ -66,7 +66,7 @@ class Reading:
             resource_id=raw.id,
             origin=raw.origin,
             date=self.when.date(),
-            text=f"{describe(raw.resource)}: {self.written.words()}",
+            text=f"{self.usable.what}: {self.written.words()}",
         )
 
     def words(self, label: str) -> str:
@@ -124,7 +124,7 @@ def read_measurements(
         if not isinstance(match, ConceptMatch) or match.kind not in ("lab", "assessment"):
             continue
         resource = item.raw.resource
-        what = describe(resource)
+        what = item.what
         written = written_value(resource)
         flag = interpretation_of(resource, parameters.interpretation) if match.kind == "lab" else None
         directed = flag is not None and flag[0] != "read_value"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cds.facts.codings import concept_text
 from cds.facts.models import Evidence, Fact, Medication
 from cds.facts.select import Usable
-from cds.rulebook.terminology import MedicationMatch, Terminology
+from cds.terminology import MedicationMatch, Terminology
+from cds.terminology.codeable import concept_text
 
 
 def medication_facts(usable: Sequence[Usable], terminology: Terminology) -> list[Fact]:

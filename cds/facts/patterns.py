@@ -13,7 +13,7 @@ from cds.facts.dates import days_between
 from cds.facts.models import PATTERN_LABELS, HistoryPattern
 from cds.facts.occurrences import Occurrence, by_concept
 from cds.facts.parameters import FactParameters
-from cds.rulebook.terminology import Terminology
+from cds.terminology import Terminology
 
 
 def _rising(values: Sequence[float]) -> bool:

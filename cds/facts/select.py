@@ -19,7 +19,6 @@ from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.resource import Resource
 
-from cds.facts.codings import codings, concept_text, describe, status_code
 from cds.facts.dates import (
     condition_abated,
     condition_onset,
@@ -31,7 +30,8 @@ from cds.facts.dates import (
 from cds.facts.models import Certainty, SetAside
 from cds.facts.parameters import FactParameters
 from cds.fhir import PatientMatcher, RawResource, latest_versions, validate_resource
-from cds.rulebook.terminology import ConceptMatch, MedicationMatch, Terminology
+from cds.terminology import ConceptMatch, MedicationMatch, Terminology
+from cds.terminology.codeable import codings, concept_text, status_code
 
 MODELS: dict[str, type[Resource]] = {
     "Condition": Condition,
@@ -50,6 +50,7 @@ class Usable:
     raw: RawResource
     match: ConceptMatch | MedicationMatch
     when: dt.datetime | None
+    what: str
     certainty: Certainty = "known"
     verification: str | None = None
 
@@ -134,12 +135,16 @@ def select(
             continue
         if not matcher.is_about_patient(raw):
             set_aside.append(
-                SetAside(reference=_reference(raw), what=_what(raw), reason="about another patient")
+                SetAside(
+                    reference=_reference(raw), what=_what(raw, terminology), reason="about another patient"
+                )
             )
             continue
         too_old = _before_lookback(raw, match, parameters, now)
         if too_old:
-            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw), reason=too_old))
+            set_aside.append(
+                SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=too_old)
+            )
             continue
         recognised.append((raw, match))
     usable: list[Usable] = []
@@ -147,7 +152,7 @@ def select(
         model, problems = validate_resource(raw, MODELS[raw.resource_type])
         if model is None:
             reason = "not valid FHIR R4: " + "; ".join(str(p) for p in problems[:3])
-            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw), reason=reason))
+            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=reason))
             continue
         notes.extend(f"{_reference(raw)}: {p}" for p in problems)
         verification = status_code(raw.resource.get("verificationStatus"))
@@ -159,7 +164,9 @@ def select(
         if why_not is None and when is not None and when > now + FUTURE_TOLERANCE:
             why_not = f"dated {when.date().isoformat()}, after the evaluation time"
         if why_not:
-            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw), reason=why_not))
+            set_aside.append(
+                SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=why_not)
+            )
             continue
         usable.append(
             Usable(
@@ -168,6 +175,7 @@ def select(
                 when=when,
                 certainty="suspected" if certainty == "suspected" else "known",
                 verification=verification,
+                what=_what(raw, terminology),
             )
         )
     return Selection(usable=usable, set_aside=set_aside, notes=notes)
@@ -205,11 +213,11 @@ def _before_lookback(
     return f"dated {when.date().isoformat()}, older than {days} days ({name})"
 
 
-def _what(raw: RawResource) -> str:
+def _what(raw: RawResource, terminology: Terminology) -> str:
     resource = raw.resource
     if resource.get("resourceType") in MEDICATION_TYPES:
         return concept_text(resource.get("medicationCodeableConcept")) or "medication"
-    return describe(resource)
+    return terminology.describe(resource)
 
 
 def _when(resource: Mapping[str, Any]) -> dt.datetime | None:

@@ -9,7 +9,7 @@ from cds.engine import CompiledRule
 from cds.facts.parameters import FactParameters
 from cds.rulebook.files import FactPattern, Order, OverrideReason, Parameter, RuleFile, Scalar
 from cds.rulebook.templates import Vocabulary
-from cds.rulebook.terminology import Terminology
+from cds.terminology import Terminology
 
 
 @dataclass(frozen=True)
