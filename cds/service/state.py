@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from cds.service.auth import Authenticator, Unauthorized
+from cds.service.auth import Authenticator, Caller, Unauthorized
 from cds.service.errors import Issue, ServiceError
 from cds.service.feedback import FeedbackStore
 from cds.service.logging import annotate
@@ -30,10 +30,10 @@ class ServiceState:
     authenticator: Authenticator | None
     """None when auth is off (only possible on loopback)."""
 
-    async def authorize(self, request: Request) -> None:
-        """Raises the 401 ServiceError, which says nothing about why; the reason is in the log."""
+    async def authorize(self, request: Request) -> Caller | None:
+        """The caller (None with auth off); raises the 401 ServiceError, which says nothing about why."""
         if self.authenticator is None:
-            return
+            return None
         path = request.scope["path"]
         root = request.scope.get("root_path", "")
         if root and path.startswith(root):
@@ -44,6 +44,7 @@ class ServiceState:
         except Unauthorized:
             raise unauthorized() from None
         annotate(iss=caller.iss, tenant=caller.tenant, jti=caller.jti)
+        return caller
 
 
 def service_state(request: Request) -> ServiceState:
