@@ -54,11 +54,6 @@ class BenchRequest(BaseModel):
     body: bytes
 
 
-def default_data_dir() -> Path:
-    """../shared/data/synthea-r4 beside the repository the package is installed from."""
-    return Path(__file__).resolve().parents[3] / "shared" / "data" / "synthea-r4"
-
-
 @dataclass(frozen=True)
 class Chart:
     patient: dict[str, Any]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from cds.cli.options import synthea_option
+
 RESULT_FILE = "bench.json"
 
 
@@ -39,12 +41,7 @@ RESULT_FILE = "bench.json"
 @click.option(
     "--profile", is_flag=True, help="Also profile the 1000-resource in-process case (pyinstrument)."
 )
-@click.option(
-    "--data",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of Synthea FHIR R4 bundles [default: ../shared/data/synthea-r4 beside the repository].",
-)
+@synthea_option("--data", "data")
 def bench_command(
     quick: bool,
     skip_http: bool,
@@ -52,7 +49,7 @@ def bench_command(
     memory_requests: int | None,
     out_dir: Path,
     profile: bool,
-    data: Path | None,
+    data: Path,
 ) -> None:
     """Measure evaluation in process (against json.loads and orjson.loads of the same bodies) and the
     real service over HTTP (`cds serve` with 1 and 2 workers: latency, throughput, start-up, memory).
@@ -61,10 +58,10 @@ def bench_command(
     """
     from cds.bench.report import render_table, write_json
     from cds.bench.run import BenchOptions, run_bench
-    from cds.bench.workload import BenchError, default_data_dir
+    from cds.bench.workload import BenchError
 
     options = BenchOptions(
-        data=data or default_data_dir(),
+        data=data,
         quick=quick,
         skip_http=skip_http,
         requests=requests,

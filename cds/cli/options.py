@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,9 @@ import click
 
 from cds.evaluate import Evaluator
 from cds.rulebook import RulebookError, load_rulebook
+
+SYNTHEA_SAMPLE = Path("../shared/data/synthea-r4")
+"""The Synthea sample beside a checkout, seen from its top folder; never a path in the installed package."""
 
 
 def rules_option(function: Any) -> Any:
@@ -20,6 +25,27 @@ def rules_option(function: Any) -> Any:
         default=None,
         help="Rules directory (default: the rules/ shipped with the package).",
     )(function)
+
+
+def synthea_option(flag: str, name: str) -> Callable[[Any], Any]:
+    return click.option(
+        flag,
+        name,
+        type=click.Path(file_okay=False, path_type=Path),
+        default=SYNTHEA_SAMPLE,
+        show_default=True,
+        help="Folder of Synthea FHIR R4 patient Bundles (*.json, *.json.gz).",
+    )
+
+
+def require_extra(extra: str, *modules: str) -> None:
+    """Before any work: a missing optional dependency is one line naming the extra that brings it."""
+    missing = [module for module in modules if importlib.util.find_spec(module) is None]
+    if missing:
+        raise click.ClickException(
+            f"{' and '.join(missing)} not installed: this command needs the {extra} extra "
+            f"(pip install 'spasm-cds[{extra}]')"
+        )
 
 
 def load_evaluator(rules_dir: Path | None) -> Evaluator:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cds.cli.options import parse_now, rules_option
+from cds.cli.options import parse_now, require_extra, rules_option, synthea_option
 from cds.evaluate import Evaluator
 from cds.rulebook import Rulebook, RulebookError, load_rulebook
 
@@ -93,6 +93,7 @@ def backtest_command(
     POPULATION is a folder of patient Bundles (*.json, *.json.gz) or a FHIR Bulk Data export (NDJSON per
     resource type, optionally with manifest.json).
     """
+    require_extra("workbench", "tqdm", "matplotlib", *(("distributed",) if scheduler else ()))
     import csv
     import sys
 
@@ -183,12 +184,7 @@ def population_group() -> None:
     help="Exact share of patients given spasm findings (cramps, fasciculations, red flags, labs).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same population.")
-@click.option(
-    "--source",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of Synthea patient Bundles to copy [default: ../shared/data/synthea-r4].",
-)
+@synthea_option("--source", "source")
 @click.option("--now", default=None, help="The export's transactionTime, ISO 8601 [default: today].")
 @click.option(
     "--history-days",
@@ -202,22 +198,22 @@ def make_command(
     out: Path,
     spasm_share: float,
     seed: int,
-    source: Path | None,
+    source: Path,
     now: str | None,
     history_days: int | None,
     rules_dir: Path | None,
 ) -> None:
     """Write a FHIR Bulk Data export of copies of Synthea patients with fresh ids, dates moved to the
     present, and spasm findings in an exact share of them."""
+    require_extra("workbench", "tqdm")
     import sys
 
     from cds.fhir import InputError
-    from cds.rulebook.loader import DEFAULT_RULES_DIR
     from cds.workbench.generator import PopulationSpec, make_population
 
     moment = parse_now(now) or dt.datetime.combine(dt.date.today(), dt.time(), tzinfo=dt.UTC)
     spec = PopulationSpec(
-        source=source or DEFAULT_RULES_DIR.parents[1] / "shared" / "data" / "synthea-r4",
+        source=source,
         out=out,
         patients=patients,
         spasm_share=spasm_share,

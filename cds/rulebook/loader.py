@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
@@ -43,7 +44,8 @@ VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
     "body_site": BodySiteFile,
 }
 INDICATORS = ("info", "warning", "critical")
-DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+DEFAULT_RULES_DIR = Path(str(resources.files("cds") / "rules")).resolve()
+"""The rules shipped in the package; in a checkout `cds/rules` links to the top-level rules/ it copies."""
 
 
 class _Collector:

@@ -14,14 +14,30 @@ from cds.testing.checker import check_cds_response
 text = st.text(min_size=1, max_size=30).filter(str.strip)
 urls = st.sampled_from(["https://spasm-cds.example.org/rules", "http://localhost:8080/icon.png"])
 codings = st.builds(Coding, system=text, code=text, display=st.none() | text)
-resources = st.fixed_dictionaries(
-    {"resourceType": st.sampled_from(["ServiceRequest", "MedicationRequest"])},
-    optional={
-        "status": text,
-        "priority": st.integers(-(2**63), 2**63 - 1),
-        "code": st.fixed_dictionaries({"text": text}),
-    },
+fhir_text = st.text(st.characters(codec="ascii", categories=("L", "N", "P")), min_size=1, max_size=30)
+patients = st.fixed_dictionaries({"reference": st.just("Patient/p-1")})
+resources = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "resourceType": st.just("ServiceRequest"),
+            "status": st.just("draft"),
+            "intent": st.just("proposal"),
+            "subject": patients,
+        },
+        optional={"code": st.fixed_dictionaries({"text": fhir_text})},
+    ),
+    st.fixed_dictionaries(
+        {
+            "resourceType": st.just("MedicationRequest"),
+            "status": st.sampled_from(["draft", "active"]),
+            "intent": st.just("proposal"),
+            "subject": patients,
+            "medicationCodeableConcept": st.fixed_dictionaries({"text": fhir_text}),
+        },
+        optional={"priority": st.sampled_from(["routine", "urgent"])},
+    ),
 )
+"""Valid FHIR R4 resources: the checker validates what an action carries."""
 actions = st.one_of(
     st.builds(Action, type=st.sampled_from(["create", "update"]), description=text, resource=resources),
     st.builds(Action, type=st.just("delete"), description=text, resourceId=st.just("ServiceRequest/a-1")),
