@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cds.facts.codings import all_words, codings, describe
 from cds.facts.dates import days_between
 from cds.facts.models import PROGRESSIVE_SUFFIX, Evidence, Fact, Problem, RedFlag, SetAside, Symptom
 from cds.facts.select import Usable
 from cds.rulebook.model import Rulebook
-from cds.rulebook.terminology import ConceptMatch
+from cds.terminology import ConceptMatch
+from cds.terminology.codeable import all_words, codings
 
 WINDOW_PARAMETER = {
     "symptom": "symptom_window_days",
@@ -39,7 +39,7 @@ class Record:
     @property
     def evidence(self) -> Evidence:
         raw = self.usable.raw
-        words = [describe(raw.resource)]
+        words = [self.usable.what]
         if self.region != "unknown":
             words.append(f"{self.region} region")
         if self.severity_rank:
@@ -79,16 +79,14 @@ def build_records(
         current = True
         if not is_condition:
             if item.when is None:
-                set_aside.append(
-                    SetAside(reference=item.reference, what=describe(resource), reason="has no date")
-                )
+                set_aside.append(SetAside(reference=item.reference, what=item.what, reason="has no date"))
                 continue
             if days_between(item.when, now) > window:
                 current = False
                 set_aside.append(
                     SetAside(
                         reference=item.reference,
-                        what=describe(resource),
+                        what=item.what,
                         reason=f"recorded {item.when.date().isoformat()}, outside the {window}-day window "
                         f"({WINDOW_PARAMETER[match.kind]}); counted only as history",
                     )

@@ -10,12 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cds.facts.codings import codings, describe
 from cds.facts.dates import days_between
 from cds.facts.models import Assessment, Evidence, Fact, Lab, LabFlag, SetAside
 from cds.facts.select import Usable
 from cds.rulebook.model import Rulebook
-from cds.rulebook.terminology import ConceptMatch
+from cds.terminology import ConceptMatch
+from cds.terminology.codeable import codings
 
 INTERPRETATION: dict[str, LabFlag] = {
     "L": "low",
@@ -53,7 +53,7 @@ class Reading:
             resource_id=raw.id,
             origin=raw.origin,
             date=self.when.date(),
-            text=f"{describe(raw.resource)}: {fmt(self.raw_value)} {self.raw_unit}",
+            text=f"{self.usable.what}: {fmt(self.raw_value)} {self.raw_unit}",
         )
 
     def words(self, label: str) -> str:
@@ -88,7 +88,7 @@ def read_measurements(
         if not isinstance(match, ConceptMatch) or match.kind not in ("lab", "assessment"):
             continue
         resource = item.raw.resource
-        what = describe(resource)
+        what = item.what
         quantity = _quantity(resource)
         if quantity is None:
             set_aside.append(SetAside(reference=item.reference, what=what, reason="has no numeric value"))

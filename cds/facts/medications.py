@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cds.facts.codings import concept_text
 from cds.facts.models import Evidence, Fact, Medication
 from cds.facts.select import Usable
 from cds.rulebook.model import Rulebook
-from cds.rulebook.terminology import MedicationMatch
+from cds.terminology import MedicationMatch
+from cds.terminology.codeable import concept_text
 
 
 def medication_facts(usable: Sequence[Usable], rulebook: Rulebook) -> list[Fact]:

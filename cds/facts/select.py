@@ -18,12 +18,12 @@ from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.resource import Resource
 
-from cds.facts.codings import codings, concept_text, describe, status_code
 from cds.facts.dates import condition_abated, condition_onset, days_between, medication_date, observed_at
 from cds.facts.models import SetAside
 from cds.fhir import PatientMatcher, RawResource, latest_versions, validate_resource
 from cds.rulebook.model import Rulebook
-from cds.rulebook.terminology import ConceptMatch, MedicationMatch, Terminology
+from cds.terminology import ConceptMatch, MedicationMatch, Terminology
+from cds.terminology.codeable import codings, concept_text, status_code
 
 MODELS: dict[str, type[Resource]] = {
     "Condition": Condition,
@@ -41,6 +41,7 @@ class Usable:
     raw: RawResource
     match: ConceptMatch | MedicationMatch
     when: dt.datetime | None
+    what: str
 
     @property
     def reference(self) -> str:
@@ -118,12 +119,16 @@ def select(
             continue
         if not matcher.is_about_patient(raw):
             set_aside.append(
-                SetAside(reference=_reference(raw), what=_what(raw), reason="about another patient")
+                SetAside(
+                    reference=_reference(raw), what=_what(raw, terminology), reason="about another patient"
+                )
             )
             continue
         too_old = _before_lookback(raw, match, rulebook, now)
         if too_old:
-            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw), reason=too_old))
+            set_aside.append(
+                SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=too_old)
+            )
             continue
         recognised.append((raw, match))
     latest, version_notes = latest_versions([raw for raw, _ in recognised])
@@ -137,14 +142,16 @@ def select(
         model, problems = validate_resource(raw, MODELS[raw.resource_type])
         if model is None:
             reason = "not valid FHIR R4: " + "; ".join(str(p) for p in problems[:3])
-            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw), reason=reason))
+            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=reason))
             continue
         notes.extend(f"{_reference(raw)}: {p}" for p in problems)
         why_not = _not_current(raw.resource, now)
         if why_not:
-            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw), reason=why_not))
+            set_aside.append(
+                SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=why_not)
+            )
             continue
-        usable.append(Usable(raw=raw, match=match, when=_when(raw.resource)))
+        usable.append(Usable(raw=raw, match=match, when=_when(raw.resource), what=_what(raw, terminology)))
     return Selection(usable=usable, set_aside=set_aside, notes=notes)
 
 
@@ -167,11 +174,11 @@ def _before_lookback(
     return f"dated {when.date().isoformat()}, older than {days} days ({parameter})"
 
 
-def _what(raw: RawResource) -> str:
+def _what(raw: RawResource, terminology: Terminology) -> str:
     resource = raw.resource
     if resource.get("resourceType") in MEDICATION_TYPES:
         return concept_text(resource.get("medicationCodeableConcept")) or "medication"
-    return describe(resource)
+    return terminology.describe(resource)
 
 
 def _when(resource: Mapping[str, Any]) -> dt.datetime | None:

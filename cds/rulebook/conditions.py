@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from cds.engine import Pattern, Test
 from cds.facts.models import FACT_KINDS, PATTERN_LABELS
 from cds.rulebook.files import FactPattern, Scalar, WhereValue
-from cds.rulebook.terminology import Terminology
+from cds.terminology import Terminology
 
 OPERATORS = {"below": "lt", "at_most": "le", "above": "gt", "at_least": "ge", "not": "ne"}
 NUMERIC_OPERATORS = {"lt", "le", "gt", "ge"}

@@ -13,23 +13,20 @@ from pydantic import BaseModel, ValidationError
 from cds.engine import CompiledRule, Engine, EngineError
 from cds.facts.models import FACT_PARAMETERS, PATTERN_LABELS, PROGRESSIVE_SUFFIX
 from cds.rulebook.conditions import ConditionError, FieldDomain, compile_pattern, field_domains
-from cds.rulebook.files import (
-    BodySiteFile,
-    ConceptFile,
-    FactPattern,
-    MeasuredFile,
-    MedicationFile,
-    OrdersFile,
-    ParametersFile,
-    RuleFile,
-    Scalar,
-    SeverityFile,
-)
+from cds.rulebook.files import FactPattern, OrdersFile, ParametersFile, RuleFile, Scalar
 from cds.rulebook.model import Alternative, Rule, Rulebook
 from cds.rulebook.problems import Problem, RulebookError
 from cds.rulebook.templates import TemplateError, Vocabulary, check_template, join_words
-from cds.rulebook.terminology import Terminology
 from cds.rulebook.yamlsource import YamlDocument, YamlSyntaxError, read_yaml
+from cds.terminology import CodeSystems, SystemsFile, Terminology
+from cds.terminology.systems import SYSTEMS_CONTEXT
+from cds.terminology.valuesets import (
+    BodySiteFile,
+    ConceptFile,
+    MeasureFile,
+    MedicationFile,
+    SeverityFile,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,8 +34,8 @@ VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
     "symptom": ConceptFile,
     "red_flag": ConceptFile,
     "problem": ConceptFile,
-    "lab": MeasuredFile,
-    "assessment": MeasuredFile,
+    "lab": MeasureFile,
+    "assessment": MeasureFile,
     "medication": MedicationFile,
     "severity": SeverityFile,
     "body_site": BodySiteFile,
@@ -54,6 +51,7 @@ class _Collector:
         self.problems: list[Problem] = []
         self.digest = hashlib.sha256()
         self.files: list[str] = []
+        self.context: dict[str, object] = {}
 
     def name(self, path: Path) -> str:
         try:
@@ -78,7 +76,7 @@ class _Collector:
 
     def validate(self, doc: YamlDocument, model: type[M], rule_id: str | None = None) -> M | None:
         try:
-            return model.model_validate(doc.data)
+            return model.model_validate(doc.data, context=self.context)
         except ValidationError as exc:
             for error in exc.errors():
                 loc = tuple(error["loc"])
@@ -103,6 +101,11 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     if not root.is_dir():
         raise RulebookError([Problem(str(root), None, None, "", "rules directory not found")])
     out = _Collector(root)
+    systems = _load_single(out, root / "terminology" / "systems.yaml", SystemsFile)
+    if systems is None:
+        raise RulebookError(out.problems)
+    code_systems = CodeSystems(systems[1])
+    out.context[SYSTEMS_CONTEXT] = code_systems
 
     parameters = _load_single(out, root / "parameters.yaml", ParametersFile)
     orders = _load_single(out, root / "orders.yaml", OrdersFile)
@@ -115,8 +118,9 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     params_doc, params = parameters
     _check_fact_parameters(out, params_doc, params)
     terminology = Terminology(
+        systems=code_systems,
         concept_files=[f for f in value_sets.values() if isinstance(f, ConceptFile)],
-        measured_files=[f for f in value_sets.values() if isinstance(f, MeasuredFile)],
+        measured_files=[f for f in value_sets.values() if isinstance(f, MeasureFile)],
         medications=_only(value_sets, MedicationFile),
         severity=_only(value_sets, SeverityFile),
         body_sites=_only(value_sets, BodySiteFile),

@@ -8,7 +8,7 @@ from pathlib import Path
 from cds.engine import CompiledRule
 from cds.rulebook.files import FactPattern, Order, OverrideReason, Parameter, RuleFile, Scalar
 from cds.rulebook.templates import Vocabulary
-from cds.rulebook.terminology import Terminology
+from cds.terminology import Terminology
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ for whole, because a benign fasciculation syndrome is recognised by its words, n
 
 from __future__ import annotations
 
-from cds.rulebook.codesystems import SYSTEMS
 from cds.rulebook.model import Rulebook
 
 OBSERVATION_KINDS = ("symptom", "red_flag", "lab", "assessment")
@@ -20,7 +19,7 @@ def observation_codes(rulebook: Rulebook) -> list[str]:
         concepts = terminology.concepts.get(kind) or terminology.measured.get(kind) or {}
         for concept in concepts.values():
             for entry in concept.codes:
-                if entry.match == "exact" and entry.system != SYSTEMS["icd-10-cm"]:
+                if entry.match == "exact" and entry.system != terminology.systems.uri("icd-10-cm"):
                     tokens[f"{entry.system}|{entry.code}"] = None
     return list(tokens)
 

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from cds.rulebook.codesystems import ICD10CM
 from cds.testing.space import Code
 
 UCUM = "http://unitsofmeasure.org"
@@ -53,14 +52,15 @@ def chance(draw: st.DrawFn) -> bool:
 
 
 def draw_coding(draw: st.DrawFn, code: Code) -> JsonObject:
-    """The coding of `code`, with or without its display; ICD-10-CM with or without the dot, and a
-    prefix code with a more specific tail."""
+    """The coding of `code`, its system in any spelling the rules accept (URI or OID), with or without
+    its display; ICD codes with or without the dot, and a prefix code with a more specific tail."""
     written = code.code
-    if code.system == ICD10CM:
+    if code.dotted:
         written = pick(draw, [written, written.replace(".", "")])
         if code.prefix:
             written += pick(draw, ["", "0", "1", "9"])
-    coding: JsonObject = {"system": code.system, "code": written}
+    system = pick(draw, code.spellings or (code.system,))
+    coding: JsonObject = {"system": system, "code": written}
     if chance(draw):
         coding["display"] = code.display
     return coding

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from cds.rulebook import DEFAULT_RULES_DIR
-from cds.rulebook.codesystems import ICD10CM, system_uri
+from cds.terminology import CodeSystems, SystemsFile
 
 FindingKind = Literal["symptom", "red_flag", "problem"]
 MeasuredKind = Literal["lab", "assessment"]
@@ -35,6 +35,10 @@ class Code(_Frozen):
     code: str
     display: str
     prefix: bool = False
+    spellings: tuple[str, ...] = ()
+    """Every way data may write the system (the URI first, then aliases such as the OID)."""
+    dotted: bool = False
+    """ICD-style: data may write the code without its dot."""
 
 
 class FindingConcept(_Frozen):
@@ -99,6 +103,7 @@ class RuleSpace(_Frozen):
     """The vocabulary of one rules directory, as data to generate from."""
 
     directory: Path
+    systems: SystemsFile
     findings: tuple[FindingConcept, ...]
     measured: tuple[MeasuredConcept, ...]
     ingredients: tuple[MedicationIngredient, ...]
@@ -151,8 +156,16 @@ class RuleSpace(_Frozen):
         return f"RuleSpace({str(self.directory)!r})"
 
     def measured_concept(self, system: str, code: str) -> MeasuredConcept | None:
+        coded = self.code_systems.canonical(system, code)
+        if coded is None:
+            return None
         return next(
-            (m for m in self.measured if any(c.system == system and c.code == code for c in m.codes)), None
+            (
+                m
+                for m in self.measured
+                if any((c.system, c.code) == (coded.system, coded.code) for c in m.codes)
+            ),
+            None,
         )
 
     def window(self, name: str) -> int:
@@ -167,12 +180,12 @@ class RuleSpace(_Frozen):
     def _codes(self) -> frozenset[tuple[str, str]]:
         every = [c for f in self.findings for c in f.codes] + [c for m in self.measured for c in m.codes]
         every += [c for i in self.ingredients for c in i.rxnorm]
-        return frozenset((c.system, _normal(c.system, c.code)) for c in every)
+        return frozenset((c.system, self.code_systems.normalise(c.system, c.code)) for c in every)
 
     @functools.cached_property
     def _prefixes(self) -> tuple[tuple[str, str], ...]:
         every = [c for f in self.findings for c in f.codes if c.prefix]
-        return tuple((c.system, _normal(c.system, c.code)) for c in every)
+        return tuple((c.system, self.code_systems.normalise(c.system, c.code)) for c in every)
 
     @functools.cached_property
     def _words(self) -> tuple[str, ...]:
@@ -180,11 +193,17 @@ class RuleSpace(_Frozen):
         words += [n for i in self.ingredients for n in (i.name, *i.names)]
         return tuple(w.lower() for w in words)
 
+    @functools.cached_property
+    def code_systems(self) -> CodeSystems:
+        return CodeSystems(self.systems)
+
     def recognises(self, system: str, code: str) -> bool:
         """Whether a coding names something the rules look at (so it cannot serve as irrelevant data)."""
-        normal = _normal(system, code)
-        return (system, normal) in self._codes or any(
-            s == system and normal.startswith(p) for s, p in self._prefixes
+        coded = self.code_systems.canonical(system, code)
+        if coded is None:
+            return False
+        return (coded.system, coded.code) in self._codes or any(
+            s == coded.system and coded.code.startswith(p) for s, p in self._prefixes
         )
 
     def mentions(self, text: str) -> bool:
@@ -193,20 +212,23 @@ class RuleSpace(_Frozen):
         return any(word in lowered for word in self._words)
 
 
-def _normal(system: str, code: str) -> str:
-    return code.replace(".", "").upper() if system == ICD10CM else code
-
-
-def _codes(entries: Iterable[Mapping[str, Any]], system: str | None = None) -> tuple[Code, ...]:
-    return tuple(
-        Code(
-            system=system_uri(system or entry["system"]),
-            code=str(entry["code"]),
-            display=str(entry["display"]),
-            prefix=entry.get("match") == "prefix",
+def _codes(
+    entries: Iterable[Mapping[str, Any]], systems: SystemsFile, system: str | None = None
+) -> tuple[Code, ...]:
+    found = []
+    for entry in entries:
+        spec = systems.systems[system or entry["system"]]
+        found.append(
+            Code(
+                system=spec.uri,
+                code=str(entry["code"]),
+                display=str(entry["display"]),
+                prefix=entry.get("match") == "prefix",
+                spellings=(spec.uri, *spec.aliases),
+                dotted=spec.codes == "icd",
+            )
         )
-        for entry in entries
-    )
+    return tuple(found)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -274,6 +296,7 @@ def load_space(directory: Path | str | None = None) -> RuleSpace:
     parameters = {
         name: spec.get("value") for name, spec in _read(root / "parameters.yaml")["parameters"].items()
     }
+    systems = SystemsFile.model_validate(_read(root / "terminology" / "systems.yaml"))
     definitions = [_read(path) for path in sorted((root / "definitions").glob("*.yaml"))]
     patterns = _patterns(definitions, parameters)
     thresholds = _thresholds(patterns)
@@ -285,7 +308,7 @@ def load_space(directory: Path | str | None = None) -> RuleSpace:
         FindingConcept(
             kind=kind,
             name=name,
-            codes=_codes(spec.get("codes") or []),
+            codes=_codes(spec.get("codes") or [], systems),
             text_patterns=tuple(spec.get("text_patterns") or ()),
             group=spec.get("group"),
         )
@@ -297,7 +320,7 @@ def load_space(directory: Path | str | None = None) -> RuleSpace:
             kind=kind,
             name=name,
             unit=spec["unit"],
-            codes=_codes(spec["codes"]),
+            codes=_codes(spec["codes"], systems),
             spellings=_spellings(spec, files[kind].get("unit_aliases") or {}),
             thresholds=tuple(sorted(set(thresholds.get((kind, name), [])))),
         )
@@ -312,13 +335,15 @@ def load_space(directory: Path | str | None = None) -> RuleSpace:
             name=name,
             med_class=class_of[spec["atc"]],
             atc=spec["atc"],
-            rxnorm=_codes(spec.get("rxnorm") or [], system="rxnorm"),
+            rxnorm=_codes(spec.get("rxnorm") or [], systems, system="rxnorm"),
             names=tuple(spec.get("names") or ()),
         )
         for name, spec in files["medication"]["ingredients"].items()
     )
     severities = tuple(
-        SeverityLevel(name=name, words=tuple(spec.get("words") or ()), codes=_codes(spec.get("codes") or []))
+        SeverityLevel(
+            name=name, words=tuple(spec.get("words") or ()), codes=_codes(spec.get("codes") or [], systems)
+        )
         for name, spec in files["severity"]["levels"].items()
     )
     windows = {
@@ -328,6 +353,7 @@ def load_space(directory: Path | str | None = None) -> RuleSpace:
     }
     return RuleSpace(
         directory=root,
+        systems=systems,
         findings=findings,
         measured=measured,
         ingredients=ingredients,

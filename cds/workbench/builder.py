@@ -12,12 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cds.rulebook.codesystems import SYSTEMS
 from cds.workbench.lexicon import Coding
 from cds.workbench.phrases import RecordItem
 
 JsonObject = dict[str, Any]
-UCUM = SYSTEMS["ucum"]
+UCUM = "http://unitsofmeasure.org"
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"

@@ -24,11 +24,11 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
-from cds.facts.codings import codings, concept_text
 from cds.facts.dates import observed_at
 from cds.fhir import InputError, PatientMatcher, RawResource, patient_ids, read_path
 from cds.fhir.patient import patient_id_in
 from cds.rulebook.model import Rulebook
+from cds.terminology.codeable import codings, concept_text
 from cds.workbench.builder import build_resource
 from cds.workbench.lexicon import Lexicon
 from cds.workbench.phrases import parse_phrase

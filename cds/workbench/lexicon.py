@@ -13,14 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from cds.rulebook.codesystems import SYSTEMS, normalise_code
-from cds.rulebook.files import CodeEntry
 from cds.rulebook.model import Rulebook
+from cds.terminology.valuesets import CodeEntry
 
 Kind = Literal["symptom", "red_flag", "problem", "lab", "assessment", "medication"]
 FINDING_KINDS: frozenset[str] = frozenset({"symptom", "red_flag", "problem"})
 MEASURED_KINDS: frozenset[str] = frozenset({"lab", "assessment"})
-RXNORM = SYSTEMS["rxnorm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,20 +121,22 @@ class Lexicon:
         """The term carrying the coding `code` names; raises UnknownCode when the concept has no such code."""
         if term.kind == "medication":
             return self._medication_code(term, code)
+        systems = self._terminology.systems
         for coding in term.codes:
-            if normalise_code(coding.system, coding.code) == normalise_code(coding.system, code):
+            if systems.canonical(coding.system, code) == systems.canonical(coding.system, coding.code):
                 return Term(term.kind, term.concept, term.label, coding, term.codes)
         known = ", ".join(c.code for c in term.codes) or "none: it is recognised by its words"
         raise UnknownCode(f"{code!r} is not a code of {term.label} in the value sets (codes: {known})")
 
     def _medication_code(self, term: Term, code: str) -> Term:
-        match = self._terminology.medication([(RXNORM, code)], None)
+        rxnorm = self._terminology.systems.uri("rxnorm")
+        match = self._terminology.medication([(rxnorm, code)], None)
         if match is None or match.ingredient != term.concept:
             raise UnknownCode(
                 f"RxNorm {code!r} is not listed for {term.concept} in the medication value set "
                 "(without a code the medication is named by its ingredient)"
             )
-        return Term(term.kind, term.concept, term.label, Coding(RXNORM, code, term.concept), term.codes)
+        return Term(term.kind, term.concept, term.label, Coding(rxnorm, code, term.concept), term.codes)
 
     def severity(self, word: str) -> str | None:
         """The severity level (mild, moderate, severe) a word means to the rules, or None."""

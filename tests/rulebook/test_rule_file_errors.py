@@ -165,3 +165,16 @@ def test_threshold_change_is_a_one_line_edit(rules: Path) -> None:
     edit(rules / "parameters.yaml", "    value: 1.7\n", "    value: 1.2\n")
     rulebook = load_rulebook(rules)
     assert rulebook.value("magnesium_low_mg_dl") == 1.2
+
+
+def test_an_alias_given_to_two_systems_is_named_with_its_file(rules: Path) -> None:
+    path = rules / "terminology" / "systems.yaml"
+    edit(path, 'aliases: ["urn:oid:2.16.840.1.113883.6.1"]', 'aliases: ["urn:oid:2.16.840.1.113883.6.96"]')
+    [problem] = problems_of(rules)
+    assert problem.startswith("rules/terminology/systems.yaml:")
+    assert "'urn:oid:2.16.840.1.113883.6.96' is listed for both snomed and loinc" in problem
+
+
+def test_a_rules_directory_without_code_systems_is_refused(rules: Path) -> None:
+    (rules / "terminology" / "systems.yaml").unlink()
+    assert problems_of(rules) == ["rules/terminology/systems.yaml: required file is missing"]

@@ -1,4 +1,4 @@
-"""Value sets turned into lookups, so the fact layer asks "what is this code?" in one dict access.
+"""Value sets turned into look-ups, so the fact layer asks "what is this code?" in one dict access.
 
 Terminology is decided here, in Python, before the engine sees a fact: durable-rules hangs on large
 alpha networks, so rules match on concept names, never on code lists.
@@ -7,23 +7,25 @@ alpha networks, so rules match on concept names, never on code lists.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from cds.rulebook.codesystems import ICD10CM, SYSTEMS, normalise_code
-from cds.rulebook.files import (
+from cds.terminology.codeable import codings, concept_text
+from cds.terminology.systems import Coded, CodeSystems
+from cds.terminology.valuesets import (
     BodySiteFile,
     CodeEntry,
     Concept,
     ConceptFile,
-    MeasuredConcept,
-    MeasuredFile,
+    Measure,
+    MeasureFile,
     MedicationClass,
     MedicationFile,
     SeverityFile,
 )
 
-RXNORM = SYSTEMS["rxnorm"]
+Codings = Iterable[tuple[str | None, str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +50,23 @@ def _word_pattern(words: Iterable[str]) -> re.Pattern[str]:
 
 
 class Terminology:
+    """The one place a code is looked up: by any spelling of its system, in any form of the code."""
+
     def __init__(
         self,
+        systems: CodeSystems,
         concept_files: list[ConceptFile],
-        measured_files: list[MeasuredFile],
+        measured_files: list[MeasureFile],
         medications: MedicationFile,
         severity: SeverityFile,
         body_sites: BodySiteFile,
     ) -> None:
+        self.systems = systems
         self.concepts: dict[str, dict[str, Concept]] = {f.kind: dict(f.concepts) for f in concept_files}
-        self.measured: dict[str, dict[str, MeasuredConcept]] = {
-            f.kind: dict(f.concepts) for f in measured_files
-        }
+        self.measured: dict[str, dict[str, Measure]] = {f.kind: dict(f.concepts) for f in measured_files}
         self.medication_classes: dict[str, MedicationClass] = dict(medications.classes)
-        self._exact: dict[tuple[str, str], ConceptMatch] = {}
-        self._prefix: list[tuple[str, str, ConceptMatch]] = []
+        self._exact: dict[Coded, ConceptMatch] = {}
+        self._prefix: list[tuple[Coded, ConceptMatch]] = []
         self._text: list[tuple[re.Pattern[str], ConceptMatch]] = []
         self._unit_aliases: dict[tuple[str, str], dict[str, str]] = {}
         for kind, concepts in self.concepts.items():
@@ -82,14 +86,15 @@ class Terminology:
                         table.update({s.lower(): canonical for s in spellings})
                 self._unit_aliases[(measured_file.kind, name)] = table
         self._atc_class = {entry.code: cls for cls, c in medications.classes.items() for entry in c.atc}
-        self._rxnorm: dict[str, MedicationMatch] = {}
+        rxnorm = systems.uri("rxnorm")
+        self._rxnorm: dict[Coded, MedicationMatch] = {}
         names: dict[str, MedicationMatch] = {}
         for ingredient_name, ingredient in medications.ingredients.items():
             match = MedicationMatch(
                 self._atc_class[ingredient.atc], ingredient_name, ingredient.atc, "rxnorm"
             )
             for rx in ingredient.rxnorm:
-                self._rxnorm[rx.code] = match
+                self._rxnorm[Coded(rxnorm, systems.normalise(rxnorm, rx.code))] = match
             for word in [ingredient_name, *ingredient.names]:
                 names[word.lower()] = MedicationMatch(
                     match.med_class, ingredient_name, ingredient.atc, "name"
@@ -99,38 +104,43 @@ class Terminology:
         self._medication_pattern = _word_pattern(names)
         self.severity_ranks: dict[str, int] = {name: level.rank for name, level in severity.levels.items()}
         self._severity_codes = {
-            (entry.system, entry.code): level.rank
-            for level in severity.levels.values()
-            for entry in level.codes
+            self._coded(entry): level.rank for level in severity.levels.values() for entry in level.codes
         }
         self._severity_words = [
             (_word_pattern(level.words), level.rank) for level in severity.levels.values()
         ]
         self._regions = [(_word_pattern(words), region) for region, words in body_sites.regions.items()]
 
+    def _coded(self, entry: CodeEntry) -> Coded:
+        return Coded(entry.system, self.systems.normalise(entry.system, entry.code))
+
     def _index(self, kind: str, name: str, codes: list[CodeEntry], region: str | None) -> None:
         for entry in codes:
             match = ConceptMatch(kind, name, entry, entry.region or region)
-            code = normalise_code(entry.system, entry.code)
             if entry.match == "prefix":
-                self._prefix.append((entry.system, code, match))
+                self._prefix.append((self._coded(entry), match))
             else:
-                self._exact[(entry.system, code)] = match
+                self._exact[self._coded(entry)] = match
 
-    def classify(
-        self, codings: Iterable[tuple[str | None, str | None]], text: str | None
-    ) -> ConceptMatch | None:
+    def lookup(self, system: str | None, code: str | None) -> ConceptMatch | None:
+        """The concept a coding names, whichever way its system and code are written."""
+        coded = self.systems.canonical(system, code)
+        if coded is None:
+            return None
+        found = self._exact.get(coded)
+        if found:
+            return found
+        for prefix, match in self._prefix:
+            if prefix.system == coded.system and coded.code.startswith(prefix.code):
+                return match
+        return None
+
+    def classify(self, codings: Codings, text: str | None) -> ConceptMatch | None:
+        """The first coding that names a concept wins; the words only when no coding does."""
         for system, code in codings:
-            if not system or not code:
-                continue
-            normal = normalise_code(system, code)
-            found = self._exact.get((system, normal))
+            found = self.lookup(system, code)
             if found:
                 return found
-            if system == ICD10CM:
-                for prefix_system, prefix, match in self._prefix:
-                    if prefix_system == system and normal.startswith(prefix):
-                        return match
         if text:
             for pattern, match in self._text:
                 if pattern.search(text):
@@ -148,21 +158,21 @@ class Terminology:
     def all_medications(self) -> tuple[MedicationMatch, ...]:
         return self._all_medications
 
-    def medication(
-        self, codings: Iterable[tuple[str | None, str | None]], text: str | None
-    ) -> MedicationMatch | None:
+    def medication(self, codings: Codings, text: str | None) -> MedicationMatch | None:
         for system, code in codings:
-            if system == RXNORM and code and code in self._rxnorm:
-                return self._rxnorm[code]
+            coded = self.systems.canonical(system, code)
+            if coded in self._rxnorm:
+                return self._rxnorm[coded]
         if text:
             found = self._medication_pattern.search(text)
             if found:
                 return self._medication_names[found.group(1).lower()]
         return None
 
-    def severity_rank(self, codings: Iterable[tuple[str | None, str | None]], text: str | None) -> int:
+    def severity_rank(self, codings: Codings, text: str | None) -> int:
         for system, code in codings:
-            rank = self._severity_codes.get((system or "", code or ""))
+            coded = self.systems.canonical(system, code)
+            rank = self._severity_codes.get(coded) if coded else None
             if rank:
                 return rank
         if text:
@@ -176,6 +186,16 @@ class Terminology:
             if pattern.search(text):
                 return region
         return None
+
+    def describe(self, resource: Mapping[str, Any]) -> str:
+        """'Muscle cramp (SNOMED 55300003)': what a clinician recognises, and the code an analyst checks."""
+        concept = resource.get("code")
+        text = concept_text(concept) or "(no text)"
+        pairs = [(s, c) for s, c in codings(concept) if c]
+        if not pairs:
+            return text
+        system, code = pairs[0]
+        return f"{text} ({self.systems.label(system or 'code')} {code})"
 
     def label(self, kind: str, name: str) -> str:
         if kind in self.concepts:

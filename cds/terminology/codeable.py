@@ -57,19 +57,3 @@ def status_code(concept: object) -> str | None:
         if code:
             return code
     return None
-
-
-def describe(resource: Mapping[str, Any]) -> str:
-    """'Muscle cramp (SNOMED 55300003)': what a clinician recognises, and the code an analyst checks."""
-    concept = resource.get("code")
-    text = concept_text(concept) or "(no text)"
-    pairs = [(s, c) for s, c in codings(concept) if c]
-    if not pairs:
-        return text
-    system, code = pairs[0]
-    short = {
-        "http://snomed.info/sct": "SNOMED",
-        "http://loinc.org": "LOINC",
-        "http://hl7.org/fhir/sid/icd-10-cm": "ICD-10-CM",
-    }.get(system or "", system or "code")
-    return f"{text} ({short} {code})"
