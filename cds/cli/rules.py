@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cds.cli.workbench import test_command
-from cds.rulebook import Rulebook, RulebookError, load_rulebook
+from cds.rulebook import load_rulebook
 from cds.rulebook.catalogue import catalogue
 
 
@@ -20,7 +20,7 @@ def rules_group() -> None:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def check_command(directory: Path | None) -> None:
     """Validate every rule, value-set and parameter file in DIRECTORY (default: the shipped rules/)."""
-    rulebook = _load(directory)
+    rulebook = load_rulebook(directory)
     click.echo(
         f"OK: {len(rulebook.rules)} rules, {len(rulebook.files)} files, "
         f"{len(rulebook.parameters)} parameters; rules version {rulebook.version}"
@@ -31,15 +31,7 @@ def check_command(directory: Path | None) -> None:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def list_command(directory: Path | None) -> None:
     """Print the rule catalogue: what each rule does, its parameters with values, codes and citations."""
-    click.echo(catalogue(_load(directory)))
-
-
-def _load(directory: Path | None) -> Rulebook:
-    try:
-        return load_rulebook(directory)
-    except RulebookError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(f"{len(exc.problems)} problem(s) in the rules") from exc
+    click.echo(catalogue(load_rulebook(directory)))
 
 
 rules_group.add_command(test_command)

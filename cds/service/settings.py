@@ -31,6 +31,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from cds.errors import CdsError
 from cds.rulebook import DEFAULT_RULES_DIR
 from cds.service.urls import NormalUrl, UrlRefused, normalise
 
@@ -42,7 +43,7 @@ _LIST_SETTINGS = ("cors_origins", "fhir_servers", "fhir_open_servers", "outbound
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class SettingsError(ValueError):
+class SettingsError(CdsError, ValueError):
     """A configuration the service cannot start with; the message names the file or setting."""
 
 
