@@ -8,11 +8,11 @@ from starlette.requests import Request
 
 from cds.service.auth import Authenticator, Caller, Unauthorized
 from cds.service.errors import Issue, ServiceError
-from cds.service.feedback import FeedbackStore
 from cds.service.logging import annotate
 from cds.service.prefetch import PrefetchResolver
 from cds.service.reload import RulesHolder
 from cds.service.settings import Settings
+from cds.store import Store
 
 
 def unauthorized() -> ServiceError:
@@ -25,13 +25,14 @@ def unauthorized() -> ServiceError:
 class ServiceState:
     settings: Settings
     holder: RulesHolder
-    feedback: FeedbackStore
+    store: Store
     resolver: PrefetchResolver
     authenticator: Authenticator | None
     """None when auth is off (only possible on loopback)."""
 
     async def authorize(self, request: Request) -> Caller | None:
-        """The caller (None with auth off); raises the 401 ServiceError, which says nothing about why."""
+        """The verified caller (None when auth is off); raises the 401 ServiceError, which says nothing
+        about why: the reason is in the log."""
         if self.authenticator is None:
             return None
         path = request.scope["path"]
