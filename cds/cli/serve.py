@@ -100,7 +100,7 @@ def serve_command(
         log_level=log_level,
     )
     if settings.auth == "jwt":
-        issuer_keys(settings.trusted_issuers, settings.jku_cache_seconds)
+        issuer_keys(settings)
     rulebook = load_rulebook(settings.rules_dir)
     store = open_store(settings.database)  # reachable, and migrated before any worker starts
     store.close()
