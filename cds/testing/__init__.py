@@ -3,12 +3,12 @@ its responses.
 
 Importable without hypothesis: `checker` (responses, discovery documents, feedback and error bodies
 against CDS Hooks 2.0, each violation citing its rule), `compare` (responses side by side, without
-uuids), `reference` (the rule files evaluated in plain Python), `discovery` (reading a discovery
-document), `signing` (ES384 test JWTs), `fhirserver` (a loopback FHIR server), `valuesets` (codes
-from FHIR ValueSets). With the `[testing]` extra: `strategies` (records), `requests` (CDS Hooks calls,
-`from_discovery`), `harness` (a running service over HTTP), `differential` (two implementations, two
-rule sets, two services), `profiles` (fast, thorough and http), `library` (a record through the
-library).
+uuids), `reference` (the rule files evaluated in plain Python), `signing` (ES384 test JWTs),
+`valuesets` (codes from FHIR ValueSets). With the `[testing]` extra: `strategies` (records),
+`discovery` (reading a discovery document), `requests` (CDS Hooks calls, `from_discovery`),
+`fhirserver` (a loopback FHIR server), `harness` (a running service over HTTP), `differential` (two
+implementations, two rule sets, two services), `profiles` (fast, thorough and http), `library` (a
+record through the library).
 """
 
 from cds.testing.checker import assert_valid_cds_response, check_cds_response
