@@ -40,12 +40,13 @@ def _outcome(code: str, status: int) -> Response:
 class LoopbackFhirServer:
     """Serves one record at a time on 127.0.0.1; `queries` lists what services asked, in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """On `port` (default: any free one; fix it when the service allowlists its FHIR servers)."""
         self.token = secrets.token_urlsafe(24)
         self.queries: list[str] = []
         self._resources: list[JsonObject] = []
         self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
+        self._socket.bind(("127.0.0.1", port))
         self.port: int = self._socket.getsockname()[1]
         app = Starlette(routes=[Route("/fhir/{path:path}", self._handle)])
         config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off")

@@ -34,11 +34,12 @@ def signer() -> TestSigner:
 
 @pytest.fixture(scope="module")
 def client(
-    tmp_path_factory: pytest.TempPathFactory, rulebook: Rulebook, signer: TestSigner
+    tmp_path_factory: pytest.TempPathFactory, rulebook: Rulebook, signer: TestSigner, fhir: LoopbackFhirServer
 ) -> Iterator[TestClient]:
     settings = Settings(
         auth="jwt",
-        trusted_issuers=[{"iss": signer.issuer, "jwks": signer.jwks()}],
+        trusted_issuers=[{"iss": signer.issuer, "jwks": signer.jwks(), "fhir_servers": [fhir.base_url]}],
+        outbound_private_networks=["127.0.0.1/32"],
         data_dir=tmp_path_factory.mktemp("var"),
         public_base_url=BASE,
     )
