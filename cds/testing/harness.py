@@ -75,7 +75,11 @@ class Answer:
 
     @property
     def json(self) -> Any:
-        return orjson.loads(self.content) if self.content else None
+        """The body parsed; None when empty or not JSON (the checks say which)."""
+        try:
+            return orjson.loads(self.content) if self.content else None
+        except orjson.JSONDecodeError:
+            return None
 
     def fail(self, problem: str) -> NoReturn:
         message = (
@@ -135,7 +139,9 @@ class HttpService:
         base_url: str | None = None,
         timeout: float = TIMEOUT_SECONDS,
         shrink_seconds: float | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """`transport` replaces the network, for testing the harness itself."""
         found = base_url or calls.discovery.base_url
         if found is None:
             raise ValueError("the discovery document was not read from a URL: pass base_url")
@@ -148,7 +154,7 @@ class HttpService:
         )
         self.statuses: Counter[int] = Counter()
         """Status codes of every call sent, for coverage figures."""
-        self._client = httpx.Client(timeout=timeout)
+        self._client = httpx.Client(timeout=timeout, transport=transport)
         self._test: str | None = None
         self._first_failure: float | None = None
         self._last_failure = ""
@@ -189,8 +195,9 @@ class HttpService:
         except httpx.HTTPError as error:
             if not self.alive():
                 raise ServiceDied(f"the service at {self.base_url} died on this call:\n{curl}") from None
-            self.failed(f"no answer ({type(error).__name__})\nreproduce:\n{curl}")
-            raise AssertionError(f"no answer ({type(error).__name__}: {error})\nreproduce:\n{curl}") from None
+            message = f"no answer ({type(error).__name__}: {error})\nreproduce:\n{curl}"
+            self.failed(message)
+            raise AssertionError(message) from None
         if not self.alive():
             raise ServiceDied(
                 f"the service at {self.base_url} stopped answering after this call "
