@@ -67,7 +67,7 @@ class FhirAuthorization(_Lenient):
     token_type: Annotated[
         StrictStr, AfterValidator(_bearer), Field(json_schema_extra={"pattern": "^[Bb][Ee][Aa][Rr][Ee][Rr]$"})
     ]
-    expires_in: Annotated[StrictInt, BeforeValidator(_whole_number), Field(ge=0, le=2**31 - 1)]
+    expires_in: Annotated[StrictInt, Field(ge=0, le=2**31 - 1), BeforeValidator(_whole_number)]
     scope: StrictStr
     subject: StrictStr
     patient: FhirId | None = None
