@@ -11,7 +11,14 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from cds.engine import CompiledRule, Engine, EngineError
-from cds.facts.models import FACT_PARAMETERS, PATTERN_LABELS, PROGRESSIVE_SUFFIX
+from cds.facts.models import PATTERN_LABELS, PROGRESSIVE_SUFFIX
+from cds.facts.parameters import (
+    CertaintyFile,
+    FactParameters,
+    FactSettings,
+    InterpretationFile,
+    LabReadingFile,
+)
 from cds.rulebook.conditions import ConditionError, FieldDomain, compile_pattern, field_domains
 from cds.rulebook.files import FactPattern, OrdersFile, ParametersFile, RuleFile, Scalar
 from cds.rulebook.model import Alternative, Rule, Rulebook
@@ -39,6 +46,9 @@ VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
     "medication": MedicationFile,
     "severity": SeverityFile,
     "body_site": BodySiteFile,
+    "certainty": CertaintyFile,
+    "interpretation": InterpretationFile,
+    "lab_reading": LabReadingFile,
 }
 INDICATORS = ("info", "warning", "critical")
 DEFAULT_RULES_DIR = Path(str(resources.files("cds") / "rules")).resolve()
@@ -124,7 +134,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     if parameters is None or orders is None or value_sets is None:
         raise RulebookError(out.problems)
     params_doc, params = parameters
-    _check_fact_parameters(out, params_doc, params)
+    fact_parameters = _fact_parameters(out, params_doc, params, value_sets)
     terminology = Terminology(
         systems=code_systems,
         concept_files=[f for f in value_sets.values() if isinstance(f, ConceptFile)],
@@ -138,7 +148,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     rules, compiled, alternatives = _load_rules(out, rule_docs, values, terminology, vocabulary, orders[1])
     if not out.problems:
         _check_engine_accepts(out, rule_docs[0] if rule_docs else params_doc, compiled)
-    if out.problems:
+    if out.problems or fact_parameters is None:
         raise RulebookError(out.problems)
     return Rulebook(
         directory=root,
@@ -146,6 +156,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         parameters=dict(params.parameters),
         rules=tuple(rules),
         terminology=terminology,
+        fact_parameters=fact_parameters,
         orders=dict(orders[1].orders),
         override_reasons=dict(orders[1].override_reasons),
         compiled=tuple(compiled),
@@ -192,18 +203,44 @@ def _load_value_sets(out: _Collector, folder: Path) -> dict[str, BaseModel] | No
     return None if missing else found
 
 
-def _check_fact_parameters(out: _Collector, doc: YamlDocument, params: ParametersFile) -> None:
-    for name, expected in FACT_PARAMETERS.items():
-        if name not in params.parameters:
+def _fact_parameters(
+    out: _Collector, doc: YamlDocument, params: ParametersFile, value_sets: dict[str, BaseModel]
+) -> FactParameters | None:
+    """The parameters the fact layer reads, typed; each missing or mistyped one named in parameters.yaml."""
+    values = {name: p.value for name, p in params.parameters.items()}
+    scalars = {name: values[name] for name in FactSettings.model_fields if name in values}
+    for name in FactSettings.model_fields:
+        if name not in values:
             out.add(doc, ("parameters",), None, f"parameter {name} is required by the fact layer")
+    try:
+        settings = FactSettings.model_validate(scalars, strict=True)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            if name in values:
+                out.add(doc, ("parameters", name, "value"), None, str(error["msg"]))
+        return None
+    reading = _only(value_sets, LabReadingFile)
+    lookbacks: dict[str, int] = {}
+    for analyte, name in reading.lookback_parameters.items():
+        value = values.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            out.add(
+                doc,
+                ("parameters",),
+                None,
+                f"parameter {name} (lookback of {analyte}, lab_reading.yaml) "
+                "must be a non-negative whole number of days",
+            )
             continue
-        value = params.parameters[name].value
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, expected)
-            or (isinstance(value, int) and value < 0)
-        ):
-            out.add(doc, ("parameters", name, "value"), None, f"expected a non-negative {expected.__name__}")
+        lookbacks[analyte] = value
+    return FactParameters(
+        **settings.model_dump(),
+        lookbacks=lookbacks,
+        certainty=_only(value_sets, CertaintyFile),
+        interpretation=_only(value_sets, InterpretationFile),
+        lab_reading=reading,
+    )
 
 
 def _vocabulary(terminology: Terminology, docs: list[YamlDocument], values: dict[str, Scalar]) -> Vocabulary:
@@ -219,12 +256,14 @@ def _vocabulary(terminology: Terminology, docs: list[YamlDocument], values: dict
                 contributor.add(pattern["label"])
     red_flags = {c.label for c in terminology.concepts["red_flag"].values()}
     red_flag_labels = red_flags | {label + PROGRESSIVE_SUFFIX for label in red_flags}
+    context = {c.label for c in terminology.concepts["problem"].values() if c.group == "context"}
     return Vocabulary(
         labels={
             "symptom": frozenset(c.label for c in terminology.concepts["symptom"].values()),
             "red_flag": frozenset(red_flag_labels),
             "pattern": frozenset(PATTERN_LABELS.values()),
             "contributor": frozenset(contributor),
+            "context": frozenset(context | red_flag_labels),
         },
         parameters={name: str(value) for name, value in values.items()},
         constants={"red_flags_to_watch": join_words([*sorted(red_flags), "progressive loss of function"])},
@@ -286,13 +325,19 @@ def _check_card(
         found.append(("card.indicator", f"unknown parameter {card.indicator} (define it in parameters.yaml)"))
     elif _resolve_indicator(card.indicator, values) not in INDICATORS:
         found.append(("card.indicator", f"must resolve to one of {', '.join(INDICATORS)}"))
-    for loc, template, limit in (("card.summary", card.summary, 139), ("card.detail", card.detail, None)):
+    templates = [("card.summary", card.summary, 139), ("card.detail", card.detail, None)]
+    if card.in_context is not None:
+        templates += [
+            ("card.in_context.summary", card.in_context.summary, 139),
+            ("card.in_context.detail", card.in_context.detail, None),
+        ]
+    for loc, template, limit in templates:
         try:
             check_template(template, vocabulary, limit=limit)
         except TemplateError as exc:
             found.append((loc, str(exc)))
     param_only = vocabulary.parameters_only()
-    for section in ("all", "any", "unless"):
+    for section in ("all", "any", "unless", "context"):
         for index, pattern in enumerate(getattr(spec.when, section)):
             for loc_suffix, text in (("because", pattern.because), ("label", pattern.label)):
                 if text is None:
@@ -334,11 +379,12 @@ def _compile_rule(
         compiled.append(CompiledRule(key=key, patterns=tuple(alt for _, alt in combo)))
         sources = tuple(p for p, _ in combo)
         alternatives[key] = Alternative(key, spec.id, "when", sources, _reasons(sources, values))
-    for j, pattern in enumerate(when.unless):
-        for k, alt in enumerate(compile_pattern(pattern, domains, values, f"when.unless.{j}")):
-            key = f"{spec.id}!{j}.{k}"
-            compiled.append(CompiledRule(key=key, patterns=(alt,)))
-            alternatives[key] = Alternative(key, spec.id, "unless", (pattern,), _reasons((pattern,), values))
+    for role, mark, patterns in (("unless", "!", when.unless), ("context", "~", when.context)):
+        for j, pattern in enumerate(patterns):
+            for k, alt in enumerate(compile_pattern(pattern, domains, values, f"when.{role}.{j}")):
+                key = f"{spec.id}{mark}{j}.{k}"
+                compiled.append(CompiledRule(key=key, patterns=(alt,)))
+                alternatives[key] = Alternative(key, spec.id, role, (pattern,), _reasons((pattern,), values))
     return compiled, alternatives
 
 
