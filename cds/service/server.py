@@ -13,13 +13,14 @@ import signal
 from types import FrameType
 
 import uvicorn
-from uvicorn.supervisors.multiprocess import Multiprocess
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from cds.service import metrics
 from cds.service.app import SETTINGS_ENV
 from cds.service.logging import get_logger, logging_config
 from cds.service.pidfile import PidFile
 from cds.service.settings import Settings
+from cds.service.sockets import check_port_free, worker_socket
 
 STARTUP_FAILURE = 3
 
@@ -34,7 +35,35 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
     raise _Stopped(signum)
 
 
-class _ForwardingSupervisor(Multiprocess):
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor, giving each worker it starts or restarts a listening socket of its own
+    (`cds.service.sockets`), and forwarding SIGHUP instead of replacing the workers."""
+
+    def _start_worker(self) -> Process:
+        sock = worker_socket(self.config.host, self.config.port)
+        process = Process(self.config, [sock])
+        process.start()
+        sock.close()  # the worker has its copy; one kept here would queue connections nobody accepts
+        return process
+
+    def init_processes(self) -> None:
+        self.processes = [self._start_worker() for _ in range(self.processes_num)]
+
+    def keep_subprocess_alive(self) -> None:
+        if self.should_exit.is_set():
+            return
+        for index, process in enumerate(self.processes):
+            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                continue
+            process.kill()
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:
+                log.error("a worker failed to start; stopping", extra={"fields": {"event": "worker_failed"}})
+                self.should_exit.set()
+                return
+            log.info("a worker died; starting another", extra={"fields": {"event": "worker_restarted"}})
+            self.processes[index] = self._start_worker()
+
     def handle_hup(self) -> None:
         log.info(
             "SIGHUP: asking every worker to reload its rules", extra={"fields": {"event": "reload_requested"}}
@@ -83,7 +112,8 @@ def serve(settings: Settings) -> int:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
             return 0 if server.started else STARTUP_FAILURE
-        supervisor = _ForwardingSupervisor(config, sockets=[config.bind_socket()])
+        check_port_free(settings.host, settings.port)
+        supervisor = _Supervisor(config, sockets=[])
         supervisor.run()
         failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)
         return STARTUP_FAILURE if failed else 0
