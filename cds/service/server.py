@@ -57,6 +57,8 @@ class _Supervisor(Multiprocess):
                 continue
             process.kill()
             process.join()
+            if process.pid is not None:
+                metrics.worker_exiting(process.pid)
             if process.exitcode == STARTUP_FAILURE:
                 log.error("a worker failed to start; stopping", extra={"fields": {"event": "worker_failed"}})
                 self.should_exit.set()
@@ -83,8 +85,8 @@ def serve(settings: Settings) -> int:
         config = uvicorn.Config(
             "cds.service.app:app_from_environment",
             factory=True,
-            # uvloop 0.23 leaks about 15 KB a request under this workload (measured: 99 -> 166 MB over
-            # 4,000 calls, against flat with asyncio's loop), so the standard loop is used.
+            # uvloop measured no faster and no leaner than asyncio's loop on the benchmark's mix
+            # (docs/bench.md#workers), so the standard loop is used.
             loop="asyncio",
             http="httptools",
             host=settings.host,

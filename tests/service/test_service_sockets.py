@@ -1,4 +1,4 @@
-"""Listening sockets of several workers: no Nagle stall on any connection, and one socket per worker."""
+"""Several workers: no Nagle stall on any connection; a listening socket and process metrics each."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from service_process import ServiceProcess
 
 from cds.service.sockets import PortInUse, check_port_free, worker_socket
@@ -97,3 +99,23 @@ def test_each_of_two_workers_listens_on_a_socket_of_its_own(two_workers: Service
     while _listening_sockets(two_workers.port) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _listening_sockets(two_workers.port) == 2
+
+
+@pytest.mark.slow
+def test_each_worker_reports_its_own_process_metrics(two_workers: ServiceProcess) -> None:
+    def memory_by_pid() -> dict[str, float]:
+        text = httpx.get(f"{two_workers.url}/metrics", timeout=5).text
+        return {
+            sample.labels["pid"]: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "cds_process_resident_memory_bytes"
+        }
+
+    def sampled() -> int:
+        return sum(rss > 10_000_000 for rss in memory_by_pid().values())
+
+    deadline = time.monotonic() + 30  # a worker still starting shows 0 until its first sample
+    while sampled() < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sampled() == 2
