@@ -13,8 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cds.terminology.valuesets import BodySiteFile
+
 CodeStatus = Literal["confirmed", "repo-only", "unconfirmed"]
-FINDING_KINDS = ("symptom", "red_flag", "problem")
+FINDING_KINDS = ("symptom", "red_flag", "problem", "explaining_condition")
 Days = Annotated[int, Field(ge=0)]
 NO_STATUS = "none"
 """How a certainty policy names a Condition written without a verificationStatus."""
@@ -103,6 +105,14 @@ class LabReadingFile(_Frozen):
     albumin)."""
 
 
+class CourseFile(_Frozen):
+    """Words that record a finding getting worse, and the words that negate them just before."""
+
+    kind: Literal["course"]
+    worsening_words: list[Annotated[str, Field(min_length=1)]]
+    negations: list[Annotated[str, Field(min_length=1)]] = []
+
+
 class FactSettings(_Frozen):
     """The parameters.yaml values the fact layer reads; the rulebook refuses to load without them."""
 
@@ -113,6 +123,8 @@ class FactSettings(_Frozen):
     albumin_max_gap_days: Days
     persistent_after_weeks: Days
     widespread_min_regions: Annotated[int, Field(ge=1)]
+    progression_min_days: Days
+    chronic_red_flag_before_days: Days
     albumin_reference_g_dl: float = Field(gt=0)
     albumin_correction_factor: float = Field(ge=0)
 
@@ -125,6 +137,8 @@ class FactParameters(FactSettings):
     certainty: CertaintyFile
     interpretation: InterpretationFile
     lab_reading: LabReadingFile
+    course: CourseFile
+    body_sites: BodySiteFile
 
     def lookback(self, kind: str, name: str) -> int:
         if name in self.lookbacks:

@@ -14,7 +14,6 @@ from typing import Any
 from cds.terminology.codeable import codings, concept_text
 from cds.terminology.systems import Coded, CodeSystems
 from cds.terminology.valuesets import (
-    BodySiteFile,
     CodeEntry,
     Concept,
     ConceptFile,
@@ -59,7 +58,6 @@ class Terminology:
         measured_files: list[MeasureFile],
         medications: MedicationFile,
         severity: SeverityFile,
-        body_sites: BodySiteFile,
     ) -> None:
         self.systems = systems
         self.concepts: dict[str, dict[str, Concept]] = {f.kind: dict(f.concepts) for f in concept_files}
@@ -109,7 +107,6 @@ class Terminology:
         self._severity_words = [
             (_word_pattern(level.words), level.rank) for level in severity.levels.values()
         ]
-        self._regions = [(_word_pattern(words), region) for region, words in body_sites.regions.items()]
 
     def _coded(self, entry: CodeEntry) -> Coded:
         return Coded(entry.system, self.systems.normalise(entry.system, entry.code))
@@ -180,12 +177,6 @@ class Terminology:
                 if pattern.search(text):
                     return rank
         return 0
-
-    def region_of(self, text: str) -> str | None:
-        for pattern, region in self._regions:
-            if pattern.search(text):
-                return region
-        return None
 
     def describe(self, resource: Mapping[str, Any]) -> str:
         """'Muscle cramp (SNOMED 55300003)': what a clinician recognises, and the code an analyst checks."""
