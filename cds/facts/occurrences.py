@@ -178,7 +178,8 @@ def _raised(occurrence: Occurrence, sites: BodySites, terminology: Terminology) 
                 severity_rank=occurrence.severity_rank,
                 frequency=occurrence.frequency,
                 current=occurrence.current,
-                raised_by=f"{label} at the {placement.how}: {sites.site(placement.site).note}",
+                raised_by=f"{label} at the {placement.site.replace('_', ' ')} ({placement.how}): "
+                f"{sites.site(placement.site).note}",
             )
         )
     return raised

@@ -28,8 +28,9 @@ class Placement:
     counts_toward_widespread: bool
 
     def words(self) -> str:
-        where = f"{self.region} region" if self.region else "no region"
-        return f"{where} ({self.how})"
+        where = f"{self.region} region" if self.region else "in no region"
+        counted = "" if self.counts_toward_widespread else ", not counted toward widespread"
+        return f"{where} ({self.how}{counted})"
 
 
 def _pattern(words: Iterable[str]) -> re.Pattern[str] | None:

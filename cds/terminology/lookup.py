@@ -156,15 +156,22 @@ class Terminology:
         return self._all_medications
 
     def medication(self, codings: Codings, text: str | None) -> MedicationMatch | None:
+        found = self.medications(codings, [text] if text else [])
+        return found[0] if found else None
+
+    def medications(self, codings: Codings, texts: Iterable[str]) -> tuple[MedicationMatch, ...]:
+        """Every ingredient a product names (RxNorm codes first, then words), one match each, so a
+        combination product gives the class of each of its ingredients."""
+        found: dict[str, MedicationMatch] = {}
         for system, code in codings:
             coded = self.systems.canonical(system, code)
             if coded in self._rxnorm:
-                return self._rxnorm[coded]
-        if text:
-            found = self._medication_pattern.search(text)
-            if found:
-                return self._medication_names[found.group(1).lower()]
-        return None
+                found.setdefault(self._rxnorm[coded].ingredient, self._rxnorm[coded])
+        for text in texts:
+            for word in self._medication_pattern.finditer(text):
+                match = self._medication_names[word.group(1).lower()]
+                found.setdefault(match.ingredient, match)
+        return tuple(found.values())
 
     def severity_rank(self, codings: Codings, text: str | None) -> int:
         for system, code in codings:
