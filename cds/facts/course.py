@@ -3,7 +3,7 @@
 "Progressive" needs evidence: rising severity or frequency, a recorded worsening, or a red flag first
 recorded at least `progression_min_days` after the symptom began. A red flag that did not progress is
 context, not a new motor neuron sign, when it was recorded long before the symptom
-(`chronic_red_flag_before_days`) and is stable since, or when a known condition on the chart explains
+(`chronic_red_flag_before_years`) and is stable since, or when a known condition on the chart explains
 it (`valuesets/explaining_conditions.yaml`).
 """
 
@@ -157,8 +157,9 @@ def _context(
     if first is not None and symptom_onset is not None:
         before = days_between(first, symptom_onset)
         if first < symptom_onset and before >= parameters.chronic_red_flag_before_days:
+            years = parameters.chronic_red_flag_before_years
             return Course(
                 context=f"{label} first recorded {_day(first)}, {before} days before the symptom began, and "
-                f"stable since (chronic_red_flag_before_days is {parameters.chronic_red_flag_before_days})"
+                f"stable since (chronic_red_flag_before_years is {years:g})"
             )
     return Course()

@@ -124,7 +124,7 @@ class FactSettings(_Frozen):
     persistent_after_weeks: Days
     widespread_min_regions: Annotated[int, Field(ge=1)]
     progression_min_days: Days
-    chronic_red_flag_before_days: Days
+    chronic_red_flag_before_years: float = Field(ge=0)
     albumin_reference_g_dl: float = Field(gt=0)
     albumin_correction_factor: float = Field(ge=0)
 
@@ -139,6 +139,10 @@ class FactParameters(FactSettings):
     lab_reading: LabReadingFile
     course: CourseFile
     body_sites: BodySiteFile
+
+    @property
+    def chronic_red_flag_before_days(self) -> int:
+        return round(self.chronic_red_flag_before_years * 365)
 
     def lookback(self, kind: str, name: str) -> int:
         if name in self.lookbacks:
