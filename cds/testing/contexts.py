@@ -19,6 +19,7 @@ ENCOUNTER_HOOKS = ("encounter-start", "encounter-discharge")
 ORDER_HOOKS = ("order-select", "order-sign")
 KNOWN_HOOKS = ("patient-view", *ORDER_HOOKS, *ENCOUNTER_HOOKS)
 USER_TYPES = ("Practitioner", "PractitionerRole")
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 
 def _draft_medication(draw: st.DrawFn, space: RuleSpace, patient_id: str) -> JsonObject:
@@ -70,3 +71,24 @@ def draw_context(draw: st.DrawFn, hook: str, record: PatientRecord, space: RuleS
             chosen = orders[: draw(integers(1, len(orders)))]
             context["selections"] = [f"{order['resourceType']}/{order['id']}" for order in chosen]
     return context
+
+
+def context_resources(context: JsonObject) -> list[JsonObject]:
+    """The resources the context names besides the patient (the encounter, the user), as the EHR holds
+    them, so a service's `Encounter/{{context.encounterId}}` or `Practitioner/{{userPractitionerId}}`
+    read finds them."""
+    found: list[JsonObject] = []
+    if isinstance(context.get("encounterId"), str):
+        found.append(
+            {
+                "resourceType": "Encounter",
+                "id": context["encounterId"],
+                "status": "in-progress",
+                "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
+                "subject": {"reference": f"Patient/{context['patientId']}"},
+            }
+        )
+    user_type, _, user_id = str(context.get("userId", "")).partition("/")
+    if user_type in USER_TYPES and user_id:
+        found.append({"resourceType": user_type, "id": user_id})
+    return found

@@ -30,10 +30,10 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
 
 from cds.testing.charts import patient_records
-from cds.testing.contexts import KNOWN_HOOKS, draw_context
+from cds.testing.contexts import KNOWN_HOOKS, context_resources, draw_context
 from cds.testing.discovery import AdvertisedService, Discovery, PrefetchQuery, read_discovery
 from cds.testing.fhir_values import FHIR_IDS, JsonObject, chance, integers, pick
-from cds.testing.records import BASE_URL, PatientRecord, as_bundle
+from cds.testing.records import BASE_URL, Entry, PatientRecord, as_bundle
 from cds.testing.space import RuleSpace, load_space
 
 if TYPE_CHECKING:
@@ -169,9 +169,12 @@ def draw_well_formed(
     space: RuleSpace,
     fhir: LoopbackFhirServer | None = None,
     prefetch: Prefetch = "any",
-) -> tuple[JsonObject, dict[str, Shape]]:
-    """A body for `service` carrying `record`, and how each prefetch key was sent."""
+) -> tuple[JsonObject, dict[str, Shape], PatientRecord]:
+    """A body for `service` carrying `record`, how each prefetch key was sent, and the record with the
+    resources the context names (encounter, user) that the EHR also holds."""
     context = draw_context(draw, service.hook, record, space)
+    named = [Entry(role="context", resource=resource) for resource in context_resources(context)]
+    record = record.with_entries([*record.entries, *named])
     body: JsonObject = {
         "hook": service.hook,
         "hookInstance": str(uuid.UUID(int=draw(integers(0, 2**64)))),
@@ -190,7 +193,7 @@ def draw_well_formed(
         context.update(_EXTENSION)
     if chance(draw):
         body["someFutureField"] = {"anything": [1, "two"]}
-    return body, shapes
+    return body, shapes, record
 
 
 def _break(draw: st.DrawFn, how: str, body: JsonObject) -> tuple[str | None, Any]:
@@ -234,7 +237,7 @@ def draw_call(
     fhir: LoopbackFhirServer | None = None,
     prefetch: Prefetch = "any",
 ) -> HookCall:
-    body, shapes = draw_well_formed(draw, record, service, space, fhir, prefetch)
+    body, shapes, record = draw_well_formed(draw, record, service, space, fhir, prefetch)
     fields: dict[str, Any] = {
         "service": service.id,
         "hook": service.hook,

@@ -27,6 +27,7 @@ def _document(*hooks: str) -> dict[str, Any]:
         "patient": "Patient/{{context.patientId}}",
         "conditions": "Condition?patient={{context.patientId}}",
         "practitioner": "Practitioner/{{userPractitionerId}}",
+        "encounter": "Encounter/{{context.encounterId}}",
     }
     return {
         "services": [
@@ -80,9 +81,18 @@ def test_a_search_is_a_searchset_of_the_patients_own_resources(call: HookCall) -
 
 
 @FEW
-@given(_calls("patient-view"))
-def test_a_read_the_record_cannot_answer_is_null(call: HookCall) -> None:
-    assert call.body["prefetch"]["practitioner"] is None
+@given(_calls("encounter-start"))
+def test_reads_of_what_the_context_names_find_it(call: HookCall) -> None:
+    context, prefetch = call.body["context"], call.body["prefetch"]
+    assert prefetch["encounter"]["id"] == context["encounterId"]
+    get_fhir_model_class("Encounter").model_validate(prefetch["encounter"])
+    if context["userId"].startswith("Practitioner/"):
+        assert prefetch["practitioner"] == {
+            "resourceType": "Practitioner",
+            "id": context["userId"].split("/")[1],
+        }
+    else:
+        assert prefetch["practitioner"] is None  # {{userPractitionerId}} is empty for a PractitionerRole
 
 
 @pytest.mark.parametrize("hook", HOOKS)
