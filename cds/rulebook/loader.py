@@ -14,6 +14,7 @@ from cds.engine import CompiledRule, Engine, EngineError
 from cds.facts.models import PATTERN_LABELS, PROGRESSIVE_SUFFIX
 from cds.facts.parameters import (
     CertaintyFile,
+    CourseFile,
     FactParameters,
     FactSettings,
     InterpretationFile,
@@ -49,6 +50,8 @@ VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
     "certainty": CertaintyFile,
     "interpretation": InterpretationFile,
     "lab_reading": LabReadingFile,
+    "course": CourseFile,
+    "explaining_condition": ConceptFile,
 }
 INDICATORS = ("info", "warning", "critical")
 DEFAULT_RULES_DIR = Path(str(resources.files("cds") / "rules")).resolve()
@@ -141,7 +144,6 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         measured_files=[f for f in value_sets.values() if isinstance(f, MeasureFile)],
         medications=_only(value_sets, MedicationFile),
         severity=_only(value_sets, SeverityFile),
-        body_sites=_only(value_sets, BodySiteFile),
     )
     values = {name: p.value for name, p in params.parameters.items()}
     vocabulary = _vocabulary(terminology, rule_docs, values)
@@ -240,6 +242,8 @@ def _fact_parameters(
         certainty=_only(value_sets, CertaintyFile),
         interpretation=_only(value_sets, InterpretationFile),
         lab_reading=reading,
+        course=_only(value_sets, CourseFile),
+        body_sites=_only(value_sets, BodySiteFile),
     )
 
 
