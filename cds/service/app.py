@@ -25,13 +25,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cds.service import endpoints, metrics
+from cds.service.access import RequireCaller
 from cds.service.addresses import GuardedTransport
 from cds.service.auth import Authenticator
 from cds.service.errors import ServiceError, http_error_handler, service_error_handler
 from cds.service.fhirclient import FhirServerClient
 from cds.service.jwks import issuer_keys
 from cds.service.logging import get_logger
-from cds.service.middleware import RequestContext
+from cds.service.middleware import RequestContext, UnexpectedErrors
 from cds.service.openapi import openapi_json
 from cds.service.prefetch import PrefetchResolver
 from cds.service.reload import RulesHolder, reload_on_sighup, stop_reloading_on_sighup
@@ -121,6 +122,7 @@ def create_app(
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         ],
         middleware=[
+            Middleware(RequestContext),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
@@ -128,7 +130,8 @@ def create_app(
                 allow_headers=list(CORS_HEADERS),
                 max_age=600,
             ),
-            Middleware(RequestContext),
+            Middleware(UnexpectedErrors),
+            Middleware(RequireCaller),
         ],
         exception_handlers={ServiceError: service_error_handler, HTTPException: http_error_handler},
         lifespan=lifespan,
