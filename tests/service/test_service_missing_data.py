@@ -7,9 +7,8 @@ from typing import Any
 
 import orjson
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from service_fhir_server import FhirTestServer
-from service_helpers import PATIENT_VIEW, MakeClient, hook_call
+from service_helpers import PATIENT_VIEW, MakeClient, hook_call, metric_sample
 from starlette.testclient import TestClient
 
 from cds.service.logging import JsonFormatter
@@ -23,14 +22,6 @@ PREFLIGHT = {
 
 def _without_observations(urgent_prefetch: dict[str, Any]) -> dict[str, Any]:
     return {key: urgent_prefetch[key] for key in ("patient", "conditions")}
-
-
-def _sample(client: TestClient, name: str, **labels: str) -> float:
-    for family in text_string_to_metric_families(client.get("/metrics").text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                return float(sample.value)
-    return 0.0
 
 
 def _logged(caplog: pytest.LogCaptureFixture, event: str) -> list[dict[str, Any]]:
@@ -93,9 +84,9 @@ def test_a_cors_preflight_gets_a_log_line_and_a_metric(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     labels = {"endpoint": "cors-preflight", "method": "OPTIONS", "status": "200"}
-    before = _sample(client, "cds_http_requests_total", **labels)
+    before = metric_sample(client, "cds_http_requests_total", **labels)
     caplog.set_level(logging.INFO, logger="cds")
     assert client.options(PATIENT_VIEW, headers=PREFLIGHT).status_code == 200
     requests = [line for line in _logged(caplog, "request") if line["method"] == "OPTIONS"]
     assert [(line["endpoint"], line["status"]) for line in requests] == [("cors-preflight", 200)]
-    assert _sample(client, "cds_http_requests_total", **labels) == before + 1
+    assert metric_sample(client, "cds_http_requests_total", **labels) == before + 1
