@@ -32,6 +32,3 @@ def prefetch_templates(rulebook: Rulebook) -> dict[str, str]:
         "medicationRequests": f"MedicationRequest?patient={PATIENT}&status=active",
         "medicationStatements": f"MedicationStatement?patient={PATIENT}&status=active",
     }
-
-
-RESOURCE_TYPES = ("Patient", "Condition", "Observation", "MedicationRequest", "MedicationStatement")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from cds.frozen import Frozen
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, Field(min_length=1)]
@@ -12,5 +14,5 @@ CodeStatus = Literal["confirmed", "repo-only", "unconfirmed"]
 Region = Literal["bulbar", "cervical", "thoracic", "lumbosacral"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Strict = Frozen
+"""The rules files' name for the one frozen, strict base."""
