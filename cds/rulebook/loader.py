@@ -14,6 +14,7 @@ from cds.engine import CompiledRule, Engine, EngineError
 from cds.facts.models import PATTERN_LABELS, PROGRESSIVE_SUFFIX
 from cds.facts.parameters import (
     CertaintyFile,
+    CourseFile,
     FactParameters,
     FactSettings,
     InterpretationFile,
@@ -49,6 +50,8 @@ VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
     "certainty": CertaintyFile,
     "interpretation": InterpretationFile,
     "lab_reading": LabReadingFile,
+    "course": CourseFile,
+    "explaining_condition": ConceptFile,
 }
 INDICATORS = ("info", "warning", "critical")
 DEFAULT_RULES_DIR = Path(str(resources.files("cds") / "rules")).resolve()
@@ -69,10 +72,18 @@ class _Collector:
         except ValueError:
             return str(path)
 
+    def _within_rules(self, path: Path) -> str:
+        """What the version hashes besides content: the place inside the rules, never the folder's name,
+        so a copy of the rules (a back-test) has the version the same rules have live."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.name
+
     def read(self, path: Path) -> YamlDocument | None:
         display = self.name(path)
         try:
-            self.digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")
+            self.digest.update(self._within_rules(path).encode() + b"\0" + path.read_bytes() + b"\0")
             doc = read_yaml(path, display)
         except (YamlSyntaxError, OSError) as exc:
             line = exc.line if isinstance(exc, YamlSyntaxError) else None
@@ -133,7 +144,6 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         measured_files=[f for f in value_sets.values() if isinstance(f, MeasureFile)],
         medications=_only(value_sets, MedicationFile),
         severity=_only(value_sets, SeverityFile),
-        body_sites=_only(value_sets, BodySiteFile),
     )
     values = {name: p.value for name, p in params.parameters.items()}
     vocabulary = _vocabulary(terminology, rule_docs, values)
@@ -232,6 +242,8 @@ def _fact_parameters(
         certainty=_only(value_sets, CertaintyFile),
         interpretation=_only(value_sets, InterpretationFile),
         lab_reading=reading,
+        course=_only(value_sets, CourseFile),
+        body_sites=_only(value_sets, BodySiteFile),
     )
 
 

@@ -12,6 +12,7 @@ import gc
 import os
 import signal
 import threading
+import typing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,23 +25,31 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cds.cards.models import Indicator
 from cds.service import endpoints, metrics
 from cds.service.access import RequireCaller
 from cds.service.addresses import GuardedTransport
 from cds.service.auth import Authenticator
-from cds.service.errors import ServiceError, http_error_handler, service_error_handler
-from cds.service.fhirclient import FhirServerClient
+from cds.service.errors import (
+    Issue,
+    ServiceError,
+    http_error_handler,
+    outcome_response,
+    service_error_handler,
+)
+from cds.service.feedback import FeedbackEntry
+from cds.service.fhirclient import FailureKind, FhirServerClient
 from cds.service.jwks import issuer_keys
 from cds.service.logging import get_logger
 from cds.service.middleware import RequestContext, UnexpectedErrors
 from cds.service.openapi import openapi_json
 from cds.service.prefetch import PrefetchResolver
-from cds.service.reload import RulesHolder, reload_on_sighup, stop_reloading_on_sighup
+from cds.service.reload import ReloadResult, RulesHolder, reload_on_sighup, stop_reloading_on_sighup
 from cds.service.replay import ReplayGuard
 from cds.service.retention import purge_periodically
 from cds.service.settings import Settings, load_settings
 from cds.service.state import ServiceState
-from cds.store import Store, open_store
+from cds.store import Store, StoreUnavailable, open_store
 
 SETTINGS_ENV = "CDS_SERVICE_RESOLVED_SETTINGS"
 """How `cds serve` hands its resolved settings to worker processes, which start from a fresh interpreter."""
@@ -75,6 +84,15 @@ def create_app(
         replay = ReplayGuard(opened, keep_after_expiry=settings.jwt_clock_skew_seconds)
         keep = dt.timedelta(days=settings.retention_days)
         purging = asyncio.create_task(purge_periodically(opened, keep, settings.purge_interval_seconds))
+        sampling = asyncio.create_task(metrics.sample_process_periodically())
+        metrics.count_from_zero(
+            rules.current.rule_versions,
+            metrics.literal_values(Indicator),
+            rules.current.templates,
+            outcome=metrics.literal_values(FeedbackEntry.model_fields["outcome"].annotation),
+            result=metrics.literal_values(typing.get_type_hints(ReloadResult)["status"]),
+            kind=metrics.literal_values(FailureKind),
+        )
         transport = GuardedTransport(settings.outbound_private_networks)
         async with httpx.AsyncClient(
             timeout=timeout, follow_redirects=False, trust_env=False, transport=transport
@@ -107,6 +125,7 @@ def create_app(
                 if serving:
                     stop_reloading_on_sighup()
                 purging.cancel()
+                sampling.cancel()
                 if store is None:
                     opened.close()
                 metrics.worker_exiting()
@@ -133,7 +152,11 @@ def create_app(
             Middleware(UnexpectedErrors),
             Middleware(RequireCaller),
         ],
-        exception_handlers={ServiceError: service_error_handler, HTTPException: http_error_handler},
+        exception_handlers={
+            ServiceError: service_error_handler,
+            HTTPException: http_error_handler,
+            StoreUnavailable: _store_unavailable,
+        },
         lifespan=lifespan,
     )
 
@@ -164,3 +187,10 @@ def _log_ready(settings: Settings, rules: RulesHolder) -> None:
             "auth is on but no trusted issuer is configured: every call will get 401",
             extra={"fields": {"event": "no_issuers"}},
         )
+
+
+async def _store_unavailable(_: Request, error: Exception) -> Response:
+    """A 503 the caller may retry (nothing was stored); which database and why goes to the log only."""
+    log.warning("database unavailable: %s", error, extra={"fields": {"event": "store_unavailable"}})
+    issue = Issue(code="transient", diagnostics="the service's database is unavailable; retry later")
+    return outcome_response(503, [issue], (("Retry-After", "5"),))

@@ -14,7 +14,6 @@ from typing import Any
 from cds.terminology.codeable import codings, concept_text
 from cds.terminology.systems import Coded, CodeSystems
 from cds.terminology.valuesets import (
-    BodySiteFile,
     CodeEntry,
     Concept,
     ConceptFile,
@@ -59,7 +58,6 @@ class Terminology:
         measured_files: list[MeasureFile],
         medications: MedicationFile,
         severity: SeverityFile,
-        body_sites: BodySiteFile,
     ) -> None:
         self.systems = systems
         self.concepts: dict[str, dict[str, Concept]] = {f.kind: dict(f.concepts) for f in concept_files}
@@ -109,7 +107,6 @@ class Terminology:
         self._severity_words = [
             (_word_pattern(level.words), level.rank) for level in severity.levels.values()
         ]
-        self._regions = [(_word_pattern(words), region) for region, words in body_sites.regions.items()]
 
     def _coded(self, entry: CodeEntry) -> Coded:
         return Coded(entry.system, self.systems.normalise(entry.system, entry.code))
@@ -159,15 +156,22 @@ class Terminology:
         return self._all_medications
 
     def medication(self, codings: Codings, text: str | None) -> MedicationMatch | None:
+        found = self.medications(codings, [text] if text else [])
+        return found[0] if found else None
+
+    def medications(self, codings: Codings, texts: Iterable[str]) -> tuple[MedicationMatch, ...]:
+        """Every ingredient a product names (RxNorm codes first, then words), one match each, so a
+        combination product gives the class of each of its ingredients."""
+        found: dict[str, MedicationMatch] = {}
         for system, code in codings:
             coded = self.systems.canonical(system, code)
             if coded in self._rxnorm:
-                return self._rxnorm[coded]
-        if text:
-            found = self._medication_pattern.search(text)
-            if found:
-                return self._medication_names[found.group(1).lower()]
-        return None
+                found.setdefault(self._rxnorm[coded].ingredient, self._rxnorm[coded])
+        for text in texts:
+            for word in self._medication_pattern.finditer(text):
+                match = self._medication_names[word.group(1).lower()]
+                found.setdefault(match.ingredient, match)
+        return tuple(found.values())
 
     def severity_rank(self, codings: Codings, text: str | None) -> int:
         for system, code in codings:
@@ -180,12 +184,6 @@ class Terminology:
                 if pattern.search(text):
                     return rank
         return 0
-
-    def region_of(self, text: str) -> str | None:
-        for pattern, region in self._regions:
-            if pattern.search(text):
-                return region
-        return None
 
     def describe(self, resource: Mapping[str, Any]) -> str:
         """'Muscle cramp (SNOMED 55300003)': what a clinician recognises, and the code an analyst checks."""

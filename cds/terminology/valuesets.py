@@ -34,6 +34,8 @@ class Concept(Strict):
     region: Region | None = None
     group: Literal["contributor", "context"] | None = None
     advice: Text | None = None
+    explains: list[Identifier] = []
+    """For a condition that explains red flags: the red-flag concepts it accounts for."""
 
     @model_validator(mode="after")
     def _recognisable(self) -> Concept:
@@ -43,7 +45,7 @@ class Concept(Strict):
 
 
 class ConceptFile(Strict):
-    kind: Literal["symptom", "red_flag", "problem"]
+    kind: Literal["symptom", "red_flag", "problem", "explaining_condition"]
     concepts: dict[Identifier, Concept]
 
 
@@ -122,6 +124,40 @@ class SeverityFile(Strict):
     levels: dict[Identifier, SeverityLevel]
 
 
+class BodySiteCode(CodeEntry):
+    """A body-structure code, placed in a region or at a named site."""
+
+    site: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _placed(self) -> BodySiteCode:
+        if (self.region is None) == (self.site is None):
+            raise ValueError("a body-site code names exactly one of `region` or `site`")
+        return self
+
+
+class BodySite(Strict):
+    """A site with a rule of its own: placed in a region or in none, maybe raising a red flag."""
+
+    region: Region | None
+    words: list[Text]
+    note: Text
+    raises: dict[Identifier, Identifier] = {}
+    """Symptom concept -> the red-flag concept that symptom is at this site."""
+    counts_toward_widespread: bool = True
+
+
 class BodySiteFile(Strict):
     kind: Literal["body_site"]
     regions: dict[Region, list[Text]]
+    muscles: dict[Region, list[Text]] = {}
+    sites: dict[Identifier, BodySite] = {}
+    codes: list[BodySiteCode] = []
+    widespread_symptoms: list[Identifier] = []
+
+    @model_validator(mode="after")
+    def _sites_known(self) -> BodySiteFile:
+        unknown = sorted({c.site for c in self.codes if c.site and c.site not in self.sites})
+        if unknown:
+            raise ValueError(f"codes name unknown sites: {', '.join(unknown)} (define them under sites)")
+        return self
