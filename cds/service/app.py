@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from cds.cards.models import Indicator
 from cds.service import endpoints, metrics
+from cds.service.access import RequireCaller
 from cds.service.addresses import GuardedTransport
 from cds.service.auth import Authenticator
 from cds.service.errors import (
@@ -40,7 +41,7 @@ from cds.service.feedback import FeedbackEntry
 from cds.service.fhirclient import FailureKind, FhirServerClient
 from cds.service.jwks import issuer_keys
 from cds.service.logging import get_logger
-from cds.service.middleware import RequestContext
+from cds.service.middleware import RequestContext, UnexpectedErrors
 from cds.service.openapi import openapi_json
 from cds.service.prefetch import PrefetchResolver
 from cds.service.reload import ReloadResult, RulesHolder, reload_on_sighup, stop_reloading_on_sighup
@@ -140,6 +141,7 @@ def create_app(
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         ],
         middleware=[
+            Middleware(RequestContext),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
@@ -147,7 +149,8 @@ def create_app(
                 allow_headers=list(CORS_HEADERS),
                 max_age=600,
             ),
-            Middleware(RequestContext),
+            Middleware(UnexpectedErrors),
+            Middleware(RequireCaller),
         ],
         exception_handlers={
             ServiceError: service_error_handler,
