@@ -2,92 +2,30 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from cds.engine import CompiledRule, Engine, EngineError
 from cds.facts.models import FACT_PARAMETERS, PATTERN_LABELS, PROGRESSIVE_SUFFIX
+from cds.rulebook.collect import Collector
 from cds.rulebook.conditions import ConditionError, FieldDomain, compile_pattern, field_domains
 from cds.rulebook.files import FactPattern, OrdersFile, ParametersFile, RuleFile, Scalar
 from cds.rulebook.model import Alternative, Rule, Rulebook
 from cds.rulebook.problems import Problem, RulebookError
 from cds.rulebook.templates import TemplateError, Vocabulary, check_template, join_words
-from cds.rulebook.yamlsource import YamlDocument, YamlSyntaxError, read_yaml
-from cds.terminology import CodeSystems, SystemsFile, Terminology
-from cds.terminology.systems import SYSTEMS_CONTEXT
-from cds.terminology.valuesets import (
-    BodySiteFile,
-    ConceptFile,
-    MeasureFile,
-    MedicationFile,
-    SeverityFile,
-)
+from cds.rulebook.terminology import load_terminology
+from cds.rulebook.yamlsource import YamlDocument
+from cds.terminology import Terminology
 
 M = TypeVar("M", bound=BaseModel)
 
-VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
-    "symptom": ConceptFile,
-    "red_flag": ConceptFile,
-    "problem": ConceptFile,
-    "lab": MeasureFile,
-    "assessment": MeasureFile,
-    "medication": MedicationFile,
-    "severity": SeverityFile,
-    "body_site": BodySiteFile,
-}
 INDICATORS = ("info", "warning", "critical")
 DEFAULT_RULES_DIR = Path(str(resources.files("cds") / "rules")).resolve()
 """The rules shipped in the package; in a checkout `cds/rules` links to the top-level rules/ it copies."""
-
-
-class _Collector:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.problems: list[Problem] = []
-        self.digest = hashlib.sha256()
-        self.files: list[str] = []
-        self.context: dict[str, object] = {}
-
-    def name(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.root.parent))
-        except ValueError:
-            return str(path)
-
-    def read(self, path: Path) -> YamlDocument | None:
-        display = self.name(path)
-        try:
-            self.digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")
-            doc = read_yaml(path, display)
-        except (YamlSyntaxError, OSError) as exc:
-            line = exc.line if isinstance(exc, YamlSyntaxError) else None
-            self.problems.append(Problem(display, line, None, "", str(exc)))
-            return None
-        self.files.append(display)
-        if not isinstance(doc.data, dict):
-            self.problems.append(Problem(display, 1, None, "", "expected a mapping at the top of the file"))
-            return None
-        return doc
-
-    def validate(self, doc: YamlDocument, model: type[M], rule_id: str | None = None) -> M | None:
-        try:
-            return model.model_validate(doc.data, context=self.context)
-        except ValidationError as exc:
-            for error in exc.errors():
-                loc = tuple(error["loc"])
-                field = ".".join(str(part) for part in loc if not str(part).startswith("function-after"))
-                message = str(error["msg"]).removeprefix("Value error, ")
-                self.problems.append(Problem(doc.display_name, doc.line_of(loc), rule_id, field, message))
-            return None
-
-    def add(self, doc: YamlDocument, loc: tuple[str | int, ...], rule_id: str | None, message: str) -> None:
-        field = ".".join(str(p) for p in loc)
-        self.problems.append(Problem(doc.display_name, doc.line_of(loc), rule_id, field, message))
 
 
 def _loc(dotted: str) -> tuple[str | int, ...]:
@@ -100,31 +38,18 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     root = root.resolve()
     if not root.is_dir():
         raise RulebookError([Problem(str(root), None, None, "", "rules directory not found")])
-    out = _Collector(root)
-    systems = _load_single(out, root / "terminology" / "systems.yaml", SystemsFile)
-    if systems is None:
-        raise RulebookError(out.problems)
-    code_systems = CodeSystems(systems[1])
-    out.context[SYSTEMS_CONTEXT] = code_systems
-
+    out = Collector(root)
+    loaded = load_terminology(out, root)
     parameters = _load_single(out, root / "parameters.yaml", ParametersFile)
     orders = _load_single(out, root / "orders.yaml", OrdersFile)
-    value_sets = _load_value_sets(out, root / "valuesets")
     rule_docs = [doc for p in sorted((root / "definitions").glob("*.yaml")) if (doc := out.read(p))]
     if not rule_docs and not out.problems:
         out.problems.append(Problem(out.name(root / "definitions"), None, None, "", "no rule files (*.yaml)"))
-    if parameters is None or orders is None or value_sets is None:
+    if parameters is None or orders is None or loaded is None:
         raise RulebookError(out.problems)
+    terminology = loaded.terminology
     params_doc, params = parameters
     _check_fact_parameters(out, params_doc, params)
-    terminology = Terminology(
-        systems=code_systems,
-        concept_files=[f for f in value_sets.values() if isinstance(f, ConceptFile)],
-        measured_files=[f for f in value_sets.values() if isinstance(f, MeasureFile)],
-        medications=_only(value_sets, MedicationFile),
-        severity=_only(value_sets, SeverityFile),
-        body_sites=_only(value_sets, BodySiteFile),
-    )
     values = {name: p.value for name, p in params.parameters.items()}
     vocabulary = _vocabulary(terminology, rule_docs, values)
     rules, compiled, alternatives = _load_rules(out, rule_docs, values, terminology, vocabulary, orders[1])
@@ -144,47 +69,21 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         alternatives=alternatives,
         vocabulary=vocabulary,
         files=tuple(out.files),
+        notes=tuple(
+            f"{file}: ICD-10-CM family {family.code} expanded live from the tabular ({family.tabular}); "
+            "record it with `cds rules expand` so loading does not need the tabular"
+            for file, family in loaded.live
+        ),
     )
 
 
-def _only(value_sets: dict[str, BaseModel], model: type[M]) -> M:
-    return next(f for f in value_sets.values() if isinstance(f, model))
-
-
-def _load_single(out: _Collector, path: Path, model: type[M]) -> tuple[YamlDocument, M] | None:
-    if not path.is_file():
-        out.problems.append(Problem(out.name(path), None, None, "", "required file is missing"))
-        return None
-    doc = out.read(path)
+def _load_single(out: Collector, path: Path, model: type[M]) -> tuple[YamlDocument, M] | None:
+    doc = out.read_required(path)
     parsed = out.validate(doc, model) if doc else None
     return (doc, parsed) if doc and parsed else None
 
 
-def _load_value_sets(out: _Collector, folder: Path) -> dict[str, BaseModel] | None:
-    found: dict[str, BaseModel] = {}
-    for path in sorted(folder.glob("*.yaml")):
-        doc = out.read(path)
-        if doc is None:
-            continue
-        kind = doc.data.get("kind")
-        if kind not in VALUE_SET_MODELS:
-            out.add(doc, ("kind",), None, f"expected one of: {', '.join(VALUE_SET_MODELS)}; got {kind!r}")
-            continue
-        if kind in found:
-            out.add(doc, ("kind",), None, f"a second value-set file of kind {kind!r}")
-            continue
-        parsed = out.validate(doc, VALUE_SET_MODELS[kind])
-        if parsed is not None:
-            found[kind] = parsed
-    missing = [k for k in VALUE_SET_MODELS if k not in found]
-    if missing and not out.problems:
-        out.problems.append(
-            Problem(out.name(folder), None, None, "", f"no value-set file of kind: {', '.join(missing)}")
-        )
-    return None if missing else found
-
-
-def _check_fact_parameters(out: _Collector, doc: YamlDocument, params: ParametersFile) -> None:
+def _check_fact_parameters(out: Collector, doc: YamlDocument, params: ParametersFile) -> None:
     for name, expected in FACT_PARAMETERS.items():
         if name not in params.parameters:
             out.add(doc, ("parameters",), None, f"parameter {name} is required by the fact layer")
@@ -224,7 +123,7 @@ def _vocabulary(terminology: Terminology, docs: list[YamlDocument], values: dict
 
 
 def _load_rules(
-    out: _Collector,
+    out: Collector,
     docs: list[YamlDocument],
     values: dict[str, Scalar],
     terminology: Terminology,
@@ -338,9 +237,7 @@ def _reasons(patterns: tuple[FactPattern, ...], values: dict[str, Scalar]) -> tu
     return tuple((p.because or p.fact.replace("_", " ")).format_map(values) for p in patterns)
 
 
-def _check_unless_fired(
-    out: _Collector, docs: list[YamlDocument], rules: list[Rule], known: set[str]
-) -> bool:
+def _check_unless_fired(out: Collector, docs: list[YamlDocument], rules: list[Rule], known: set[str]) -> bool:
     """`known` holds every rule id written, valid or not, so one broken rule does not cascade."""
     by_file = {d.display_name: d for d in docs}
     for rule in rules:
@@ -380,7 +277,7 @@ def _ordered(rules: list[Rule]) -> list[Rule]:
     return ordered
 
 
-def _check_engine_accepts(out: _Collector, doc: YamlDocument, compiled: list[CompiledRule]) -> None:
+def _check_engine_accepts(out: Collector, doc: YamlDocument, compiled: list[CompiledRule]) -> None:
     """The engine has hard limits (alpha tests per ruleset); find out now, not on the first request."""
     try:
         Engine(compiled, name="rulebook-check")

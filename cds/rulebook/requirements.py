@@ -19,7 +19,7 @@ def observation_codes(rulebook: Rulebook) -> list[str]:
         concepts = terminology.concepts.get(kind) or terminology.measured.get(kind) or {}
         for concept in concepts.values():
             for entry in concept.codes:
-                if entry.match == "exact" and entry.system != terminology.systems.uri("icd-10-cm"):
+                if not entry.descendants and entry.system != terminology.systems.uri("icd-10-cm"):
                     tokens[f"{entry.system}|{entry.code}"] = None
     return list(tokens)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cds.terminology.codeable import codings, concept_text
+from cds.terminology.families import Family, FamilyKey, family_key
 from cds.terminology.systems import Coded, CodeSystems
 from cds.terminology.valuesets import (
     BodySiteFile,
@@ -60,13 +61,15 @@ class Terminology:
         medications: MedicationFile,
         severity: SeverityFile,
         body_sites: BodySiteFile,
+        families: Mapping[FamilyKey, Family],
     ) -> None:
         self.systems = systems
+        self.families = dict(families)
         self.concepts: dict[str, dict[str, Concept]] = {f.kind: dict(f.concepts) for f in concept_files}
         self.measured: dict[str, dict[str, Measure]] = {f.kind: dict(f.concepts) for f in measured_files}
         self.medication_classes: dict[str, MedicationClass] = dict(medications.classes)
         self._exact: dict[Coded, ConceptMatch] = {}
-        self._prefix: list[tuple[Coded, ConceptMatch]] = []
+        self._codes: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
         self._text: list[tuple[re.Pattern[str], ConceptMatch]] = []
         self._unit_aliases: dict[tuple[str, str], dict[str, str]] = {}
         for kind, concepts in self.concepts.items():
@@ -103,6 +106,21 @@ class Terminology:
         self._all_medications = tuple(dict.fromkeys([*self._rxnorm.values(), *names.values()]))
         self._medication_pattern = _word_pattern(names)
         self.severity_ranks: dict[str, int] = {name: level.rank for name, level in severity.levels.items()}
+        self._written: list[tuple[str, CodeEntry]] = [
+            (f"{kind} {name}", entry)
+            for kind, concepts in self.concepts.items()
+            for name, concept in concepts.items()
+            for entry in concept.codes
+        ]
+        self._written += [
+            (f"{kind} {name}", entry)
+            for kind, measures in self.measured.items()
+            for name, measure in measures.items()
+            for entry in measure.codes
+        ]
+        self._written += [
+            (f"severity {name}", e) for name, level in severity.levels.items() for e in level.codes
+        ]
         self._severity_codes = {
             self._coded(entry): level.rank for level in severity.levels.values() for entry in level.codes
         }
@@ -115,25 +133,57 @@ class Terminology:
         return Coded(entry.system, self.systems.normalise(entry.system, entry.code))
 
     def _index(self, kind: str, name: str, codes: list[CodeEntry], region: str | None) -> None:
+        """A code written out wins over the same code reached through a family (it may name a region)."""
+        expanded: list[CodeEntry] = []
         for entry in codes:
-            match = ConceptMatch(kind, name, entry, entry.region or region)
-            if entry.match == "prefix":
-                self._prefix.append((self._coded(entry), match))
-            else:
-                self._exact[self._coded(entry)] = match
+            members = self._members(entry)
+            expanded += members
+            for member in members:
+                match = ConceptMatch(kind, name, member, member.region or region)
+                if entry.descendants:
+                    self._exact.setdefault(self._coded(member), match)
+                else:
+                    self._exact[self._coded(member)] = match
+        self._codes[(kind, name)] = tuple(expanded)
+
+    def _members(self, entry: CodeEntry) -> list[CodeEntry]:
+        if not entry.descendants:
+            return [entry]
+        family = self.family(entry)
+        return [
+            entry.model_copy(
+                update={
+                    "code": member.code,
+                    "display": member.display,
+                    "status": "confirmed",
+                    "source": f"ICD-10-CM tabular ({family.tabular})",
+                    "note": None if member.code == family.code else f"below {family.code}",
+                    "descendants": False,
+                    "exclude": [],
+                }
+            )
+            for member in family.members
+        ]
+
+    def family(self, entry: CodeEntry) -> Family:
+        """The expansion of a `descendants: true` code (the rulebook expanded every one at load)."""
+        normal = [self.systems.normalise(entry.system, c) for c in (entry.code, *entry.exclude)]
+        return self.families[family_key(normal[0], normal[1:])]
+
+    def written_codes(self) -> list[tuple[str, CodeEntry]]:
+        """Every code as the value sets write it (families unexpanded), with the concept it belongs to."""
+        return list(self._written)
+
+    def codes(self, kind: str, name: str) -> tuple[CodeEntry, ...]:
+        """Every code of a concept, families expanded (their members carry the tabular as source)."""
+        return self._codes.get((kind, name), ())
 
     def lookup(self, system: str | None, code: str | None) -> ConceptMatch | None:
         """The concept a coding names, whichever way its system and code are written."""
         coded = self.systems.canonical(system, code)
         if coded is None:
             return None
-        found = self._exact.get(coded)
-        if found:
-            return found
-        for prefix, match in self._prefix:
-            if prefix.system == coded.system and coded.code.startswith(prefix.code):
-                return match
-        return None
+        return self._exact.get(coded)
 
     def classify(self, codings: Codings, text: str | None) -> ConceptMatch | None:
         """The first coding that names a concept wins; the words only when no coding does."""

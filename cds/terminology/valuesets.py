@@ -16,14 +16,25 @@ class CodeEntry(Strict):
     code: Text
     display: Text
     status: CodeStatus
+    source: Text | None = None
+    """Where the code and its display were checked (IPS free set, CMS tabular, a named document)."""
     note: str | None = None
     region: Region | None = None
-    match: Literal["exact", "prefix"] = "exact"
+    descendants: bool = False
+    """The code and every code below it in its system's hierarchy (ICD-10-CM: the tabular)."""
+    exclude: list[Text] = []
+    """Codes below this one that do not belong, each with everything below it."""
 
     @field_validator("system")
     @classmethod
     def _known_system(cls, value: str, info: ValidationInfo) -> str:
         return system_uri(value, info)
+
+    @model_validator(mode="after")
+    def _exclude_needs_descendants(self) -> CodeEntry:
+        if self.exclude and not self.descendants:
+            raise ValueError("`exclude` needs `descendants: true` (it names codes below this one)")
+        return self
 
 
 class Concept(Strict):
@@ -34,6 +45,8 @@ class Concept(Strict):
     region: Region | None = None
     group: Literal["contributor", "context"] | None = None
     advice: Text | None = None
+    reviewed_out: list[Text] = []
+    """Candidate codes a reviewer read and left out, each with why: the record of a SNOMED CT review."""
 
     @model_validator(mode="after")
     def _recognisable(self) -> Concept:

@@ -1,0 +1,166 @@
+"""The rules' terminology read from rules/: code systems, value sets and ICD-10-CM families, built into
+the one `Terminology` the fact layer asks. Every problem is located in its file, line and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from cds.rulebook.collect import Collector
+from cds.rulebook.problems import Problem, RulebookError
+from cds.rulebook.yamlsource import YamlDocument
+from cds.terminology import CodeSystems, SystemsFile, Terminology
+from cds.terminology.families import (
+    ExpansionsFile,
+    Family,
+    FamilyError,
+    FamilyKey,
+    expand,
+    family_key,
+    recorded,
+)
+from cds.terminology.icd10cm import Icd10CmTabular, tabular_version
+from cds.terminology.systems import SYSTEMS_CONTEXT
+from cds.terminology.valuesets import (
+    BodySiteFile,
+    CodeEntry,
+    ConceptFile,
+    MeasureFile,
+    MedicationFile,
+    SeverityFile,
+)
+
+VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
+    "symptom": ConceptFile,
+    "red_flag": ConceptFile,
+    "problem": ConceptFile,
+    "lab": MeasureFile,
+    "assessment": MeasureFile,
+    "medication": MedicationFile,
+    "severity": SeverityFile,
+    "body_site": BodySiteFile,
+}
+SYSTEMS_FILE = Path("terminology") / "systems.yaml"
+EXPANSIONS_FILE = Path("terminology") / "icd-10-cm-expansions.yaml"
+
+
+@dataclass(frozen=True)
+class LoadedTerminology:
+    terminology: Terminology
+    live: tuple[tuple[str, Family], ...]
+    """Families expanded from the tabular because the expansions file lacks them: (file, family)."""
+
+
+def load_terminology(out: Collector, root: Path) -> LoadedTerminology | None:
+    """None when something is wrong (the problems are in `out`); raises RulebookError at once when the
+    code systems do not load, since no other file with codes can then be checked."""
+    systems_doc = out.read_required(root / SYSTEMS_FILE)
+    systems_spec = out.validate(systems_doc, SystemsFile) if systems_doc else None
+    if systems_spec is None:
+        raise RulebookError(out.problems)
+    systems = CodeSystems(systems_spec)
+    out.context[SYSTEMS_CONTEXT] = systems
+    value_sets = _load_value_sets(out, root / "valuesets")
+    if value_sets is None:
+        return None
+    before = len(out.problems)
+    families, live = _families(out, root, systems, value_sets)
+    if len(out.problems) > before:
+        return None
+    parsed = [model for _, model in value_sets.values()]
+    return LoadedTerminology(
+        Terminology(
+            systems=systems,
+            concept_files=[f for f in parsed if isinstance(f, ConceptFile)],
+            measured_files=[f for f in parsed if isinstance(f, MeasureFile)],
+            medications=next(f for f in parsed if isinstance(f, MedicationFile)),
+            severity=next(f for f in parsed if isinstance(f, SeverityFile)),
+            body_sites=next(f for f in parsed if isinstance(f, BodySiteFile)),
+            families=families,
+        ),
+        tuple(live),
+    )
+
+
+def _load_value_sets(out: Collector, folder: Path) -> dict[str, tuple[YamlDocument, BaseModel]] | None:
+    found: dict[str, tuple[YamlDocument, BaseModel]] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        doc = out.read(path)
+        if doc is None:
+            continue
+        kind = doc.data.get("kind")
+        if kind not in VALUE_SET_MODELS:
+            out.add(doc, ("kind",), None, f"expected one of: {', '.join(VALUE_SET_MODELS)}; got {kind!r}")
+            continue
+        if kind in found:
+            out.add(doc, ("kind",), None, f"a second value-set file of kind {kind!r}")
+            continue
+        parsed = out.validate(doc, VALUE_SET_MODELS[kind])
+        if parsed is not None:
+            found[kind] = (doc, parsed)
+    missing = [k for k in VALUE_SET_MODELS if k not in found]
+    if missing and not out.problems:
+        out.problems.append(
+            Problem(out.name(folder), None, None, "", f"no value-set file of kind: {', '.join(missing)}")
+        )
+    return None if missing else found
+
+
+def family_entries(
+    value_sets: dict[str, tuple[YamlDocument, BaseModel]],
+) -> list[tuple[YamlDocument, tuple[str | int, ...], CodeEntry]]:
+    """Every code written `descendants: true`, with its document and location."""
+    found: list[tuple[YamlDocument, tuple[str | int, ...], CodeEntry]] = []
+    for doc, model in value_sets.values():
+        if not isinstance(model, ConceptFile | MeasureFile):
+            continue
+        for name, concept in model.concepts.items():
+            for index, entry in enumerate(concept.codes):
+                if entry.descendants:
+                    found.append((doc, ("concepts", name, "codes", index), entry))
+    return found
+
+
+def _families(
+    out: Collector,
+    root: Path,
+    systems: CodeSystems,
+    value_sets: dict[str, tuple[YamlDocument, BaseModel]],
+) -> tuple[dict[FamilyKey, Family], list[tuple[str, Family]]]:
+    entries = family_entries(value_sets)
+    known: dict[FamilyKey, Family] = {}
+    if entries and (root / EXPANSIONS_FILE).is_file():
+        doc = out.read(root / EXPANSIONS_FILE)
+        spec = out.validate(doc, ExpansionsFile) if doc else None
+        if spec is not None and spec.tabular == tabular_version():
+            known = recorded(spec)
+    families: dict[FamilyKey, Family] = {}
+    live: list[tuple[str, Family]] = []
+    tabular = Icd10CmTabular()
+    for doc, loc, entry in entries:
+        if systems.hierarchy(entry.system) is None:
+            out.add(
+                doc,
+                (*loc, "descendants"),
+                None,
+                f"{systems.label(entry.system)} has no hierarchy here: list its members one by one",
+            )
+            continue
+        code = systems.normalise(entry.system, entry.code)
+        exclude = [systems.normalise(entry.system, c) for c in entry.exclude]
+        key = family_key(code, exclude)
+        if key in known:
+            families[key] = known[key]
+            continue
+        try:
+            family = expand(code, exclude, tabular)
+        except FamilyError as exc:
+            out.add(
+                doc, (*loc, *(int(p) if p.isdigit() else p for p in exc.field.split("."))), None, str(exc)
+            )
+            continue
+        families[key] = family
+        live.append((doc.display_name, family))
+    return families, live
