@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cds.evaluate import Evaluation
+from cds.evaluation import Evaluation
 
 
 def explain(evaluation: Evaluation) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.rulebook import Rulebook, load_rulebook
 from cds.testing.profiles import load_profile
 

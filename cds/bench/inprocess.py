@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cds.bench.stats import ms, percentile
 from cds.bench.workload import BenchRequest
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.fhir import parse_json_bytes, read_prefetch
 from cds.rulebook.requirements import prefetch_templates
 from cds.service.hooks import parse_hook_request

@@ -27,7 +27,7 @@ from cds.bench.report import (
 )
 from cds.bench.serve import HOST, MemoryFigure, StartFigure, measure_memory, running_server
 from cds.bench.workload import SERVICE_PATH, SIZES, BenchRequest, ChartLibrary, build_workload
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.rulebook import load_rulebook
 
 DEFAULT_MAX_REQUEST_BYTES = 5_000_000

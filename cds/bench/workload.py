@@ -21,6 +21,8 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict
 
+from cds.errors import CdsError
+
 SIZES = (10, 100, 1000, 10_000)
 SERVICE_PATH = "/cds-services/spasm-patient-view"
 EHR_BASE = "https://ehr.example.org/fhir"
@@ -40,7 +42,7 @@ ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 UCUM = "http://unitsofmeasure.org"
 
 
-class BenchError(Exception):
+class BenchError(CdsError):
     """The benchmark cannot run as asked; the message names the file or option at fault."""
 
 

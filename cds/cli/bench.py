@@ -58,7 +58,6 @@ def bench_command(
     """
     from cds.bench.report import render_table, write_json
     from cds.bench.run import BenchOptions, run_bench
-    from cds.bench.workload import BenchError
 
     options = BenchOptions(
         data=data,
@@ -68,10 +67,7 @@ def bench_command(
         memory_requests=memory_requests,
         profile=profile,
     )
-    try:
-        report = run_bench(options, lambda message: click.echo(message, err=True))
-    except BenchError as error:
-        raise click.ClickException(str(error)) from error
+    report = run_bench(options, lambda message: click.echo(message, err=True))
     path = out_dir / RESULT_FILE
     write_json(report, path)
     if report.profile:

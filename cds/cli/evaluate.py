@@ -8,9 +8,9 @@ import click
 import orjson
 
 from cds.cards.models import to_dict
-from cds.cli.options import load_evaluator, parse_now, rules_option
+from cds.cli.options import parse_now, rules_option
+from cds.evaluation import evaluate
 from cds.explain import explain
-from cds.fhir import InputError, read_path
 
 
 @click.command("evaluate")
@@ -33,12 +33,7 @@ def evaluate_command(
 ) -> None:
     """Print the CDS Hooks response for PATH: a Bundle, a JSON list of resources, NDJSON, a prefetch
     object, or a folder of them (Bulk Data export)."""
-    evaluator = load_evaluator(rules_dir)
-    try:
-        read = read_path(path)
-        evaluation = evaluator.evaluate(read, patient_id=patient_id, now=parse_now(now))
-    except InputError as exc:
-        raise click.ClickException(str(exc)) from exc
+    evaluation = evaluate(path, patient_id=patient_id, now=parse_now(now), rules=rules_dir)
     if show_explanation:
         click.echo(explain(evaluation))
         click.echo("")

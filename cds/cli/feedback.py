@@ -8,7 +8,7 @@ import click
 import orjson
 
 from cds.service.feedback import FeedbackStore, RuleReport
-from cds.service.settings import Settings, SettingsError, load_settings
+from cds.service.settings import Settings, load_settings
 
 
 def data_dir_options(function: click.decorators.FC) -> click.decorators.FC:
@@ -28,10 +28,7 @@ def data_dir_options(function: click.decorators.FC) -> click.decorators.FC:
 
 
 def resolve_settings(config_file: Path | None, data_dir: Path | None) -> Settings:
-    try:
-        return load_settings(config_file=config_file, data_dir=data_dir)
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from error
+    return load_settings(config_file=config_file, data_dir=data_dir)
 
 
 @click.group("feedback")

@@ -2,13 +2,23 @@
 
 Commands are imported only when run: `cds serve` must not pay for the benchmark or the workbench, and
 with several workers every process starts the CLI afresh.
+
+Errors meet the user in one place, `LazyGroup.invoke`: a `CdsError` is its message on one line (exit
+status 1), or, for rules that do not load, every problem found (exit status 2, so CI can tell broken
+rules from a failing rule test).
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
+
+from cds import __version__
+from cds.errors import CdsError
+
+RULES_DO_NOT_LOAD = 2
 
 COMMANDS: dict[str, str] = {
     "evaluate": "cds.cli.evaluate:evaluate_command",
@@ -35,9 +45,24 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CdsError as error:
+            from cds.rulebook import RulebookError  # on this path only: `cds --version` stays light
+
+            if isinstance(error, RulebookError):
+                problems = len(error.problems)
+                click.echo(
+                    f"Error: the rules do not load ({problems} problem{'s' * (problems != 1)}):", err=True
+                )
+                click.echo(str(error), err=True)
+                ctx.exit(RULES_DO_NOT_LOAD)
+            raise click.ClickException(str(error)) from error
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="spasm-cds")
+@click.version_option(__version__, prog_name="spasm-cds")
 def cli() -> None:
     """Muscle-spasm clinical decision support: FHIR in, explained CDS Hooks cards out."""
 

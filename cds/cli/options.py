@@ -10,9 +10,6 @@ from typing import Any
 
 import click
 
-from cds.evaluate import Evaluator
-from cds.rulebook import RulebookError, load_rulebook
-
 SYNTHEA_SAMPLE = Path("../shared/data/synthea-r4")
 """The Synthea sample beside a checkout, seen from its top folder; never a path in the installed package."""
 
@@ -46,13 +43,6 @@ def require_extra(extra: str, *modules: str) -> None:
             f"{' and '.join(missing)} not installed: this command needs the {extra} extra "
             f"(pip install 'spasm-cds[{extra}]')"
         )
-
-
-def load_evaluator(rules_dir: Path | None) -> Evaluator:
-    try:
-        return Evaluator(load_rulebook(rules_dir))
-    except RulebookError as exc:
-        raise click.ClickException(f"the rules do not load:\n{exc}") from exc
 
 
 def parse_now(value: str | None) -> dt.datetime | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cds.cli.workbench import test_command
-from cds.rulebook import Rulebook, RulebookError, load_rulebook
+from cds.rulebook import load_rulebook
 from cds.rulebook.catalogue import catalogue
 from cds.rulebook.terminology import EXPANSIONS_FILE
 from cds.terminology.families import expansions_yaml
@@ -25,7 +25,7 @@ def rules_group() -> None:
 def check_command(directory: Path | None) -> None:
     """Validate every rule, value-set and parameter file in DIRECTORY (default: the shipped rules/), and
     check the codes against the ICD-10-CM tabular and the SNOMED CT IPS free set."""
-    rulebook = _load(directory)
+    rulebook = load_rulebook(directory)
     checked = verify(rulebook.terminology, rulebook.directory)
     for line in [*rulebook.notes, *checked.marks]:
         click.echo(f"note: {line}")
@@ -43,7 +43,7 @@ def check_command(directory: Path | None) -> None:
 def expand_command(directory: Path | None) -> None:
     """Record the ICD-10-CM families of DIRECTORY's value sets, expanded from the tabular, in
     terminology/icd-10-cm-expansions.yaml (so loading the rules does not need the tabular)."""
-    rulebook = _load(directory)
+    rulebook = load_rulebook(directory)
     families = list(rulebook.terminology.families.values())
     path = rulebook.directory / EXPANSIONS_FILE
     path.write_text(expansions_yaml(families, tabular_version()), encoding="utf-8")
@@ -54,15 +54,7 @@ def expand_command(directory: Path | None) -> None:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def list_command(directory: Path | None) -> None:
     """Print the rule catalogue: what each rule does, its parameters with values, codes and citations."""
-    click.echo(catalogue(_load(directory)))
-
-
-def _load(directory: Path | None) -> Rulebook:
-    try:
-        return load_rulebook(directory)
-    except RulebookError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(f"{len(exc.problems)} problem(s) in the rules") from exc
+    click.echo(catalogue(load_rulebook(directory)))
 
 
 rules_group.add_command(test_command)

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
-from cds.rulebook import RulebookError, load_rulebook
+from cds.rulebook import load_rulebook
 from cds.service.jwks import issuer_keys
-from cds.service.pidfile import PidFileError
 from cds.service.server import serve
-from cds.service.settings import Settings, SettingsError, describe_settings, load_settings
+from cds.service.settings import Settings, describe_settings, load_settings
 
 EXAMPLE_BODY = (
     '{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",'
@@ -86,31 +85,22 @@ def serve_command(
     or CDS_TRUSTED_ISSUERS). Every setting is described in docs/service.md. Send SIGHUP (or run
     `cds reload`) to reload the rules without stopping.
     """
-    try:
-        settings = load_settings(
-            config_file=config_file,
-            host=host,
-            port=port,
-            workers=workers,
-            rules_dir=rules_dir,
-            data_dir=data_dir,
-            public_base_url=public_base_url,
-            auth="off" if no_auth else None,
-            log_level=log_level,
-        )
-        if settings.auth == "jwt":
-            issuer_keys(settings.trusted_issuers, settings.jku_cache_seconds)
-        rulebook = load_rulebook(settings.rules_dir)
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from error
-    except RulebookError as error:
-        raise click.ClickException(f"the rules in {settings.rules_dir} do not load:\n{error}") from error
+    settings = load_settings(
+        config_file=config_file,
+        host=host,
+        port=port,
+        workers=workers,
+        rules_dir=rules_dir,
+        data_dir=data_dir,
+        public_base_url=public_base_url,
+        auth="off" if no_auth else None,
+        log_level=log_level,
+    )
+    if settings.auth == "jwt":
+        issuer_keys(settings.trusted_issuers, settings.jku_cache_seconds)
+    rulebook = load_rulebook(settings.rules_dir)
     _announce(settings, rulebook.version, len(rulebook.rules))
-    try:
-        status = serve(settings)
-    except PidFileError as error:
-        raise click.ClickException(str(error)) from error
-    sys.exit(status)
+    sys.exit(serve(settings))
 
 
 def _announce(settings: Settings, rules_version: str, rule_count: int) -> None:

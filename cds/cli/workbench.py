@@ -8,18 +8,8 @@ from pathlib import Path
 import click
 
 from cds.cli.options import parse_now, require_extra, rules_option, synthea_option
-from cds.evaluate import Evaluator
-from cds.rulebook import Rulebook, RulebookError, load_rulebook
-
-RULES_DO_NOT_LOAD = 2
-
-
-def _rulebook(directory: Path | None, role: str = "rules") -> Rulebook:
-    try:
-        return load_rulebook(directory)
-    except RulebookError as exc:
-        click.echo(f"The {role} do not load:\n{exc}", err=True)
-        raise SystemExit(RULES_DO_NOT_LOAD) from exc
+from cds.evaluation import Evaluator
+from cds.rulebook import load_rulebook
 
 
 @click.command("test")
@@ -41,7 +31,7 @@ def test_command(
     from cds.workbench.report import case_report
     from cds.workbench.runner import run_cases
 
-    rulebook = _rulebook(rules_dir)
+    rulebook = load_rulebook(rules_dir)
     directory = cases_dir if cases_dir is not None else rulebook.directory / "tests"
     suite = load_cases(directory, rulebook, now=dt.datetime.now(dt.UTC))
     cases = [c for c in suite.cases if select is None or select.lower() in c.name.lower()]
@@ -97,7 +87,6 @@ def backtest_command(
     import csv
     import sys
 
-    from cds.fhir import InputError
     from cds.rulebook.loader import DEFAULT_RULES_DIR
     from cds.workbench.backtest import Execution, RuleSources, run_backtest
     from cds.workbench.charts import card_rate_png, html_page
@@ -108,23 +97,16 @@ def backtest_command(
 
     if workers is not None and scheduler is not None:
         raise click.UsageError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
-    try:
-        patients = open_population(population)
-    except InputError as exc:
-        raise click.ClickException(str(exc)) from exc
+    patients = open_population(population)
     sources = RuleSources(
         current=RulesSnapshot.take(rules_dir),
         current_dir=str(rules_dir or DEFAULT_RULES_DIR),
         baseline=RulesSnapshot.take(baseline_dir) if baseline_dir else None,
         baseline_dir=str(baseline_dir) if baseline_dir else None,
     )
-    for snapshot, role in ((sources.current, "rules"), (sources.baseline, "baseline rules")):
+    for snapshot in (sources.current, sources.baseline):
         if snapshot is not None:
-            try:
-                evaluator_for(snapshot)
-            except RulebookError as exc:
-                click.echo(f"The {role} do not load:\n{exc}", err=True)
-                raise SystemExit(RULES_DO_NOT_LOAD) from exc
+            evaluator_for(snapshot)
     moment = parse_now(now) or patients.now or dt.datetime.now(dt.UTC)
     execution = Execution(scheduler=scheduler) if scheduler else Execution()
     if workers is not None:
@@ -208,7 +190,6 @@ def make_command(
     require_extra("workbench", "tqdm")
     import sys
 
-    from cds.fhir import InputError
     from cds.workbench.generator import PopulationSpec, make_population
 
     moment = parse_now(now) or dt.datetime.combine(dt.date.today(), dt.time(), tzinfo=dt.UTC)
@@ -223,10 +204,7 @@ def make_command(
     )
     if not spec.source.is_dir():
         raise click.ClickException(f"{spec.source}: no such folder of Synthea Bundles; give --source")
-    try:
-        summary = make_population(spec, _rulebook(rules_dir), progress=sys.stderr.isatty())
-    except InputError as exc:
-        raise click.ClickException(str(exc)) from exc
+    summary = make_population(spec, load_rulebook(rules_dir), progress=sys.stderr.isatty())
     click.echo(
         f"Wrote {summary.patients:,} patients copied from {summary.templates} Synthea patients to {out} "
         f"(FHIR Bulk Data export, transactionTime {moment.isoformat()})"

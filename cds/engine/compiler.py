@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from cds.engine.durable_host import Condition
-from cds.engine.errors import EngineError
 from cds.engine.limits import check_limits
 from cds.engine.patterns import CompiledRule, Pattern, Test
 from cds.engine.serialise import Codebook, domain_of, property_name
+from cds.errors import EngineError
 
 _OPERATORS = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 

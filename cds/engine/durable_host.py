@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import durable_rules_engine
 from durable.engine import Host, MessageNotHandledException, MessageObservedException
 
-from cds.engine.errors import EngineError
+from cds.errors import EngineError
 
 Condition = Mapping[str, object]
 """A durable JSON condition over one fact, e.g. {"$and": [{"s_kind": 3}, {"$gt": {"n_dose": 5}}]}."""

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from cds.engine.compiler import Program
 from cds.engine.durable_host import MAX_FACT_PROPERTIES
-from cds.engine.errors import EngineError
 from cds.engine.patterns import FIELD_NAME_PATTERN, Scalar
 from cds.engine.serialise import domain_of, property_name
+from cds.errors import EngineError
 
 _FIELD_NAME = re.compile(FIELD_NAME_PATTERN)
 

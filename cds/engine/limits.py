@@ -15,9 +15,9 @@ from cds.engine.durable_host import (
     MAX_PATTERNS_PER_RULE,
     MAX_PENDING_ALPHA_TESTS,
 )
-from cds.engine.errors import EngineError
 from cds.engine.patterns import CompiledRule, Pattern, Test
 from cds.engine.serialise import domain_of, property_name
+from cds.errors import EngineError
 
 _Key = tuple[str, str, object]
 """What makes two alpha tests the same durable node: property, operator, threshold."""

@@ -1,6 +1,6 @@
 """Reading FHIR input: any supported shape in, raw resources with provenance out, validated on demand."""
 
-from cds.fhir.errors import InputError
+from cds.errors import InputError
 from cds.fhir.jsonparse import MAX_DEPTH, parse_json_bytes
 from cds.fhir.patient import PatientMatcher, patient_ids
 from cds.fhir.raw import RawResource, ReadResult, SourceNote

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from cds.fhir.errors import InputError
+from cds.errors import InputError
 
 MAX_DEPTH = 64
 BOM = b"\xef\xbb\xbf"

@@ -7,7 +7,7 @@ Bulk export), so a resource counts only when its subject or patient reference po
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from cds.fhir.errors import InputError
+from cds.errors import InputError
 from cds.fhir.raw import RawResource
 
 _SUBJECT_KEYS = ("subject", "patient")

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from cds.fhir.errors import InputError
+from cds.errors import InputError
 from cds.fhir.jsonparse import BOM, MAX_DEPTH, describe_error, exceeds_depth, parse_json_bytes, to_utf8
 from cds.fhir.raw import ReadResult
 from cds.fhir.unpack import Collector, join
@@ -18,10 +18,16 @@ _NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
 _SUPPORTED = ".json, .ndjson, .json.gz or .ndjson.gz"
 
 
-def read_input(data: bytes | str) -> ReadResult:
-    """Read a Bundle, a JSON list of resources, NDJSON, one resource or a prefetch object, by content."""
+def read_input(data: bytes | str | dict[str, Any] | list[Any]) -> ReadResult:
+    """Read a Bundle, a JSON list of resources, NDJSON, one resource or a prefetch object, by content.
+
+    Already-parsed JSON (a dict or a list) is read the same way as its text would be.
+    """
     collector = Collector()
-    _collect_document(collector, to_utf8(data), "")
+    if isinstance(data, bytes | str):
+        _collect_document(collector, to_utf8(data), "")
+    else:
+        collector.add_document(data, "")
     return collector.result()
 
 
@@ -35,8 +41,9 @@ def read_prefetch(prefetch: Mapping[str, Any] | None) -> ReadResult:
     return collector.result()
 
 
-def read_path(path: Path) -> ReadResult:
+def read_path(path: Path | str) -> ReadResult:
     """Read one file, or every supported file of a directory (a Bulk Data export), in name order."""
+    path = Path(path)
     if path.is_dir():
         files = sorted(child for child in path.iterdir() if child.is_file() and _is_supported(child.name))
         if not files:

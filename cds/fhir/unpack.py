@@ -9,7 +9,7 @@ without a resource (deletions, transaction responses) and one odd entry must not
 from collections.abc import Mapping
 from typing import Any
 
-from cds.fhir.errors import InputError
+from cds.errors import InputError
 from cds.fhir.raw import RawResource, ReadResult, SourceNote
 from cds.fhir.text import clean_text
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cds.errors import CdsError
+
 
 def located(file: str, line: int | None, subject: str, field: str, message: str) -> str:
     """`file:line: subject: field: message`, the one shape every error about a file takes."""
@@ -27,7 +29,7 @@ class Problem:
         )
 
 
-class RulebookError(Exception):
+class RulebookError(CdsError):
     """Every problem found while loading, so one edit-check cycle fixes them all rather than one."""
 
     def __init__(self, problems: list[Problem]) -> None:

@@ -7,9 +7,11 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from cds.errors import CdsError
 
-class PidFileError(RuntimeError):
-    pass
+
+class PidFileError(CdsError, RuntimeError):
+    """Another `cds serve` already uses this data directory, or the pid file cannot be written."""
 
 
 class PidFile:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.rulebook import Rulebook, RulebookError, load_rulebook
 from cds.rulebook.requirements import prefetch_templates
 from cds.service import metrics

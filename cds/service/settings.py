@@ -30,6 +30,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from cds.errors import CdsError
 from cds.rulebook import DEFAULT_RULES_DIR
 
 ENV_PREFIX = "CDS_"
@@ -38,7 +39,7 @@ _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 _FILE_PATH_KEYS = ("rules_dir", "data_dir")
 
 
-class SettingsError(ValueError):
+class SettingsError(CdsError, ValueError):
     """A configuration the service cannot start with; the message names the file or setting."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cds.cards import to_dict
-from cds.evaluate import Evaluation, Evaluator
+from cds.evaluation import Evaluation, Evaluator
 from cds.facts.models import Fact
 from cds.findings import decide
 from cds.testing.compare import rule_ids, top_indicator

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cds.cards import to_dict
-from cds.evaluate import Evaluation, Evaluator
+from cds.evaluation import Evaluation, Evaluator
 from cds.fhir import read_input
 from cds.testing.records import PatientRecord, RecordForm, encode
 

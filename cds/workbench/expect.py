@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import orjson
 
 from cds.cards.models import Card
-from cds.evaluate import Evaluation
+from cds.evaluation import Evaluation
 from cds.workbench.cases import Expect
 
 

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import orjson
 
-from cds.fhir.errors import InputError
+from cds.errors import InputError
 from cds.fhir.patient import patient_id_in
 
 BUNDLE_SUFFIXES = (".json", ".json.gz")

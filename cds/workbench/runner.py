@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from cds.evaluate import Evaluation, Evaluator
+from cds.evaluation import Evaluation, Evaluator
 from cds.fhir import InputError, read_input
 from cds.workbench.builder import build_bundle
 from cds.workbench.cases import Case

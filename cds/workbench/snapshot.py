@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.rulebook import load_rulebook
 from cds.rulebook.loader import DEFAULT_RULES_DIR
 

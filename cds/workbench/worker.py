@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cds.engine import EngineError
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.fhir import InputError, ReadResult, patient_ids, read_input
 from cds.workbench.population import PatientInput
 from cds.workbench.snapshot import RulesSnapshot, evaluator_for

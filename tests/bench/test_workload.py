@@ -11,7 +11,7 @@ from conftest import TODAY
 
 from cds.bench.inprocess import HOOK, SERVICE_ID, BodyHandler
 from cds.bench.workload import BenchError, BenchRequest, ChartLibrary, build_request
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.rulebook.requirements import prefetch_templates
 from cds.service.hooks import parse_hook_request
 

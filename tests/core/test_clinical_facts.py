@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from cds.evaluate import Evaluation, Evaluator
+from cds.evaluation import Evaluation, Evaluator
 from cds.fhir import read_input
 
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cds.cards.models import to_dict
 from cds.cli.main import cli
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.fhir import read_path
 from cds.testing.checker import assert_valid_cds_response
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.facts.models import Lab
 from cds.fhir import read_input, read_path
 

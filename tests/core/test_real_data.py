@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.fhir import InputError, RawResource, ReadResult, read_path
 
 POTASSIUM = {"6298-4", "2823-3"}

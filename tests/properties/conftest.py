@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.rulebook import Rulebook
 from cds.testing.reference import ReferenceEvaluator
 from cds.testing.space import RuleSpace, load_space

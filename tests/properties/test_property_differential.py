@@ -8,7 +8,7 @@ import shutil
 import pytest
 from hypothesis import Phase, find, given, settings
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.facts.models import Fact
 from cds.rulebook import Rulebook, load_rulebook
 from cds.testing.differential import disagreement, fact_disagreement

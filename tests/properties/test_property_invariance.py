@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.testing.compare import assert_same_cards, comparable_cards, outline
 from cds.testing.library import response_of
 from cds.testing.records import Entry

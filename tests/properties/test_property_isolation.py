@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.testing.compare import comparable_cards
 from cds.testing.library import response_of
 from cds.testing.records import PatientRecord

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.testing.compare import indicator_rank, outline, top_indicator
 from cds.testing.library import response_of
 from cds.testing.records import PatientRecord

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cds.cards import to_dict
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.fhir import read_prefetch
 from cds.rulebook import Rulebook
 from cds.service import Settings, create_app

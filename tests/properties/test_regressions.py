@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.testing.compare import cited_references, comparable_cards, indicator_rank, rule_ids, top_indicator
 from cds.testing.library import response_of
 from cds.testing.records import Entry, PatientRecord

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from cds.cards import to_dict
 from cds.cli.main import cli
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.fhir import read_path
 
 PATIENT = "pat-001"

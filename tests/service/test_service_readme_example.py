@@ -9,7 +9,7 @@ from service_helpers import cards_without_uuids
 from starlette.testclient import TestClient
 
 from cds.cards import to_dict
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.fhir import read_path
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.facts.extract import FactSet
 from cds.fhir import InputError, PatientMatcher, patient_ids, read_input, read_path
 from cds.rulebook import Rulebook

@@ -9,7 +9,7 @@ import orjson
 from click.testing import CliRunner
 
 from cds.cli.main import cli
-from cds.evaluate import Evaluator
+from cds.evaluation import Evaluator
 from cds.rulebook import Rulebook
 from cds.workbench.builder import build_bundle
 from cds.workbench.cases import Case, load_cases

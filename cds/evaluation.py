@@ -1,7 +1,7 @@
 """The one path every entry point takes: resources -> facts -> rules -> findings -> cards.
 
 The command line, the HTTP service, the rule tests and the back-test all call `Evaluator.evaluate`, so
-they cannot disagree about a record.
+they cannot disagree about a record. `evaluate` is the same path for one record, for library users.
 """
 
 from __future__ import annotations
@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from cds.cards.models import CdsResponse, to_json
 from cds.cards.render import UuidFactory, build_cards, new_uuid
 from cds.engine import Activation, Engine
 from cds.facts.extract import FactSet, extract_facts
-from cds.fhir import PatientMatcher, ReadResult
+from cds.fhir import PatientMatcher, ReadResult, read_input, read_path
 from cds.findings import Decision, decide
-from cds.rulebook.model import Rulebook
+from cds.rulebook import Rulebook, load_rulebook
 
 _engine_serial = itertools.count(1)
 
@@ -70,3 +72,35 @@ class Evaluator:
             source_notes=tuple(str(n) for n in read.notes),
             rulebook=self.rulebook,
         )
+
+
+Source = ReadResult | Path | str | bytes | dict[str, Any] | list[Any]
+"""A file or folder (Path or str), JSON text as bytes, parsed JSON (dict or list), or input already read."""
+
+
+def evaluate(
+    source: Source,
+    *,
+    now: dt.datetime | None = None,
+    patient_id: str | None = None,
+    rules: Path | str | None = None,
+) -> Evaluation:
+    """The evaluation of one record with the shipped rules (or `rules`), as `cds evaluate` gives it.
+
+    The rules are loaded for this call (tens of milliseconds) and their engine closed after; for many
+    records keep one `Evaluator`. Raises InputError for input that cannot be read and RulebookError
+    for rules that do not load.
+    """
+    evaluator = Evaluator(load_rulebook(rules))
+    try:
+        return evaluator.evaluate(_read(source), patient_id=patient_id, now=now)
+    finally:
+        evaluator.engine.close()
+
+
+def _read(source: Source) -> ReadResult:
+    if isinstance(source, ReadResult):
+        return source
+    if isinstance(source, Path | str):
+        return read_path(source)
+    return read_input(source)
