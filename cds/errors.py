@@ -7,6 +7,7 @@ CdsError                                  the root; its message is the whole sto
 ├── RulebookError(CdsError)               rules that do not load, every problem at once (cds.rulebook)
 ├── SettingsError(CdsError, ValueError)   settings the service cannot start with (cds.service.settings)
 ├── PidFileError(CdsError, RuntimeError)  the data directory is in use (cds.service.pidfile)
+├── StoreUnavailable(CdsError, RuntimeError) the database cannot be reached or used (cds.store)
 └── BenchError(CdsError)                  the benchmark cannot run as asked (cds.bench.workload)
 ```
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from postgres_server import PostgresServer
 
 from cds.evaluation import Evaluator
 from cds.rulebook import Rulebook, load_rulebook
@@ -32,3 +34,11 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared test data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, started on first use; tests take a fresh database each."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()

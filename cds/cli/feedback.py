@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import orjson
 
-from cds.service.feedback import FeedbackStore, RuleReport
 from cds.service.settings import Settings, load_settings
+from cds.store import RuleReport, open_store
 
 
 def data_dir_options(function: click.decorators.FC) -> click.decorators.FC:
@@ -45,12 +45,12 @@ def report_command(config_file: Path | None, data_dir: Path | None, as_json: boo
     Every feedback entry is an event: a card accepted and later overridden counts once in each column.
     """
     settings = resolve_settings(config_file, data_dir)
-    path = settings.feedback_db
-    if not path.is_file():
+    path = settings.embedded_database
+    if settings.database_url is None and not path.is_file():
         raise click.ClickException(
             f"no feedback store at {path}: has `cds serve --data-dir {settings.data_dir}` run?"
         )
-    store = FeedbackStore(path)
+    store = open_store(settings.database)
     try:
         reports = store.report()
     finally:
@@ -59,7 +59,7 @@ def report_command(config_file: Path | None, data_dir: Path | None, as_json: boo
         for report in reports:
             click.echo(orjson.dumps(report).decode())
     elif not reports:
-        click.echo(f"No cards issued and no feedback yet in {path}.")
+        click.echo(f"No cards issued and no feedback yet in {store.database.describe()}.")
     else:
         click.echo("\n\n".join(_describe(report) for report in reports))
 

@@ -11,6 +11,7 @@ from cds.rulebook import load_rulebook
 from cds.service.jwks import issuer_keys
 from cds.service.server import serve
 from cds.service.settings import Settings, describe_settings, load_settings
+from cds.store import open_store
 
 EXAMPLE_BODY = (
     '{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",'
@@ -99,11 +100,13 @@ def serve_command(
     if settings.auth == "jwt":
         issuer_keys(settings.trusted_issuers, settings.jku_cache_seconds)
     rulebook = load_rulebook(settings.rules_dir)
-    _announce(settings, rulebook.version, len(rulebook.rules))
+    store = open_store(settings.database)  # reachable, and migrated before any worker starts
+    store.close()
+    _announce(settings, rulebook.version, len(rulebook.rules), store.database.describe())
     sys.exit(serve(settings))
 
 
-def _announce(settings: Settings, rules_version: str, rule_count: int) -> None:
+def _announce(settings: Settings, rules_version: str, rule_count: int, database: str) -> None:
     base = settings.public_url
     auth = "" if settings.auth == "off" else " -H 'Authorization: Bearer <JWT>'"
     workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
@@ -112,7 +115,7 @@ def _announce(settings: Settings, rules_version: str, rule_count: int) -> None:
     lines = [
         f"spasm-cds: {rule_count} rules, rules version {rules_version}, from {settings.rules_dir}",
         f"Listening on http://{settings.host}:{settings.port} ({workers}; auth: {mode})",
-        f"Feedback store, pid file and metrics in {settings.data_dir}",
+        f"Pid file and metrics in {settings.data_dir}; cards, feedback and audit in {database}",
         "",
         f"  Discovery:  curl{auth} {base}/cds-services",
         f"  Call:       curl{auth} -H 'Content-Type: application/json' \\",

@@ -6,6 +6,8 @@ before the app exists, so a bad setting stops start-up with its reason instead o
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import gc
 import os
 import signal
@@ -25,7 +27,6 @@ from starlette.routing import Route
 from cds.service import endpoints, metrics
 from cds.service.auth import Authenticator
 from cds.service.errors import ServiceError, http_error_handler, service_error_handler
-from cds.service.feedback import FeedbackStore
 from cds.service.fhirclient import FhirServerClient
 from cds.service.jwks import issuer_keys
 from cds.service.logging import get_logger
@@ -33,9 +34,11 @@ from cds.service.middleware import RequestContext
 from cds.service.openapi import openapi_json
 from cds.service.prefetch import PrefetchResolver
 from cds.service.reload import RulesHolder, reload_on_sighup, stop_reloading_on_sighup
-from cds.service.replay import ReplayCache
+from cds.service.replay import ReplayGuard
+from cds.service.retention import purge_periodically
 from cds.service.settings import Settings, load_settings
 from cds.service.state import ServiceState
+from cds.store import Store, open_store
 
 SETTINGS_ENV = "CDS_SERVICE_RESOLVED_SETTINGS"
 """How `cds serve` hands its resolved settings to worker processes, which start from a fresh interpreter."""
@@ -45,8 +48,13 @@ CORS_HEADERS = ("Authorization", "Content-Type", "Accept")
 log = get_logger("app")
 
 
-def create_app(settings: Settings, holder: RulesHolder | None = None) -> Starlette:
-    """Raises RulebookError for rules that do not load and SettingsError for unusable issuer keys."""
+def create_app(
+    settings: Settings, holder: RulesHolder | None = None, store: Store | None = None
+) -> Starlette:
+    """Raises RulebookError for rules that do not load and SettingsError for unusable issuer keys.
+
+    The store is opened (and migrated) when the app starts, unless one is given, which the caller closes.
+    """
     rules = holder or RulesHolder.load(settings.rules_dir)
     keys = issuer_keys(settings.trusted_issuers, settings.jku_cache_seconds) if settings.auth == "jwt" else {}
     openapi = openapi_json()
@@ -61,15 +69,17 @@ def create_app(settings: Settings, holder: RulesHolder | None = None) -> Starlet
             connect=settings.fhir_connect_timeout,
             pool=settings.fhir_connect_timeout,
         )
-        store = FeedbackStore(settings.feedback_db)
-        replay = ReplayCache(settings.replay_db, keep_after_expiry=settings.jwt_clock_skew_seconds)
+        opened = store or open_store(settings.database)
+        replay = ReplayGuard(opened, keep_after_expiry=settings.jwt_clock_skew_seconds)
+        keep = dt.timedelta(days=settings.retention_days)
+        purging = asyncio.create_task(purge_periodically(opened, keep, settings.purge_interval_seconds))
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as http:
             fhir = FhirServerClient(http, settings.fhir_max_pages, settings.fhir_max_response_bytes)
             authenticator = Authenticator(keys, replay, http, settings.jwt_clock_skew_seconds)
             app.state.service = ServiceState(
                 settings=settings,
                 holder=rules,
-                feedback=store,
+                store=opened,
                 resolver=PrefetchResolver(
                     fhir, total_timeout=settings.fhir_total_timeout, allow_http=settings.fhir_allow_http
                 ),
@@ -86,8 +96,9 @@ def create_app(settings: Settings, holder: RulesHolder | None = None) -> Starlet
             finally:
                 if serving:
                     stop_reloading_on_sighup()
-                store.close()
-                replay.close()
+                purging.cancel()
+                if store is None:
+                    opened.close()
                 metrics.worker_exiting()
 
     return Starlette(
@@ -96,6 +107,7 @@ def create_app(settings: Settings, holder: RulesHolder | None = None) -> Starlet
             Route("/cds-services/{service_id}", endpoints.call_service, methods=["POST"]),
             Route("/cds-services/{service_id}/feedback", endpoints.feedback, methods=["POST"]),
             Route("/healthz", endpoints.healthz, methods=["GET"]),
+            Route("/readyz", endpoints.readyz, methods=["GET"]),
             Route("/metrics", endpoints.metrics_endpoint, methods=["GET"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         ],

@@ -21,7 +21,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from cds.service import metrics
 from cds.service.jwks import IssuerKeys, KeyLookupError
 from cds.service.logging import get_logger
-from cds.service.replay import ReplayCache
+from cds.service.replay import ReplayGuard
 
 ALGORITHMS = frozenset({"ES384", "RS384"})
 MAX_TOKEN_BYTES = 16_384
@@ -46,7 +46,7 @@ class Unauthorized(Exception):
 
 class Authenticator:
     def __init__(
-        self, issuers: Mapping[str, IssuerKeys], replay: ReplayCache, http: httpx.AsyncClient, clock_skew: int
+        self, issuers: Mapping[str, IssuerKeys], replay: ReplayGuard, http: httpx.AsyncClient, clock_skew: int
     ) -> None:
         self.issuers = issuers
         self.replay = replay
@@ -100,7 +100,7 @@ class Authenticator:
         if not valid:
             raise Unauthorized("bad-signature", "the signature does not verify with the issuer's key", claims)
         self._validate_claims(claims, iss, audiences)
-        if not self.replay.first_use(iss, claims["jti"], float(claims["exp"])):
+        if not await self.replay.first_use(iss, claims["jti"], float(claims["exp"])):
             raise Unauthorized("replay", "the token's jti was already used", claims)
         return Caller(iss=iss, jti=claims["jti"], tenant=_text_or_none(claims.get("tenant")))
 

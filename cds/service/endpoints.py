@@ -14,15 +14,19 @@ from starlette.responses import Response
 
 from cds.fhir import InputError
 from cds.service import metrics
+from cds.service.audit import remember_call
 from cds.service.body import read_json
 from cds.service.discovery import SERVICE_HOOKS
 from cds.service.errors import ServiceError, invalid_request
-from cds.service.feedback import FeedbackRequest, IssuedCard
+from cds.service.feedback import FeedbackRequest, feedback_records
 from cds.service.hooks import parse_hook_request
-from cds.service.logging import annotate
+from cds.service.logging import annotate, get_logger
 from cds.service.state import service_state
+from cds.store import AuditRecord, IssuedCard, StoreUnavailable
 
 JSON = "application/json"
+
+log = get_logger("endpoints")
 
 
 class LastReload(BaseModel):
@@ -51,7 +55,7 @@ async def discovery(request: Request) -> Response:
 
 async def call_service(request: Request) -> Response:
     state = service_state(request)
-    await state.authorize(request)
+    caller = await state.authorize(request)
     service_id = _known_service(request)
     document = await read_json(request, state.settings.max_request_bytes)
     hook_request, context = parse_hook_request(document, service_id, SERVICE_HOOKS[service_id])
@@ -86,7 +90,19 @@ async def call_service(request: Request) -> Response:
         prefetch_fetched=list(resolved.fetched),
         prefetch_unavailable=list(resolved.unavailable),
     )
-    return Response(body, media_type=JSON, background=BackgroundTask(state.feedback.record_cards, issued))
+    call = AuditRecord(
+        called_at=now,
+        issuer=caller.iss if caller else None,
+        user_id=context.userId,
+        patient_id=context.patientId,
+        hook_instance=hook_request.hookInstance,
+        service=service_id,
+        rules_version=active.version,
+        rule_ids=tuple(card.rule_id for card in issued),
+    )
+    return Response(
+        body, media_type=JSON, background=BackgroundTask(remember_call, state.store, call, issued)
+    )
 
 
 async def feedback(request: Request) -> Response:
@@ -98,7 +114,7 @@ async def feedback(request: Request) -> Response:
         entries = FeedbackRequest.model_validate(document).feedback
     except ValidationError as error:
         raise invalid_request(error) from None
-    await run_in_threadpool(state.feedback.record_feedback, service_id, entries)
+    await run_in_threadpool(state.store.record_feedback, feedback_records(service_id, entries))
     for entry in entries:
         metrics.FEEDBACK.labels(outcome=entry.outcome).inc()
     annotate(service=service_id, feedback_entries=len(entries))
@@ -122,6 +138,20 @@ async def healthz(request: Request) -> Response:
         pid=os.getpid(),
     )
     return Response(orjson.dumps(health.model_dump(mode="json", exclude_none=True)), media_type=JSON)
+
+
+async def readyz(request: Request) -> Response:
+    """Ready when the rules are loaded and the database answers; a load balancer sends calls only then."""
+    state = service_state(request)
+    checks = {"rulesVersion": state.holder.current.version, "database": "ok"}
+    try:
+        await run_in_threadpool(state.store.ping)
+    except StoreUnavailable as error:
+        log.warning("not ready: %s", error, extra={"fields": {"event": "not_ready"}})
+        checks["database"] = "unreachable"
+    ready = checks["database"] == "ok"
+    body = {"status": "ready" if ready else "unavailable", **checks}
+    return Response(orjson.dumps(body), status_code=200 if ready else 503, media_type=JSON)
 
 
 async def metrics_endpoint(_: Request) -> Response:

@@ -113,6 +113,15 @@ def openapi_json() -> bytes:
                     "responses": {"200": {"description": "Alive", **_json("Health")}},
                 }
             },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: rules loaded and the database reachable",
+                    "responses": {
+                        "200": {"description": "Ready", "content": {"application/json": {}}},
+                        "503": {"description": "Database unreachable", "content": {"application/json": {}}},
+                    },
+                }
+            },
             "/metrics": {
                 "get": {
                     "summary": "Prometheus metrics",

@@ -1,47 +1,22 @@
-"""JWT ids already used, shared by every worker process, so a token replayed to another worker is caught too.
+"""JWT ids already used, kept in the store so a token replayed to another worker or instance is caught too.
 
-SQLite in WAL mode without fsync: a process crash loses nothing (the data is in the OS already), a
-power loss could forget the last few ids, which are tokens that expire within minutes anyway.
-Entries are kept until their token expires (plus the clock skew), then purged.
+An id is kept until its token expires plus the clock skew (a token is accepted that long), then the
+retention purge removes it. The store is asked from the thread pool: with PostgreSQL it is a network
+round trip, which must not hold up the event loop.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from pathlib import Path
+from starlette.concurrency import run_in_threadpool
 
-_PURGE_EVERY = 500
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS used_jti (
-    iss TEXT NOT NULL,
-    jti TEXT NOT NULL,
-    expires REAL NOT NULL,
-    PRIMARY KEY (iss, jti)
-) WITHOUT ROWID
-"""
+from cds.store import ReplayCache
 
 
-class ReplayCache:
-    def __init__(self, path: Path, keep_after_expiry: float) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+class ReplayGuard:
+    def __init__(self, cache: ReplayCache, keep_after_expiry: float) -> None:
+        self.cache = cache
         self.keep_after_expiry = keep_after_expiry
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=5.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute(_SCHEMA)
-        self._inserts = 0
 
-    def first_use(self, iss: str, jti: str, expires: float) -> bool:
-        """Records the id; False when it was already used by a token not yet purged."""
-        cursor = self._db.execute(
-            "INSERT INTO used_jti (iss, jti, expires) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            (iss, jti, expires + self.keep_after_expiry),
-        )
-        self._inserts += 1
-        if self._inserts % _PURGE_EVERY == 0:
-            self._db.execute("DELETE FROM used_jti WHERE expires < ?", (time.time(),))
-        return cursor.rowcount == 1
-
-    def close(self) -> None:
-        self._db.close()
+    async def first_use(self, iss: str, jti: str, expires: float) -> bool:
+        """Records the id; False when a token with the same iss and jti was already accepted."""
+        return await run_in_threadpool(self.cache.first_use, iss, jti, expires + self.keep_after_expiry)

@@ -66,7 +66,11 @@ def serve(settings: Settings) -> int:
             server_header=False,
             date_header=True,
             timeout_keep_alive=30,
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=settings.shutdown_drain_seconds,
+            ssl_certfile=settings.tls_certfile,
+            ssl_keyfile=settings.tls_keyfile,
+            proxy_headers=settings.proxy_headers,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
         if settings.workers == 1:
             server = uvicorn.Server(config)

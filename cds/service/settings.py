@@ -36,7 +36,7 @@ from cds.rulebook import DEFAULT_RULES_DIR
 ENV_PREFIX = "CDS_"
 CONFIG_ENV = "CDS_CONFIG"
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
-_FILE_PATH_KEYS = ("rules_dir", "data_dir")
+_FILE_PATH_KEYS = ("rules_dir", "data_dir", "tls_certfile", "tls_keyfile")
 
 
 class SettingsError(CdsError, ValueError):
@@ -155,6 +155,30 @@ class Settings(BaseSettings):
         default=5_000_000, description="Largest request body (413 beyond)."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user@host/db, shared by instances. Default: SQLite in data_dir.",
+    )
+    retention_days: PositiveInt = Field(
+        default=365, description="Days issued cards, feedback and audit records are kept, then purged."
+    )
+    purge_interval_seconds: PositiveFloat = Field(
+        default=3600.0, description="Seconds between purges of records past retention (and expired JWT ids)."
+    )
+    shutdown_drain_seconds: PositiveInt = Field(
+        default=10, description="On SIGTERM, seconds to let calls in progress finish before closing them."
+    )
+    tls_certfile: Path | None = Field(
+        default=None, description="PEM certificate (chain) to serve HTTPS directly; needs tls_keyfile."
+    )
+    tls_keyfile: Path | None = Field(default=None, description="PEM private key of tls_certfile.")
+    proxy_headers: bool = Field(
+        default=True,
+        description="Believe X-Forwarded-Proto/For from forwarded_allow_ips (client address and scheme).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1", description="Comma-separated proxy addresses whose X-Forwarded-* are believed."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -178,6 +202,8 @@ class Settings(BaseSettings):
                 f"host {self.host!r} listens on every address, so the URL clients call cannot be guessed; "
                 "set public_base_url (CDS_PUBLIC_BASE_URL), which JWT aud claims must match"
             )
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("tls_certfile and tls_keyfile go together: set both to serve HTTPS, or neither")
         return self
 
     @classmethod
@@ -210,12 +236,13 @@ class Settings(BaseSettings):
         return self.base_urls[0]
 
     @property
-    def feedback_db(self) -> Path:
-        return self.data_dir / "feedback.sqlite3"
+    def embedded_database(self) -> Path:
+        """The SQLite file used when no database_url is set."""
+        return self.data_dir / "cds.sqlite3"
 
     @property
-    def replay_db(self) -> Path:
-        return self.data_dir / "jti.sqlite3"
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.embedded_database.resolve()}"
 
     @property
     def pid_file(self) -> Path:

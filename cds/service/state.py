@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from cds.service.auth import Authenticator, Unauthorized
+from cds.service.auth import Authenticator, Caller, Unauthorized
 from cds.service.errors import Issue, ServiceError
-from cds.service.feedback import FeedbackStore
 from cds.service.logging import annotate
 from cds.service.prefetch import PrefetchResolver
 from cds.service.reload import RulesHolder
 from cds.service.settings import Settings
+from cds.store import Store
 
 
 def unauthorized() -> ServiceError:
@@ -25,15 +25,16 @@ def unauthorized() -> ServiceError:
 class ServiceState:
     settings: Settings
     holder: RulesHolder
-    feedback: FeedbackStore
+    store: Store
     resolver: PrefetchResolver
     authenticator: Authenticator | None
     """None when auth is off (only possible on loopback)."""
 
-    async def authorize(self, request: Request) -> None:
-        """Raises the 401 ServiceError, which says nothing about why; the reason is in the log."""
+    async def authorize(self, request: Request) -> Caller | None:
+        """The verified caller (None when auth is off); raises the 401 ServiceError, which says nothing
+        about why: the reason is in the log."""
         if self.authenticator is None:
-            return
+            return None
         path = request.scope["path"]
         root = request.scope.get("root_path", "")
         if root and path.startswith(root):
@@ -44,6 +45,7 @@ class ServiceState:
         except Unauthorized:
             raise unauthorized() from None
         annotate(iss=caller.iss, tenant=caller.tenant, jti=caller.jti)
+        return caller
 
 
 def service_state(request: Request) -> ServiceState:

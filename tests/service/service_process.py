@@ -29,8 +29,9 @@ def cds_environment() -> dict[str, str]:
 
 
 class ServiceProcess:
-    def __init__(self, data_dir: Path, *args: str) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = {**cds_environment(), **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = [str(CDS), "serve", "--port", str(self.port), "--data-dir", str(data_dir), *args]
@@ -43,7 +44,7 @@ class ServiceProcess:
         with self.stdout.open("wb") as stdout, self.stderr.open("wb") as stderr:
             self.process = subprocess.Popen(
                 self.args,
-                env=cds_environment(),
+                env=self.env,
                 cwd=self.data_dir.parent,
                 stdout=stdout,
                 stderr=stderr,

@@ -13,7 +13,8 @@ from service_helpers import FEEDBACK, PATIENT_VIEW, MakeClient, hook_call
 from starlette.testclient import TestClient
 
 from cds.cli.main import cli
-from cds.service.feedback import FeedbackEntry, FeedbackStore, IssuedCard
+from cds.service.feedback import FeedbackEntry, feedback_records
+from cds.store import IssuedCard, open_store
 
 OVERRIDE = {
     "reason": {"system": "urn:spasm-cds:override-reason", "code": "known", "display": "Already known"}
@@ -45,7 +46,7 @@ def _issued_card(client: TestClient, prefetch: dict[str, Any]) -> dict[str, Any]
 
 
 def _rows(data_dir: Path, query: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(data_dir / "feedback.sqlite3") as db:
+    with sqlite3.connect(data_dir / "cds.sqlite3") as db:
         return db.execute(query).fetchall()
 
 
@@ -158,7 +159,7 @@ def test_feedback_about_a_card_never_issued_is_kept_and_reported_apart(
 
 
 def test_the_store_keeps_every_field_of_an_entry(tmp_path: Path) -> None:
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store = open_store(f"sqlite:///{tmp_path / 'cds.sqlite3'}")
     store.record_cards(
         [
             IssuedCard(
@@ -174,7 +175,8 @@ def test_the_store_keeps_every_field_of_an_entry(tmp_path: Path) -> None:
         ]
     )
     comment = {"reason": OVERRIDE["reason"], "userComment": "seen by neurology last week"}
-    store.record_feedback("svc", [FeedbackEntry.model_validate(_overridden("u-1", overrideReason=comment))])
+    entry = FeedbackEntry.model_validate(_overridden("u-1", overrideReason=comment))
+    store.record_feedback(feedback_records("svc", [entry]))
     store.close()
     query = "SELECT card_uuid, override_code, override_display, override_comment FROM feedback"
     assert _rows(tmp_path, query) == [("u-1", "known", "Already known", "seen by neurology last week")]

@@ -117,7 +117,7 @@ def test_every_acknowledged_feedback_survives_a_kill_of_the_server(
     for thread in clients:
         thread.join()
     services("--no-auth")
-    with sqlite3.connect(tmp_path / "var" / "feedback.sqlite3") as db:
+    with sqlite3.connect(tmp_path / "var" / "cds.sqlite3") as db:
         stored = {row[0] for row in db.execute("SELECT card_uuid FROM feedback")}
     assert set(acknowledged) <= stored
 

@@ -1,0 +1,177 @@
+"""The store on a SQL database, one implementation for SQLite and PostgreSQL (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cds.store import migrate
+from cds.store.database import Database, open_database
+from cds.store.protocols import StoreUnavailable
+from cds.store.records import AuditRecord, FeedbackRecord, IssuedCard, Purged, RuleReport, assemble_report
+from cds.store.schema import audit_call, feedback, issued_card, used_jti
+
+
+class SqlStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
+
+    @classmethod
+    def open(cls, url: str) -> SqlStore:
+        """Connects and migrates; raises StoreUnavailable naming the database (never its password)."""
+        database = open_database(url)
+        try:
+            migrate.upgrade(database)
+        except BaseException:
+            database.close()
+            raise
+        return cls(database)
+
+    def record_cards(self, cards: Sequence[IssuedCard]) -> None:
+        if not cards:
+            return
+        rows = [
+            {
+                "uuid": c.uuid,
+                "rule_id": c.rule_id,
+                "rule_version": c.rule_version,
+                "rules_version": c.rules_version,
+                "indicator": c.indicator,
+                "hook_instance": c.hook_instance,
+                "service": c.service,
+                "issued_at": c.issued_at,
+            }
+            for c in cards
+        ]
+        with self.database.fast() as db:
+            db.execute(self._insert(issued_card).on_conflict_do_nothing(), rows)
+
+    def record_feedback(self, entries: Sequence[FeedbackRecord]) -> None:
+        if not entries:
+            return
+        with self.database.durable() as db:
+            db.execute(feedback.insert(), [_feedback_row(entry) for entry in entries])
+
+    def report(self) -> list[RuleReport]:
+        card = issued_card.c
+        joined = feedback.outerjoin(issued_card, card.uuid == feedback.c.card_uuid)
+        count = sa.func.count()
+        reason = (
+            feedback.c.override_system,
+            feedback.c.override_code,
+            feedback.c.override_display,
+        )
+        with self.database.fast() as db:
+            issued = db.execute(
+                sa.select(card.rule_id, card.rule_version, count).group_by(card.rule_id, card.rule_version)
+            ).all()
+            outcome_key = (card.rule_id, card.rule_version, feedback.c.outcome)
+            outcomes = db.execute(
+                sa.select(*outcome_key, count).select_from(joined).group_by(*outcome_key)
+            ).all()
+            reason_key = (card.rule_id, card.rule_version, *reason)
+            reasons = db.execute(
+                sa.select(*reason_key, count)
+                .select_from(joined)
+                .where(feedback.c.outcome == "overridden")
+                .group_by(*reason_key)
+            ).all()
+        return assemble_report(
+            [_tuple(row) for row in issued],
+            [_tuple(row) for row in outcomes],
+            [_tuple(row) for row in reasons],
+        )
+
+    def first_use(self, iss: str, jti: str, expires: float) -> bool:
+        statement = (
+            self._insert(used_jti)
+            .values(iss=iss, jti=jti, expires=expires)
+            .on_conflict_do_nothing()
+            .returning(used_jti.c.jti)
+        )
+        with self.database.fast() as db:
+            return db.execute(statement).first() is not None
+
+    def record_call(self, call: AuditRecord) -> None:
+        row = {
+            "called_at": call.called_at,
+            "issuer": call.issuer,
+            "user_id": call.user_id,
+            "patient_id": call.patient_id,
+            "hook_instance": call.hook_instance,
+            "service": call.service,
+            "rules_version": call.rules_version,
+            "rule_ids": orjson.dumps(list(call.rule_ids)).decode(),
+        }
+        with self.database.fast() as db:
+            db.execute(audit_call.insert(), row)
+
+    def calls(self, *, patient_id: str | None = None, user_id: str | None = None) -> list[AuditRecord]:
+        query = sa.select(audit_call).order_by(audit_call.c.called_at, audit_call.c.id)
+        if patient_id is not None:
+            query = query.where(audit_call.c.patient_id == patient_id)
+        if user_id is not None:
+            query = query.where(audit_call.c.user_id == user_id)
+        with self.database.fast() as db:
+            rows = db.execute(query).mappings().all()
+        return [
+            AuditRecord(
+                called_at=row["called_at"],
+                issuer=row["issuer"],
+                user_id=row["user_id"],
+                patient_id=row["patient_id"],
+                hook_instance=row["hook_instance"],
+                service=row["service"],
+                rules_version=row["rules_version"],
+                rule_ids=tuple(orjson.loads(row["rule_ids"])),
+            )
+            for row in rows
+        ]
+
+    def ping(self) -> None:
+        try:
+            with self.database.fast() as db:
+                db.execute(sa.select(1))
+        except sa.exc.SQLAlchemyError as error:
+            raise StoreUnavailable(f"database {self.database.describe()}: {type(error).__name__}") from None
+
+    def purge(self, now: dt.datetime, keep: dt.timedelta) -> Purged:
+        cutoff = now - keep
+        with self.database.durable() as db:
+            return Purged(
+                issued_cards=db.execute(
+                    issued_card.delete().where(issued_card.c.issued_at < cutoff)
+                ).rowcount,
+                feedback=db.execute(feedback.delete().where(feedback.c.received_at < cutoff)).rowcount,
+                audit=db.execute(audit_call.delete().where(audit_call.c.called_at < cutoff)).rowcount,
+                replay_ids=db.execute(used_jti.delete().where(used_jti.c.expires < now.timestamp())).rowcount,
+            )
+
+    def close(self) -> None:
+        self.database.close()
+
+
+def _feedback_row(entry: FeedbackRecord) -> dict[str, Any]:
+    accepted = entry.accepted_suggestions
+    return {
+        "card_uuid": entry.card_uuid,
+        "service": entry.service,
+        "outcome": entry.outcome,
+        "accepted_suggestions": orjson.dumps(list(accepted)).decode() if accepted else None,
+        "override_system": entry.override_system,
+        "override_code": entry.override_code,
+        "override_display": entry.override_display,
+        "override_comment": entry.override_comment,
+        "outcome_timestamp": entry.outcome_timestamp,
+        "received_at": entry.received_at,
+    }
+
+
+def _tuple(row: sa.Row[Any]) -> Any:
+    return tuple(row)
