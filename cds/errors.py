@@ -8,7 +8,8 @@ CdsError                                  the root; its message is the whole sto
 ├── SettingsError(CdsError, ValueError)   settings the service cannot start with (cds.service.settings)
 ├── PidFileError(CdsError, RuntimeError)  the data directory is in use (cds.service.pidfile)
 ├── StoreUnavailable(CdsError, RuntimeError) the database cannot be reached or used (cds.store)
-└── BenchError(CdsError)                  the benchmark cannot run as asked (cds.bench.workload)
+├── BenchError(CdsError)                  the benchmark cannot run as asked (cds.bench.workload)
+└── ClusterError(CdsError)                a Dask scheduler that cannot be used (cds.workbench.backtest)
 ```
 
 Each message names the place at fault: the file, line, key, field or option. An error that lives only

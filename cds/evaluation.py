@@ -16,7 +16,7 @@ from cds.cards.models import CdsResponse, to_json
 from cds.cards.render import UuidFactory, build_cards, new_uuid
 from cds.engine import Activation, Engine
 from cds.facts.extract import FactSet, extract_facts
-from cds.fhir import PatientMatcher, ReadResult, read_input, read_path
+from cds.fhir import PatientMatcher, ReadResult, check_in_input, read_input, read_path
 from cds.findings import Decision, decide
 from cds.rulebook import Rulebook, load_rulebook
 
@@ -60,7 +60,13 @@ class Evaluator:
             if patient_id
             else PatientMatcher.infer(read.resources)
         )
-        facts = extract_facts(read.resources, matcher=matcher, rulebook=self.rulebook, now=moment)
+        facts = extract_facts(
+            read.resources,
+            matcher=matcher,
+            terminology=self.rulebook.terminology,
+            parameters=self.rulebook.fact_parameters,
+            now=moment,
+        )
         activations = self.engine.evaluate([f.engine_payload() for f in facts.facts])
         decision = decide(self.rulebook, activations)
         cards = build_cards(decision, facts, self.rulebook, new_uuid)
@@ -88,12 +94,15 @@ def evaluate(
     """The evaluation of one record with the shipped rules (or `rules`), as `cds evaluate` gives it.
 
     The rules are loaded for this call (tens of milliseconds) and their engine closed after; for many
-    records keep one `Evaluator`. Raises InputError for input that cannot be read and RulebookError
-    for rules that do not load.
+    records keep one `Evaluator`. Raises InputError for input that cannot be read or a `patient_id` it
+    does not hold, and RulebookError for rules that do not load.
     """
+    read = _read(source)
+    if patient_id is not None:
+        check_in_input(patient_id, read.resources)
     evaluator = Evaluator(load_rulebook(rules))
     try:
-        return evaluator.evaluate(_read(source), patient_id=patient_id, now=now)
+        return evaluator.evaluate(read, patient_id=patient_id, now=now)
     finally:
         evaluator.engine.close()
 

@@ -13,7 +13,8 @@ from cds.errors import CdsError
 
 def _family() -> dict[str, tuple[str, ...]]:
     for module in pkgutil.walk_packages(cds.__path__, "cds."):
-        importlib.import_module(module.name)
+        if ".migrations." not in module.name:  # Alembic's scripts run only under Alembic
+            importlib.import_module(module.name)
     found: dict[str, tuple[str, ...]] = {}
     pending = [CdsError]
     while pending:

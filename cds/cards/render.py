@@ -30,7 +30,9 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-def _role(fact: Fact) -> str | None:
+def _role(match: Match, fact: Fact) -> str | None:
+    if match.role == "context" or getattr(fact, "group", None) == "context":
+        return "context"
     if fact.kind in CONTRIBUTOR_KINDS:
         return "contributor"
     return fact.kind if fact.kind in SINGLE.values() else None
@@ -38,10 +40,10 @@ def _role(fact: Fact) -> str | None:
 
 def _placeholder_values(finding: Finding, facts: dict[str, Fact], rulebook: Rulebook) -> dict[str, str]:
     labels: dict[str, list[str]] = {role: [] for role in SINGLE.values()}
-    ordered = sorted(finding.matches, key=lambda m: _urgency_first(facts[m.fact_id]))
+    ordered = sorted((*finding.matches, *finding.context), key=lambda m: _urgency_first(facts[m.fact_id]))
     for match in ordered:
         fact = facts[match.fact_id]
-        role = _role(fact)
+        role = _role(match, fact)
         if role is not None:
             labels[role].append(match.label or fact.label)
     values = {name: (list(dict.fromkeys(labels[role])) or [""])[0] for name, role in SINGLE.items()}
@@ -70,7 +72,7 @@ def _why(match: Match, fact: Fact) -> str:
     if cited:
         line += f". Evidence: {cited}"
     advice = match.advice or fact.advice
-    if advice and match.role == "any":
+    if advice and match.role in ("any", "context"):
         line += f". To address: {advice}"
     return line
 
@@ -81,6 +83,14 @@ def _detail(
     lines = [intro, "", "**Why this card**", ""]
     lines += [_why(m, facts[m.fact_id]) for m in finding.matches if facts[m.fact_id].kind != "record"]
     lines += [f"- {m.reason}" for m in finding.matches if facts[m.fact_id].kind == "record"]
+    if finding.context:
+        lines += ["", "**On the chart (context)**", ""]
+        lines += [_why(m, facts[m.fact_id]) for m in finding.context]
+    cited = {e.reference for m in (*finding.matches, *finding.context) for e in facts[m.fact_id].evidence}
+    quality = [note for note in fact_set.notes if note.split(": ", 1)[0] in cited and "data quality" in note]
+    if quality:
+        lines += ["", "**Data quality**", ""]
+        lines += [f"- {note}" for note in quality]
     if fact_set.set_aside:
         lines += ["", "**Set aside**", ""]
         for item in fact_set.set_aside[:SET_ASIDE_SHOWN]:
@@ -104,6 +114,7 @@ def build_card(
 ) -> Card:
     facts = fact_set.by_id()
     spec = finding.rule.spec.card
+    words = spec.in_context if finding.context and spec.in_context else spec
     values = _placeholder_values(finding, facts, rulebook)
     references = _evidence_references(finding, facts)
     suggestions = [
@@ -125,14 +136,14 @@ def build_card(
     first_link = spec.links[0] if spec.links else None
     return Card(
         uuid=new_uuid(),
-        summary=spec.summary.format_map(values),
+        summary=words.summary.format_map(values),
         indicator=finding.rule.indicator,
         source=Source(
             label=SOURCE_LABEL,
             url=str(first_link.url) if first_link else None,
             topic=Coding(system=RULE_TOPIC_SYSTEM, code=finding.rule.id, display=finding.rule.spec.title),
         ),
-        detail=_detail(finding, facts, fact_set, rulebook, spec.detail.format_map(values)),
+        detail=_detail(finding, facts, fact_set, rulebook, words.detail.format_map(values)),
         suggestions=tuple(suggestions) or None,
         selectionBehavior=spec.selection if suggestions else None,
         overrideReasons=tuple(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
 import orjson
 
 from cds.cards.models import to_dict
-from cds.cli.options import parse_now, rules_option
+from cds.cli.options import now_option, rules_option
 from cds.evaluation import evaluate
 from cds.explain import explain
 
@@ -24,16 +25,18 @@ from cds.explain import explain
     default=None,
     help="Patient id to evaluate (default: the record's only patient).",
 )
-@click.option(
-    "--now", default=None, help="Evaluation time, ISO 8601 (default: now). Time windows count back from it."
-)
+@now_option("Evaluation time, ISO 8601 (default: now). Time windows count back from it.")
 @rules_option
 def evaluate_command(
-    path: Path, show_explanation: bool, patient_id: str | None, now: str | None, rules_dir: Path | None
+    path: Path,
+    show_explanation: bool,
+    patient_id: str | None,
+    now: dt.datetime | None,
+    rules_dir: Path | None,
 ) -> None:
     """Print the CDS Hooks response for PATH: a Bundle, a JSON list of resources, NDJSON, a prefetch
     object, or a folder of them (Bulk Data export)."""
-    evaluation = evaluate(path, patient_id=patient_id, now=parse_now(now), rules=rules_dir)
+    evaluation = evaluate(path, patient_id=patient_id, now=now, rules=rules_dir)
     if show_explanation:
         click.echo(explain(evaluation))
         click.echo("")

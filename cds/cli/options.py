@@ -45,13 +45,18 @@ def require_extra(extra: str, *modules: str) -> None:
         )
 
 
-def parse_now(value: str | None) -> dt.datetime | None:
+def now_option(help: str) -> Callable[[Any], Any]:
+    return click.option("--now", default=None, callback=_iso_moment, metavar="ISO", help=help)
+
+
+def _iso_moment(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+    """Without a zone the moment is UTC, as time windows are counted in UTC."""
     if value is None:
         return None
     try:
         moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
+    except ValueError:
         raise click.BadParameter(
-            f"expected an ISO date or date-time such as 2026-11-25, got {value!r}"
-        ) from exc
+            f"expected an ISO date or date-time such as 2026-11-25, got {value!r}", ctx, param
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 from pathlib import Path
 
@@ -98,12 +100,27 @@ def serve_command(
         log_level=log_level,
     )
     if settings.auth == "jwt":
-        issuer_keys(settings.trusted_issuers, settings.jku_cache_seconds)
+        issuer_keys(settings)
     rulebook = load_rulebook(settings.rules_dir)
     store = open_store(settings.database)  # reachable, and migrated before any worker starts
     store.close()
+    _check_port_free(settings.host, settings.port)
     _announce(settings, rulebook.version, len(rulebook.rules), store.database.describe())
     sys.exit(serve(settings))
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Before "Listening on" is printed: a port taken is the whole message, not a log line after it."""
+    address = host.strip("[]")
+    try:
+        socket.create_server(
+            (address, port), family=socket.AF_INET6 if ":" in address else socket.AF_INET
+        ).close()
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {os.strerror(error.errno) if error.errno else error} "
+            "(choose another with --port)"
+        ) from None
 
 
 def _announce(settings: Settings, rules_version: str, rule_count: int, database: str) -> None:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from cds.cli.options import parse_now, require_extra, rules_option, synthea_option
+from cds.cli.options import now_option, require_extra, rules_option, synthea_option
 from cds.evaluation import Evaluator
 from cds.rulebook import load_rulebook
+
+if TYPE_CHECKING:
+    from cds.workbench.tally import PatientChange
+
+CHANGE_COLUMNS = ("patient_id", "source", "before_top", "after_top", "before_cards", "after_cards")
 
 
 @click.command("test")
@@ -65,7 +71,7 @@ def test_command(
     show_default=True,
     help="Folder for report.json, report.html, card-rates.png and changes.csv.",
 )
-@click.option("--now", default=None, help="Evaluation time, ISO 8601 [default: the export's time, else now].")
+@now_option("Evaluation time, ISO 8601 [default: the export's time, else now].")
 @click.option("--progress/--no-progress", default=None, help="Progress bar [default: on a terminal].")
 def backtest_command(
     population: Path,
@@ -74,7 +80,7 @@ def backtest_command(
     workers: int | None,
     scheduler: str | None,
     out_dir: Path,
-    now: str | None,
+    now: dt.datetime | None,
     progress: bool | None,
 ) -> None:
     """Evaluate every patient of POPULATION and count the cards per rule; with --baseline, compare two
@@ -86,6 +92,7 @@ def backtest_command(
     require_extra("workbench", "tqdm", "matplotlib", *(("distributed",) if scheduler else ()))
     import csv
     import sys
+    import tempfile
 
     from cds.rulebook.loader import DEFAULT_RULES_DIR
     from cds.workbench.backtest import Execution, RuleSources, run_backtest
@@ -93,7 +100,6 @@ def backtest_command(
     from cds.workbench.impact import impact_text
     from cds.workbench.population import open_population
     from cds.workbench.snapshot import RulesSnapshot, evaluator_for
-    from cds.workbench.tally import PatientChange
 
     if workers is not None and scheduler is not None:
         raise click.UsageError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
@@ -107,45 +113,48 @@ def backtest_command(
     for snapshot in (sources.current, sources.baseline):
         if snapshot is not None:
             evaluator_for(snapshot)
-    moment = parse_now(now) or patients.now or dt.datetime.now(dt.UTC)
+    moment = now or patients.now or dt.datetime.now(dt.UTC)
     execution = Execution(scheduler=scheduler) if scheduler else Execution()
     if workers is not None:
         execution = Execution(workers=workers)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    changes_path = out_dir / "changes.csv"
-    with changes_path.open("w", newline="") as changes_file:
-        writer = csv.writer(changes_file)
-        writer.writerow(["patient_id", "source", "before_top", "after_top", "before_cards", "after_cards"])
-
-        def write_change(change: PatientChange) -> None:
-            writer.writerow(
-                [
-                    change.patient_id,
-                    change.source,
-                    change.before_top,
-                    change.after_top,
-                    " ".join(change.before_cards),
-                    " ".join(change.after_cards),
-                ]
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}-", dir=out_dir.parent) as staging:
+        staged = Path(staging)
+        with (staged / "changes.csv").open("w", newline="") as changes_file:
+            writer = csv.writer(changes_file)
+            writer.writerow(CHANGE_COLUMNS)
+            report = run_backtest(
+                patients,
+                sources,
+                now=moment,
+                execution=execution,
+                on_change=lambda change: writer.writerow(_change_row(change)),
+                changes_file=str(out_dir / "changes.csv"),
+                progress=sys.stderr.isatty() if progress is None else progress,
             )
-
-        report = run_backtest(
-            patients,
-            sources,
-            now=moment,
-            execution=execution,
-            on_change=write_change,
-            changes_file=str(changes_path),
-            progress=sys.stderr.isatty() if progress is None else progress,
-        )
-    if sources.baseline is None:
-        changes_path.unlink()
-    png = card_rate_png(report)
-    (out_dir / "report.json").write_text(report.model_dump_json(indent=2))
-    (out_dir / "card-rates.png").write_bytes(png)
-    (out_dir / "report.html").write_text(html_page(report, png))
+        if sources.baseline is None:
+            (staged / "changes.csv").unlink()
+            (out_dir / "changes.csv").unlink(missing_ok=True)
+        png = card_rate_png(report)
+        (staged / "report.json").write_text(report.model_dump_json(indent=2))
+        (staged / "card-rates.png").write_bytes(png)
+        (staged / "report.html").write_text(html_page(report, png))
+        out_dir.mkdir(exist_ok=True)
+        for file in staged.iterdir():
+            file.replace(out_dir / file.name)
     click.echo(impact_text(report))
     click.echo(f"\nWrote {out_dir}/report.json, report.html and card-rates.png")
+
+
+def _change_row(change: PatientChange) -> list[str]:
+    return [
+        change.patient_id,
+        change.source,
+        change.before_top,
+        change.after_top,
+        " ".join(change.before_cards),
+        " ".join(change.after_cards),
+    ]
 
 
 @click.group("population")
@@ -167,7 +176,7 @@ def population_group() -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same population.")
 @synthea_option("--source", "source")
-@click.option("--now", default=None, help="The export's transactionTime, ISO 8601 [default: today].")
+@now_option("The export's transactionTime, ISO 8601 [default: today].")
 @click.option(
     "--history-days",
     type=click.IntRange(min=1),
@@ -181,7 +190,7 @@ def make_command(
     spasm_share: float,
     seed: int,
     source: Path,
-    now: str | None,
+    now: dt.datetime | None,
     history_days: int | None,
     rules_dir: Path | None,
 ) -> None:
@@ -192,7 +201,7 @@ def make_command(
 
     from cds.workbench.generator import PopulationSpec, make_population
 
-    moment = parse_now(now) or dt.datetime.combine(dt.date.today(), dt.time(), tzinfo=dt.UTC)
+    moment = now or dt.datetime.combine(dt.date.today(), dt.time(), tzinfo=dt.UTC)
     spec = PopulationSpec(
         source=source,
         out=out,

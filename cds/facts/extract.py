@@ -6,14 +6,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cds.facts.findings import build_records, finding_facts
 from cds.facts.measurements import measurement_facts, read_measurements
 from cds.facts.medications import medication_facts
-from cds.facts.models import Fact, Record, SetAside
+from cds.facts.models import Fact, SetAside, WholeRecord
+from cds.facts.occurrences import build_occurrences, finding_facts
+from cds.facts.parameters import FactParameters
 from cds.facts.patterns import find_patterns
 from cds.facts.select import select
 from cds.fhir import PatientMatcher, RawResource
-from cds.rulebook.model import Rulebook
+from cds.terminology import Terminology
 
 
 @dataclass
@@ -29,25 +30,30 @@ class FactSet:
 
 
 def extract_facts(
-    resources: Sequence[RawResource], *, matcher: PatientMatcher, rulebook: Rulebook, now: dt.datetime
+    resources: Sequence[RawResource],
+    *,
+    matcher: PatientMatcher,
+    terminology: Terminology,
+    parameters: FactParameters,
+    now: dt.datetime,
 ) -> FactSet:
-    selection = select(resources, matcher=matcher, rulebook=rulebook, now=now)
+    selection = select(resources, matcher=matcher, terminology=terminology, parameters=parameters, now=now)
     set_aside = list(selection.set_aside)
-    records, aside = build_records(selection.usable, rulebook, now)
+    occurrences, aside = build_occurrences(selection.usable, terminology, parameters, now)
     set_aside += aside
-    patterns, progressive = find_patterns(records, rulebook, now)
-    readings, aside = read_measurements(selection.usable, rulebook, now)
+    patterns, progressive = find_patterns(occurrences, terminology, parameters, now)
+    readings, aside = read_measurements(selection.usable, terminology, parameters)
     set_aside += aside
-    measured, aside, electrolytes_checked = measurement_facts(readings, rulebook, now)
+    measured, aside, electrolytes_checked = measurement_facts(readings, terminology, parameters, now)
     set_aside += aside
     facts: list[Fact] = [
-        *finding_facts(records, rulebook, now, progressive),
+        *finding_facts(occurrences, terminology, now, progressive),
         *patterns,
         *measured,
-        *medication_facts(selection.usable, rulebook),
+        *medication_facts(selection.usable, terminology),
     ]
     facts.append(
-        Record(
+        WholeRecord(
             id="record",
             label="record",
             electrolytes_in_lookback=electrolytes_checked,

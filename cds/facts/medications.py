@@ -6,12 +6,11 @@ from collections.abc import Sequence
 
 from cds.facts.models import Evidence, Fact, Medication
 from cds.facts.select import Usable
-from cds.rulebook.model import Rulebook
-from cds.terminology import MedicationMatch
+from cds.terminology import MedicationMatch, Terminology
 from cds.terminology.codeable import concept_text
 
 
-def medication_facts(usable: Sequence[Usable], rulebook: Rulebook) -> list[Fact]:
+def medication_facts(usable: Sequence[Usable], terminology: Terminology) -> list[Fact]:
     grouped: dict[str, list[tuple[Usable, MedicationMatch]]] = {}
     for item in usable:
         if isinstance(item.match, MedicationMatch):
@@ -20,7 +19,7 @@ def medication_facts(usable: Sequence[Usable], rulebook: Rulebook) -> list[Fact]
     for ingredient, items in sorted(grouped.items()):
         items.sort(key=lambda pair: (pair[1].matched_by != "rxnorm", pair[0].reference, pair[0].raw.origin))
         match = items[0][1]
-        med_class = rulebook.terminology.medication_classes[match.med_class]
+        med_class = terminology.medication_classes[match.med_class]
         evidence = tuple(
             Evidence(
                 resource_type=item.raw.resource_type,

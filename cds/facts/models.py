@@ -11,7 +11,12 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Region = Literal["bulbar", "cervical", "thoracic", "lumbosacral", "unknown"]
+Region = Literal["bulbar", "cervical", "thoracic", "lumbosacral"]
+"""Body regions as in the ALS criteria (revised El Escorial; Gold Coast 2020)."""
+RegionOrUnknown = Literal["bulbar", "cervical", "thoracic", "lumbosacral", "unknown"]
+"""Where a symptom was recorded: a region, or unknown when no body site placed it in one."""
+Certainty = Literal["known", "suspected"]
+"""A finding as recorded (confirmed, or with no status), or a suspicion (provisional, differential...)."""
 LabFlag = Literal["low", "critical_low", "normal", "high", "critical_high", "none"]
 PatternConcept = Literal["persistent", "worsening", "widespread_fasciculation", "progressive_red_flag"]
 
@@ -60,16 +65,19 @@ class Fact(BaseModel):
         return [name for name in cls.model_fields if name not in cls.explanation_fields]
 
     def engine_payload(self) -> dict[str, Any]:
+        """A field with no value is left out, so it matches no test (as an absent field)."""
         payload: dict[str, Any] = {"id": self.id, "kind": self.kind}
         for name in self.engine_fields():
-            payload[name] = getattr(self, name)
+            value = getattr(self, name)
+            if value is not None:
+                payload[name] = value
         return payload
 
 
 class Symptom(Fact):
     kind: ClassVar[str] = "symptom"
     concept: str
-    region: Region
+    region: RegionOrUnknown
     severity_rank: int = Field(ge=0, le=9)
     days_since_onset: int = Field(ge=0)
     source: Literal["condition", "observation"]
@@ -81,18 +89,22 @@ class RedFlag(Fact):
     urgency: Literal["urgent", "prompt"]
     progressive: bool
     days_since_onset: int = Field(ge=0)
+    certainty: Certainty
 
 
-class Problem(Fact):
+class Diagnosis(Fact):
+    """Kind `problem`: a diagnosis on the problem list (a benign contributor, or known ALS/MND)."""
+
     kind: ClassVar[str] = "problem"
     concept: str
     group: Literal["contributor", "context"]
+    certainty: Certainty
 
 
 class Lab(Fact):
     kind: ClassVar[str] = "lab"
     analyte: str
-    value: float = Field(allow_inf_nan=False)
+    value: float | None = Field(allow_inf_nan=False, description="None when the lab gave only a flag.")
     unit: str
     lab_flag: LabFlag
     days_ago: int = Field(ge=0)
@@ -113,12 +125,14 @@ class Medication(Fact):
     atc: str
 
 
-class Pattern(Fact):
+class HistoryPattern(Fact):
+    """Kind `pattern`: what the history shows (persistent, worsening, widespread, progressive)."""
+
     kind: ClassVar[str] = "pattern"
     concept: PatternConcept
 
 
-class Record(Fact):
+class WholeRecord(Fact):
     """One per evaluation: what is true of the record as a whole (absence can only be stated here)."""
 
     kind: ClassVar[str] = "record"
@@ -128,7 +142,8 @@ class Record(Fact):
 
 
 FACT_KINDS: dict[str, type[Fact]] = {
-    cls.kind: cls for cls in (Symptom, RedFlag, Problem, Lab, Assessment, Medication, Pattern, Record)
+    cls.kind: cls
+    for cls in (Symptom, RedFlag, Diagnosis, Lab, Assessment, Medication, HistoryPattern, WholeRecord)
 }
 
 
@@ -140,16 +155,3 @@ class SetAside(BaseModel):
     reference: str
     what: str
     reason: str
-
-
-# Parameters the fact layer itself reads (windows, thresholds used to recognise patterns), with the
-# type each must have. The rulebook refuses to load without them.
-FACT_PARAMETERS: dict[str, type] = {
-    "symptom_window_days": int,
-    "red_flag_window_days": int,
-    "lab_lookback_days": int,
-    "assessment_lookback_days": int,
-    "albumin_max_gap_days": int,
-    "persistent_after_weeks": int,
-    "widespread_min_regions": int,
-}

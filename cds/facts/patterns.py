@@ -10,16 +10,17 @@ import datetime as dt
 from collections.abc import Sequence
 
 from cds.facts.dates import days_between
-from cds.facts.findings import Record, by_concept
-from cds.facts.models import PATTERN_LABELS, Pattern
-from cds.rulebook.model import Rulebook
+from cds.facts.models import PATTERN_LABELS, HistoryPattern
+from cds.facts.occurrences import Occurrence, by_concept
+from cds.facts.parameters import FactParameters
+from cds.terminology import Terminology
 
 
 def _rising(values: Sequence[float]) -> bool:
     return len(values) >= 2 and values[-1] > values[0]
 
 
-def _worsening(history: Sequence[Record]) -> str | None:
+def _worsening(history: Sequence[Occurrence]) -> str | None:
     ranks = [float(r.severity_rank) for r in history if r.severity_rank]
     if _rising(ranks):
         return f"severity rose from {ranks[0]:g} to {ranks[-1]:g} (of 3)"
@@ -29,28 +30,28 @@ def _worsening(history: Sequence[Record]) -> str | None:
     return None
 
 
-def _first_date(records: Sequence[Record]) -> dt.datetime | None:
+def _first_date(records: Sequence[Occurrence]) -> dt.datetime | None:
     dates = [r.when for r in records if r.when is not None]
     return min(dates) if dates else None
 
 
 def find_patterns(
-    records: Sequence[Record], rulebook: Rulebook, now: dt.datetime
-) -> tuple[list[Pattern], set[str]]:
+    records: Sequence[Occurrence], terminology: Terminology, parameters: FactParameters, now: dt.datetime
+) -> tuple[list[HistoryPattern], set[str]]:
     """The pattern facts, and the red-flag concepts found progressive (their facts are marked)."""
     symptoms = by_concept(records, "symptom")
     current = {concept: history for concept, history in symptoms.items() if any(r.current for r in history)}
     if not current:
         return [], set()
-    patterns: list[Pattern] = []
+    patterns: list[HistoryPattern] = []
     all_symptom_records = [r for history in current.values() for r in history]
 
     onset = _first_date(all_symptom_records)
-    weeks = rulebook.integer("persistent_after_weeks")
+    weeks = parameters.persistent_after_weeks
     if onset is not None and days_between(onset, now) > weeks * 7:
         first = min((r for r in all_symptom_records if r.when), key=lambda r: r.when or now)
         patterns.append(
-            Pattern(
+            HistoryPattern(
                 id="pattern:persistent",
                 label=PATTERN_LABELS["persistent"],
                 concept="persistent",
@@ -65,21 +66,21 @@ def find_patterns(
         change = _worsening(history)
         if change:
             patterns.append(
-                Pattern(
+                HistoryPattern(
                     id=f"pattern:worsening:{concept}",
                     label=PATTERN_LABELS["worsening"],
                     concept="worsening",
                     evidence=tuple(r.evidence for r in history if r.severity_rank or r.frequency is not None),
-                    detail=f"{rulebook.terminology.label('symptom', concept)}: {change}",
+                    detail=f"{terminology.label('symptom', concept)}: {change}",
                 )
             )
 
     fasciculations = [r for r in current.get("fasciculation", []) if r.current and r.region != "unknown"]
     regions = sorted({r.region for r in fasciculations})
-    minimum = rulebook.integer("widespread_min_regions")
+    minimum = parameters.widespread_min_regions
     if len(regions) >= minimum:
         patterns.append(
-            Pattern(
+            HistoryPattern(
                 id="pattern:widespread_fasciculation",
                 label=PATTERN_LABELS["widespread_fasciculation"],
                 concept="widespread_fasciculation",
@@ -100,12 +101,12 @@ def find_patterns(
         if change:
             progressive.add(concept)
             patterns.append(
-                Pattern(
+                HistoryPattern(
                     id=f"pattern:progressive_red_flag:{concept}",
                     label=PATTERN_LABELS["progressive_red_flag"],
                     concept="progressive_red_flag",
                     evidence=tuple(r.evidence for r in history if r.current),
-                    detail=f"{rulebook.terminology.label('red_flag', concept)}: {change}",
+                    detail=f"{terminology.label('red_flag', concept)}: {change}",
                 )
             )
     return patterns, progressive

@@ -1,8 +1,9 @@
-"""Which resources the rules can use: recognised, about this patient, latest version, valid, current.
+"""Which resources the rules can use: latest version, recognised, about this patient, valid, current.
 
-Recognition comes first and costs one dict look-up per coding, so the bulk of a chart (vital signs,
-claims, encounters) is passed over without being validated. Whatever is recognised but not used is
-set aside with its reason.
+The latest version of every resource is chosen before anything is recognised, so a later version that
+recodes a resource away from a red flag wins over the earlier one that named it. Recognition then costs
+one dict look-up per coding, so the bulk of a chart (vital signs, claims, encounters) is passed over
+without being validated. Whatever is recognised but not used is set aside with its reason.
 """
 
 from __future__ import annotations
@@ -18,10 +19,17 @@ from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.resource import Resource
 
-from cds.facts.dates import condition_abated, condition_onset, days_between, medication_date, observed_at
-from cds.facts.models import SetAside
+from cds.facts.dates import (
+    condition_abated,
+    condition_onset,
+    days_between,
+    medication_date,
+    observed_at,
+    parse_when,
+)
+from cds.facts.models import Certainty, SetAside
+from cds.facts.parameters import FactParameters
 from cds.fhir import PatientMatcher, RawResource, latest_versions, validate_resource
-from cds.rulebook.model import Rulebook
 from cds.terminology import ConceptMatch, MedicationMatch, Terminology
 from cds.terminology.codeable import codings, concept_text, status_code
 
@@ -33,7 +41,8 @@ MODELS: dict[str, type[Resource]] = {
 }
 MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
 FUTURE_TOLERANCE = dt.timedelta(days=1)
-LOOKBACK = {"lab": "lab_lookback_days", "assessment": "assessment_lookback_days"}
+MEASURED_KINDS = ("lab", "assessment")
+FINDING_KINDS = ("symptom", "red_flag", "problem")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +51,8 @@ class Usable:
     match: ConceptMatch | MedicationMatch
     when: dt.datetime | None
     what: str
+    certainty: Certainty = "known"
+    verification: str | None = None
 
     @property
     def reference(self) -> str:
@@ -106,14 +117,19 @@ def recognise(
 
 
 def select(
-    resources: Sequence[RawResource], *, matcher: PatientMatcher, rulebook: Rulebook, now: dt.datetime
+    resources: Sequence[RawResource],
+    *,
+    matcher: PatientMatcher,
+    terminology: Terminology,
+    parameters: FactParameters,
+    now: dt.datetime,
 ) -> Selection:
-    terminology = rulebook.terminology
     meds = _MedicationIndex(resources)
     set_aside: list[SetAside] = []
-    notes: list[str] = []
+    latest, version_notes = latest_versions(r for r in resources if r.resource_type in MODELS)
+    notes = [str(note) for note in version_notes]
     recognised: list[tuple[RawResource, ConceptMatch | MedicationMatch]] = []
-    for raw in resources:
+    for raw in latest:
         match = recognise(raw, terminology, meds)
         if match is None:
             continue
@@ -124,54 +140,77 @@ def select(
                 )
             )
             continue
-        too_old = _before_lookback(raw, match, rulebook, now)
+        too_old = _before_lookback(raw, match, parameters, now)
         if too_old:
             set_aside.append(
                 SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=too_old)
             )
             continue
         recognised.append((raw, match))
-    latest, version_notes = latest_versions([raw for raw, _ in recognised])
-    kept = {id(raw) for raw in latest}
-    for note in version_notes:
-        notes.append(str(note))
     usable: list[Usable] = []
     for raw, match in recognised:
-        if id(raw) not in kept:
-            continue
         model, problems = validate_resource(raw, MODELS[raw.resource_type])
         if model is None:
             reason = "not valid FHIR R4: " + "; ".join(str(p) for p in problems[:3])
             set_aside.append(SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=reason))
             continue
         notes.extend(f"{_reference(raw)}: {p}" for p in problems)
-        why_not = _not_current(raw.resource, now)
+        verification = status_code(raw.resource.get("verificationStatus"))
+        certainty = _certainty(raw.resource, match, verification, parameters)
+        why_not = certainty if certainty not in ("known", "suspected") else _not_current(raw.resource, now)
+        when, note = _when_used(raw, match, now)
+        if note:
+            notes.append(f"{_reference(raw)}: {note}")
+        if why_not is None and when is not None and when > now + FUTURE_TOLERANCE:
+            why_not = f"dated {when.date().isoformat()}, after the evaluation time"
         if why_not:
             set_aside.append(
                 SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=why_not)
             )
             continue
-        usable.append(Usable(raw=raw, match=match, when=_when(raw.resource), what=_what(raw, terminology)))
+        usable.append(
+            Usable(
+                raw=raw,
+                match=match,
+                when=when,
+                certainty="suspected" if certainty == "suspected" else "known",
+                verification=verification,
+                what=_what(raw, terminology),
+            )
+        )
     return Selection(usable=usable, set_aside=set_aside, notes=notes)
 
 
+def _certainty(
+    resource: Mapping[str, Any],
+    match: ConceptMatch | MedicationMatch,
+    verification: str | None,
+    parameters: FactParameters,
+) -> str:
+    """known, suspected, or why the Condition is set aside (its verification status)."""
+    if resource.get("resourceType") != "Condition" or not isinstance(match, ConceptMatch):
+        return "known"
+    reading = parameters.certainty.reading(match.kind, verification)
+    if reading == "set_aside":
+        return f"verification status is {verification or 'missing'}"
+    return reading
+
+
 def _before_lookback(
-    raw: RawResource, match: ConceptMatch | MedicationMatch, rulebook: Rulebook, now: dt.datetime
+    raw: RawResource, match: ConceptMatch | MedicationMatch, parameters: FactParameters, now: dt.datetime
 ) -> str | None:
     """Old results are set aside before validation: a chart holds years of panels and only the
     latest few can count, so checking the rest would be most of the cost of a request."""
-    if not isinstance(match, ConceptMatch) or match.kind not in LOOKBACK:
+    if not isinstance(match, ConceptMatch) or match.kind not in MEASURED_KINDS:
         return None
     when = observed_at(raw.resource)
     if when is None:
         return None
-    parameter = LOOKBACK[match.kind]
-    days = rulebook.integer(parameter)
-    if match.name == "albumin":
-        days += rulebook.integer("albumin_max_gap_days")
+    days = parameters.lookback(match.kind, match.name)
     if days_between(when, now) <= days:
         return None
-    return f"dated {when.date().isoformat()}, older than {days} days ({parameter})"
+    name = parameters.lab_reading.lookback_parameters.get(match.name) or f"{match.kind}_lookback_days"
+    return f"dated {when.date().isoformat()}, older than {days} days ({name})"
 
 
 def _what(raw: RawResource, terminology: Terminology) -> str:
@@ -190,6 +229,46 @@ def _when(resource: Mapping[str, Any]) -> dt.datetime | None:
     return medication_date(resource)
 
 
+def _recorded(resource: Mapping[str, Any]) -> dt.datetime | None:
+    """When the resource was written down, as opposed to when the finding began or was seen."""
+    meta = resource.get("meta")
+    for value in (
+        resource.get("recordedDate"),
+        resource.get("issued"),
+        meta.get("lastUpdated") if isinstance(meta, Mapping) else None,
+    ):
+        moment = parse_when(value)
+        if moment is not None:
+            return moment
+    return None
+
+
+def _when_used(
+    raw: RawResource, match: ConceptMatch | MedicationMatch, now: dt.datetime
+) -> tuple[dt.datetime | None, str | None]:
+    """The date a finding counts from, and a data-quality note when its own date cannot be right.
+
+    A finding dated after the evaluation time but recorded before it was mistyped, not seen in the
+    future: the recorded date is used and the chart problem is reported. A symptom, red flag or
+    diagnosis is never dropped for a bad date; a lab result with one is set aside (its value may
+    belong to another day)."""
+    when = _when(raw.resource)
+    if when is None or when <= now + FUTURE_TOLERANCE:
+        return when, None
+    if not isinstance(match, ConceptMatch) or match.kind not in FINDING_KINDS:
+        return when, None
+    recorded = _recorded(raw.resource)
+    if recorded is not None and recorded <= now + FUTURE_TOLERANCE:
+        return recorded, (
+            f"data quality: dated {when.date().isoformat()}, after the evaluation time, but recorded "
+            f"{recorded.date().isoformat()}; the recorded date is used"
+        )
+    return now, (
+        f"data quality: dated {when.date().isoformat()}, after the evaluation time, with no earlier "
+        "recorded date; counted as of the evaluation time"
+    )
+
+
 def _not_current(resource: Mapping[str, Any], now: dt.datetime) -> str | None:
     """Why a valid resource cannot count as current clinical data, or None when it can."""
     rtype = resource["resourceType"]
@@ -200,9 +279,6 @@ def _not_current(resource: Mapping[str, Any], now: dt.datetime) -> str | None:
         if resource.get("valueBoolean") is False:
             return "recorded as absent (valueBoolean false)"
     elif rtype == "Condition":
-        verification = status_code(resource.get("verificationStatus"))
-        if verification in ("refuted", "entered-in-error"):
-            return f"verification status is {verification}"
         clinical = status_code(resource.get("clinicalStatus"))
         if clinical in ("inactive", "resolved", "remission"):
             return f"clinical status is {clinical}, not a current problem"
@@ -211,7 +287,4 @@ def _not_current(resource: Mapping[str, Any], now: dt.datetime) -> str | None:
             return f"abated on {abated.date().isoformat()}, not a current problem"
     elif status != "active":
         return f"medication status is {status}, not active"
-    when = _when(resource)
-    if when is not None and when > now + FUTURE_TOLERANCE:
-        return f"dated {when.date().isoformat()}, after the evaluation time"
     return None

@@ -2,7 +2,7 @@
 
 from cds.errors import InputError
 from cds.fhir.jsonparse import MAX_DEPTH, parse_json_bytes
-from cds.fhir.patient import PatientMatcher, patient_ids
+from cds.fhir.patient import PatientMatcher, check_in_input, patient_ids
 from cds.fhir.raw import RawResource, ReadResult, SourceNote
 from cds.fhir.source import read_input, read_path, read_prefetch
 from cds.fhir.text import clean_text
@@ -17,6 +17,7 @@ __all__ = [
     "ReadResult",
     "SourceNote",
     "ValidationIssue",
+    "check_in_input",
     "clean_text",
     "latest_versions",
     "parse_json_bytes",

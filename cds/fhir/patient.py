@@ -34,17 +34,11 @@ class PatientMatcher:
     @classmethod
     def infer(cls, resources: Sequence[RawResource]) -> "PatientMatcher":
         """The patient of the Patient resource present, else the one patient all references point at."""
-        ids = patient_ids(resources)
-        if not ids:
-            ids = _distinct(
-                patient_id
-                for raw in resources
-                for reference in _references(raw)
-                if (patient_id := patient_id_in(reference)) is not None
-            )
+        ids = patient_ids(resources) or _referenced(resources)
         if len(ids) > 1:
             raise InputError(
-                f"the input holds {len(ids)} different patients; give the id of the one to evaluate"
+                f"the input holds {len(ids)} different patients; give the id of the one to evaluate "
+                f"(--patient ID, or patient_id= in Python): {_listing(ids)}"
             )
         if not ids:
             raise InputError(
@@ -60,6 +54,16 @@ class PatientMatcher:
             reference in self.aliases or patient_id_in(reference) == self.patient_id
             for reference in _references(raw)
         )
+
+
+def check_in_input(patient_id: str, resources: Sequence[RawResource]) -> None:
+    """A patient the caller names must be in the input, or a mistyped id would read as "no guidance"."""
+    present, referenced = patient_ids(resources), _referenced(resources)
+    if patient_id in present or patient_id in referenced:
+        return
+    found = present or referenced
+    holds = f"the patients in it: {_listing(found)}" if found else "it names no patient"
+    raise InputError(f"patient {patient_id!r} is not in the input; {holds}")
 
 
 def patient_ids(resources: Iterable[RawResource]) -> list[str]:
@@ -84,6 +88,21 @@ def _references(raw: RawResource) -> list[str]:
             if isinstance(reference, str):
                 found.append(reference)
     return found
+
+
+def _referenced(resources: Iterable[RawResource]) -> list[str]:
+    """The patients that subject and patient references point at, once each, in input order."""
+    return _distinct(
+        patient_id
+        for raw in resources
+        for reference in _references(raw)
+        if (patient_id := patient_id_in(reference)) is not None
+    )
+
+
+def _listing(ids: Sequence[str], shown: int = 10) -> str:
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
 
 
 def _distinct(values: Iterable[str]) -> list[str]:

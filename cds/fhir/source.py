@@ -59,8 +59,13 @@ def read_path(path: Path | str) -> ReadResult:
         try:
             _collect_file(collector, file)
         except InputError as error:
-            raise InputError(f"{file}: {error}") from None
+            raise InputError(f"{file}: {_within(str(error), file.name)}") from None
     return collector.result()
+
+
+def _within(message: str, label: str) -> str:
+    """The message without the file's own label, which origins inside the file start with."""
+    return message.removeprefix(label).removeprefix(":").strip() if message.startswith(label) else message
 
 
 def _is_supported(name: str) -> bool:

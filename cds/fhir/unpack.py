@@ -16,6 +16,9 @@ from cds.fhir.text import clean_text
 MAX_BUNDLE_NESTING = 8
 _NOT_PLAIN = frozenset({"", "Bundle", "OperationOutcome"})
 _OUTCOME_TEXT_LIMIT = 300
+_EXPECTED = (
+    "expected a FHIR resource, a Bundle, a JSON list of resources, NDJSON or a CDS Hooks prefetch object"
+)
 
 
 class Collector:
@@ -31,8 +34,14 @@ class Collector:
         return ReadResult(resources=self.resources, notes=self.notes)
 
     def add_document(self, value: Any, label: str) -> None:
-        """A whole parsed document: a resource, a Bundle, a list of them, or a prefetch object."""
+        """A whole parsed document: a resource, a Bundle, a list of them, or a prefetch object.
+
+        An object without resourceType is a prefetch object only when some value could be FHIR data (an
+        object or null); otherwise it is some other JSON, said once rather than key by key.
+        """
         if isinstance(value, dict) and "resourceType" not in value:
+            if value and not any(item is None or isinstance(item, dict) for item in value.values()):
+                raise InputError(f"{label or 'input'}: not FHIR: an object without resourceType; {_EXPECTED}")
             self.add_prefetch(value, join(label, "prefetch"))
         elif isinstance(value, list):
             for index, item in enumerate(value):
@@ -40,10 +49,7 @@ class Collector:
         elif isinstance(value, dict):
             self.add_unit(value, label)
         else:
-            raise InputError(
-                f"{label or 'input'}: expected a FHIR resource, a Bundle, a JSON list of resources, "
-                f"NDJSON or a CDS Hooks prefetch object; found {kind_of(value)}"
-            )
+            raise InputError(f"{label or 'input'}: {_EXPECTED}; found {kind_of(value)}")
 
     def add_prefetch(self, prefetch: Mapping[str, Any], label: str) -> None:
         for key, value in prefetch.items():

@@ -16,8 +16,17 @@ from cds.rulebook.model import Rulebook
 def decide(rulebook: Rulebook, activations: Sequence[Activation]) -> Decision:
     when: dict[str, list[Match]] = {}
     blockers: dict[str, list[tuple[str, str]]] = {}
+    context: dict[str, list[Match]] = {}
     for activation in activations:
         alternative = rulebook.alternatives[activation.rule_key]
+        if alternative.role == "context":
+            source = alternative.sources[0]
+            match = Match(
+                activation.fact_ids[0], alternative.reasons[0], "context", source.label, source.advice
+            )
+            if match not in context.setdefault(alternative.rule_id, []):
+                context[alternative.rule_id].append(match)
+            continue
         if alternative.role == "unless":
             blockers.setdefault(alternative.rule_id, []).append(
                 (alternative.reasons[0], activation.fact_ids[0])
@@ -50,7 +59,13 @@ def decide(rulebook: Rulebook, activations: Sequence[Activation]) -> Decision:
             suppressed.append(Suppression(rule.id, tuple(dict.fromkeys(reasons)), fact_ids))
             continue
         fired.add(rule.id)
-        findings.append(Finding(rule=rule, matches=tuple(sorted(when[rule.id], key=_match_order))))
+        findings.append(
+            Finding(
+                rule=rule,
+                matches=tuple(sorted(when[rule.id], key=_match_order)),
+                context=tuple(sorted(context.get(rule.id, []), key=_match_order)),
+            )
+        )
     return Decision(findings=tuple(findings), suppressed=tuple(suppressed))
 
 

@@ -13,7 +13,7 @@ class Match:
 
     fact_id: str
     reason: str
-    role: str  # "all" (required) or "any" (one of the alternatives)
+    role: str  # "all" (required), "any" (one of the alternatives) or "context" (changes the words)
     label: str | None = None
     advice: str | None = None
 
@@ -22,6 +22,8 @@ class Match:
 class Finding:
     rule: Rule
     matches: tuple[Match, ...]
+    context: tuple[Match, ...] = ()
+    """Facts of the rule's `when.context` found on the chart: the card takes its in-context words."""
 
 
 @dataclass(frozen=True, slots=True)

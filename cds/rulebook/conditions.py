@@ -36,6 +36,9 @@ class FieldDomain:
 
 
 def _domain_from_annotation(annotation: object) -> FieldDomain:
+    present = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if type(None) in typing.get_args(annotation) and len(present) == 1:
+        annotation = present[0]  # an optional field: tested when present, matching nothing when not
     if typing.get_origin(annotation) is typing.Literal:
         return FieldDomain(False, frozenset(typing.get_args(annotation)), str)
     if annotation is bool:

@@ -79,6 +79,8 @@ class Condition(Strict):
     any: list[FactPattern] = []
     unless: list[FactPattern] = []
     unless_fired: list[RuleId] = []
+    context: list[FactPattern] = []
+    """Facts that change no decision but the card's words: when one matches, `card.in_context` is shown."""
 
 
 class Implements(Strict):
@@ -108,10 +110,16 @@ class LinkSpec(Strict):
     url: HttpUrl
 
 
+class ContextWording(Strict):
+    summary: Text
+    detail: Text
+
+
 class CardSpec(Strict):
     indicator: Literal["info", "warning", "critical"] | ParamRef
     summary: Text
     detail: Text
+    in_context: ContextWording | None = None
     suggestions: list[SuggestionSpec] = []
     selection: Literal["at-most-one", "any"] | None = None
     override_reasons: list[Identifier] = []
@@ -136,3 +144,9 @@ class RuleFile(Strict):
     implements: Implements
     when: Condition
     card: CardSpec
+
+    @model_validator(mode="after")
+    def _context_has_words(self) -> RuleFile:
+        if bool(self.when.context) != (self.card.in_context is not None):
+            raise ValueError("when.context and card.in_context go together: the context changes the words")
+        return self

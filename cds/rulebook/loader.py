@@ -7,21 +7,36 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from cds.engine import CompiledRule, Engine, EngineError
-from cds.facts.models import FACT_PARAMETERS, PATTERN_LABELS, PROGRESSIVE_SUFFIX
+from cds.facts.models import PATTERN_LABELS, PROGRESSIVE_SUFFIX
+from cds.facts.parameters import (
+    CertaintyFile,
+    FactParameters,
+    FactSettings,
+    InterpretationFile,
+    LabReadingFile,
+)
 from cds.rulebook.collect import Collector
 from cds.rulebook.conditions import ConditionError, FieldDomain, compile_pattern, field_domains
 from cds.rulebook.files import FactPattern, OrdersFile, ParametersFile, RuleFile, Scalar
 from cds.rulebook.model import Alternative, Rule, Rulebook
 from cds.rulebook.problems import Problem, RulebookError
 from cds.rulebook.templates import TemplateError, Vocabulary, check_template, join_words
-from cds.rulebook.terminology import load_terminology
+from cds.rulebook.terminology import TERMINOLOGY_VALUE_SETS, build_terminology, load_code_systems
+from cds.rulebook.valuesets import load_value_sets
 from cds.rulebook.yamlsource import YamlDocument
 from cds.terminology import Terminology
 
 M = TypeVar("M", bound=BaseModel)
+
+VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
+    **TERMINOLOGY_VALUE_SETS,
+    "certainty": CertaintyFile,
+    "interpretation": InterpretationFile,
+    "lab_reading": LabReadingFile,
+}
 
 INDICATORS = ("info", "warning", "critical")
 DEFAULT_RULES_DIR = Path(str(resources.files("cds") / "rules")).resolve()
@@ -39,23 +54,25 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     if not root.is_dir():
         raise RulebookError([Problem(str(root), None, None, "", "rules directory not found")])
     out = Collector(root)
-    loaded = load_terminology(out, root)
+    load_code_systems(out, root)
+    value_sets = load_value_sets(out, root / "valuesets", VALUE_SET_MODELS)
+    loaded = build_terminology(out, root, value_sets) if value_sets is not None else None
     parameters = _load_single(out, root / "parameters.yaml", ParametersFile)
     orders = _load_single(out, root / "orders.yaml", OrdersFile)
     rule_docs = [doc for p in sorted((root / "definitions").glob("*.yaml")) if (doc := out.read(p))]
     if not rule_docs and not out.problems:
         out.problems.append(Problem(out.name(root / "definitions"), None, None, "", "no rule files (*.yaml)"))
-    if parameters is None or orders is None or loaded is None:
+    if parameters is None or orders is None or value_sets is None or loaded is None:
         raise RulebookError(out.problems)
     terminology = loaded.terminology
     params_doc, params = parameters
-    _check_fact_parameters(out, params_doc, params)
+    fact_parameters = _fact_parameters(out, params_doc, params, value_sets)
     values = {name: p.value for name, p in params.parameters.items()}
     vocabulary = _vocabulary(terminology, rule_docs, values)
     rules, compiled, alternatives = _load_rules(out, rule_docs, values, terminology, vocabulary, orders[1])
     if not out.problems:
         _check_engine_accepts(out, rule_docs[0] if rule_docs else params_doc, compiled)
-    if out.problems:
+    if out.problems or fact_parameters is None:
         raise RulebookError(out.problems)
     return Rulebook(
         directory=root,
@@ -63,6 +80,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         parameters=dict(params.parameters),
         rules=tuple(rules),
         terminology=terminology,
+        fact_parameters=fact_parameters,
         orders=dict(orders[1].orders),
         override_reasons=dict(orders[1].override_reasons),
         compiled=tuple(compiled),
@@ -83,18 +101,51 @@ def _load_single(out: Collector, path: Path, model: type[M]) -> tuple[YamlDocume
     return (doc, parsed) if doc and parsed else None
 
 
-def _check_fact_parameters(out: Collector, doc: YamlDocument, params: ParametersFile) -> None:
-    for name, expected in FACT_PARAMETERS.items():
-        if name not in params.parameters:
+def _only_model(value_sets: dict[str, tuple[YamlDocument, BaseModel]], model: type[M]) -> M:
+    return next(m for _, m in value_sets.values() if isinstance(m, model))
+
+
+def _fact_parameters(
+    out: Collector,
+    doc: YamlDocument,
+    params: ParametersFile,
+    value_sets: dict[str, tuple[YamlDocument, BaseModel]],
+) -> FactParameters | None:
+    """The parameters the fact layer reads, typed; each missing or mistyped one named in parameters.yaml."""
+    values = {name: p.value for name, p in params.parameters.items()}
+    scalars = {name: values[name] for name in FactSettings.model_fields if name in values}
+    for name in FactSettings.model_fields:
+        if name not in values:
             out.add(doc, ("parameters",), None, f"parameter {name} is required by the fact layer")
+    try:
+        settings = FactSettings.model_validate(scalars, strict=True)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            if name in values:
+                out.add(doc, ("parameters", name, "value"), None, str(error["msg"]))
+        return None
+    reading = _only_model(value_sets, LabReadingFile)
+    lookbacks: dict[str, int] = {}
+    for analyte, name in reading.lookback_parameters.items():
+        value = values.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            out.add(
+                doc,
+                ("parameters",),
+                None,
+                f"parameter {name} (lookback of {analyte}, lab_reading.yaml) "
+                "must be a non-negative whole number of days",
+            )
             continue
-        value = params.parameters[name].value
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, expected)
-            or (isinstance(value, int) and value < 0)
-        ):
-            out.add(doc, ("parameters", name, "value"), None, f"expected a non-negative {expected.__name__}")
+        lookbacks[analyte] = value
+    return FactParameters(
+        **settings.model_dump(),
+        lookbacks=lookbacks,
+        certainty=_only_model(value_sets, CertaintyFile),
+        interpretation=_only_model(value_sets, InterpretationFile),
+        lab_reading=reading,
+    )
 
 
 def _vocabulary(terminology: Terminology, docs: list[YamlDocument], values: dict[str, Scalar]) -> Vocabulary:
@@ -110,12 +161,14 @@ def _vocabulary(terminology: Terminology, docs: list[YamlDocument], values: dict
                 contributor.add(pattern["label"])
     red_flags = {c.label for c in terminology.concepts["red_flag"].values()}
     red_flag_labels = red_flags | {label + PROGRESSIVE_SUFFIX for label in red_flags}
+    context = {c.label for c in terminology.concepts["problem"].values() if c.group == "context"}
     return Vocabulary(
         labels={
             "symptom": frozenset(c.label for c in terminology.concepts["symptom"].values()),
             "red_flag": frozenset(red_flag_labels),
             "pattern": frozenset(PATTERN_LABELS.values()),
             "contributor": frozenset(contributor),
+            "context": frozenset(context | red_flag_labels),
         },
         parameters={name: str(value) for name, value in values.items()},
         constants={"red_flags_to_watch": join_words([*sorted(red_flags), "progressive loss of function"])},
@@ -177,13 +230,19 @@ def _check_card(
         found.append(("card.indicator", f"unknown parameter {card.indicator} (define it in parameters.yaml)"))
     elif _resolve_indicator(card.indicator, values) not in INDICATORS:
         found.append(("card.indicator", f"must resolve to one of {', '.join(INDICATORS)}"))
-    for loc, template, limit in (("card.summary", card.summary, 139), ("card.detail", card.detail, None)):
+    templates = [("card.summary", card.summary, 139), ("card.detail", card.detail, None)]
+    if card.in_context is not None:
+        templates += [
+            ("card.in_context.summary", card.in_context.summary, 139),
+            ("card.in_context.detail", card.in_context.detail, None),
+        ]
+    for loc, template, limit in templates:
         try:
             check_template(template, vocabulary, limit=limit)
         except TemplateError as exc:
             found.append((loc, str(exc)))
     param_only = vocabulary.parameters_only()
-    for section in ("all", "any", "unless"):
+    for section in ("all", "any", "unless", "context"):
         for index, pattern in enumerate(getattr(spec.when, section)):
             for loc_suffix, text in (("because", pattern.because), ("label", pattern.label)):
                 if text is None:
@@ -225,11 +284,12 @@ def _compile_rule(
         compiled.append(CompiledRule(key=key, patterns=tuple(alt for _, alt in combo)))
         sources = tuple(p for p, _ in combo)
         alternatives[key] = Alternative(key, spec.id, "when", sources, _reasons(sources, values))
-    for j, pattern in enumerate(when.unless):
-        for k, alt in enumerate(compile_pattern(pattern, domains, values, f"when.unless.{j}")):
-            key = f"{spec.id}!{j}.{k}"
-            compiled.append(CompiledRule(key=key, patterns=(alt,)))
-            alternatives[key] = Alternative(key, spec.id, "unless", (pattern,), _reasons((pattern,), values))
+    for role, mark, patterns in (("unless", "!", when.unless), ("context", "~", when.context)):
+        for j, pattern in enumerate(patterns):
+            for k, alt in enumerate(compile_pattern(pattern, domains, values, f"when.{role}.{j}")):
+                key = f"{spec.id}{mark}{j}.{k}"
+                compiled.append(CompiledRule(key=key, patterns=(alt,)))
+                alternatives[key] = Alternative(key, spec.id, role, (pattern,), _reasons((pattern,), values))
     return compiled, alternatives
 
 

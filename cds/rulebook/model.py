@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cds.engine import CompiledRule
+from cds.facts.parameters import FactParameters
 from cds.rulebook.files import FactPattern, Order, OverrideReason, Parameter, RuleFile, Scalar
 from cds.rulebook.templates import Vocabulary
 from cds.terminology import Terminology
@@ -44,6 +45,7 @@ class Rulebook:
     parameters: dict[str, Parameter]
     rules: tuple[Rule, ...]
     terminology: Terminology
+    fact_parameters: FactParameters
     orders: dict[str, Order]
     override_reasons: dict[str, OverrideReason]
     compiled: tuple[CompiledRule, ...]

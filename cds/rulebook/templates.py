@@ -12,15 +12,28 @@ from dataclasses import dataclass
 
 SUMMARY_LIMIT = 139
 
-SINGLE = {"symptom": "symptom", "red_flag": "red_flag", "pattern": "pattern", "contributor": "contributor"}
-LISTS = {"symptoms": "symptom", "red_flags": "red_flag", "patterns": "pattern", "contributors": "contributor"}
+SINGLE = {
+    "symptom": "symptom",
+    "red_flag": "red_flag",
+    "pattern": "pattern",
+    "contributor": "contributor",
+    "context": "context",
+}
+LISTS = {
+    "symptoms": "symptom",
+    "red_flags": "red_flag",
+    "patterns": "pattern",
+    "contributors": "contributor",
+    "contexts": "context",
+}
 BRIEF = {
     "symptoms_brief": "symptom",
     "red_flags_brief": "red_flag",
     "patterns_brief": "pattern",
     "contributors_brief": "contributor",
+    "context_brief": "context",
 }
-COUNTS = {"symptom_count", "red_flag_count", "pattern_count", "contributor_count"}
+COUNTS = {"symptom_count", "red_flag_count", "pattern_count", "contributor_count", "context_count"}
 COUNT_WIDTH = 3
 BRIEF_MORE = " and {count} more"
 CONSTANTS = {"red_flags_to_watch"}

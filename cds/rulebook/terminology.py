@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from cds.rulebook.collect import Collector
-from cds.rulebook.problems import Problem, RulebookError
+from cds.rulebook.problems import RulebookError
 from cds.rulebook.yamlsource import YamlDocument
 from cds.terminology import CodeSystems, SystemsFile, Terminology
 from cds.terminology.families import (
@@ -32,7 +32,7 @@ from cds.terminology.valuesets import (
     SeverityFile,
 )
 
-VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
+TERMINOLOGY_VALUE_SETS: dict[str, type[BaseModel]] = {
     "symptom": ConceptFile,
     "red_flag": ConceptFile,
     "problem": ConceptFile,
@@ -53,18 +53,24 @@ class LoadedTerminology:
     """Families expanded from the tabular because the expansions file lacks them: (file, family)."""
 
 
-def load_terminology(out: Collector, root: Path) -> LoadedTerminology | None:
-    """None when something is wrong (the problems are in `out`); raises RulebookError at once when the
-    code systems do not load, since no other file with codes can then be checked."""
+def load_code_systems(out: Collector, root: Path) -> CodeSystems:
+    """The code systems, made the validation context of every file with codes; raises RulebookError at
+    once when they do not load, since no other file with codes can then be checked."""
     systems_doc = out.read_required(root / SYSTEMS_FILE)
     systems_spec = out.validate(systems_doc, SystemsFile) if systems_doc else None
     if systems_spec is None:
         raise RulebookError(out.problems)
     systems = CodeSystems(systems_spec)
     out.context[SYSTEMS_CONTEXT] = systems
-    value_sets = _load_value_sets(out, root / "valuesets")
-    if value_sets is None:
-        return None
+    return systems
+
+
+def build_terminology(
+    out: Collector, root: Path, value_sets: dict[str, tuple[YamlDocument, BaseModel]]
+) -> LoadedTerminology | None:
+    """None when a family does not expand (the problems are in `out`)."""
+    systems = out.context[SYSTEMS_CONTEXT]
+    assert isinstance(systems, CodeSystems), "load_code_systems first"
     before = len(out.problems)
     families, live = _families(out, root, systems, value_sets)
     if len(out.problems) > before:
@@ -82,30 +88,6 @@ def load_terminology(out: Collector, root: Path) -> LoadedTerminology | None:
         ),
         tuple(live),
     )
-
-
-def _load_value_sets(out: Collector, folder: Path) -> dict[str, tuple[YamlDocument, BaseModel]] | None:
-    found: dict[str, tuple[YamlDocument, BaseModel]] = {}
-    for path in sorted(folder.glob("*.yaml")):
-        doc = out.read(path)
-        if doc is None:
-            continue
-        kind = doc.data.get("kind")
-        if kind not in VALUE_SET_MODELS:
-            out.add(doc, ("kind",), None, f"expected one of: {', '.join(VALUE_SET_MODELS)}; got {kind!r}")
-            continue
-        if kind in found:
-            out.add(doc, ("kind",), None, f"a second value-set file of kind {kind!r}")
-            continue
-        parsed = out.validate(doc, VALUE_SET_MODELS[kind])
-        if parsed is not None:
-            found[kind] = (doc, parsed)
-    missing = [k for k in VALUE_SET_MODELS if k not in found]
-    if missing and not out.problems:
-        out.problems.append(
-            Problem(out.name(folder), None, None, "", f"no value-set file of kind: {', '.join(missing)}")
-        )
-    return None if missing else found
 
 
 def family_entries(

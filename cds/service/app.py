@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cds.service import endpoints, metrics
+from cds.service.addresses import GuardedTransport
 from cds.service.auth import Authenticator
 from cds.service.errors import ServiceError, http_error_handler, service_error_handler
 from cds.service.fhirclient import FhirServerClient
@@ -56,7 +57,7 @@ def create_app(
     The store is opened (and migrated) when the app starts, unless one is given, which the caller closes.
     """
     rules = holder or RulesHolder.load(settings.rules_dir)
-    keys = issuer_keys(settings.trusted_issuers, settings.jku_cache_seconds) if settings.auth == "jwt" else {}
+    keys = issuer_keys(settings) if settings.auth == "jwt" else {}
     openapi = openapi_json()
 
     async def openapi_endpoint(_: Request) -> Response:
@@ -73,15 +74,23 @@ def create_app(
         replay = ReplayGuard(opened, keep_after_expiry=settings.jwt_clock_skew_seconds)
         keep = dt.timedelta(days=settings.retention_days)
         purging = asyncio.create_task(purge_periodically(opened, keep, settings.purge_interval_seconds))
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+        transport = GuardedTransport(settings.outbound_private_networks)
+        async with httpx.AsyncClient(
+            timeout=timeout, follow_redirects=False, trust_env=False, transport=transport
+        ) as http:
             fhir = FhirServerClient(http, settings.fhir_max_pages, settings.fhir_max_response_bytes)
-            authenticator = Authenticator(keys, replay, http, settings.jwt_clock_skew_seconds)
+            authenticator = Authenticator(
+                keys, replay, http, settings.jwt_clock_skew_seconds, settings.jwt_max_lifetime_seconds
+            )
             app.state.service = ServiceState(
                 settings=settings,
                 holder=rules,
                 store=opened,
                 resolver=PrefetchResolver(
-                    fhir, total_timeout=settings.fhir_total_timeout, allow_http=settings.fhir_allow_http
+                    fhir,
+                    total_timeout=settings.fhir_total_timeout,
+                    allow_http=settings.fhir_allow_http,
+                    open_servers=settings.fhir_open_servers,
                 ),
                 authenticator=authenticator if settings.auth == "jwt" else None,
             )

@@ -3,11 +3,16 @@
 The header and claims are read unverified only to pick the issuer and key; nothing else is believed
 until the signature checks out. `alg` is pinned to ES384 or RS384 before any key is touched, so
 `none` and HMAC (key-confusion attacks) never reach the crypto. The caller learns only "401"; the
-reason goes to the log with iss, tenant and jti, never the token.
+reason goes to the log with iss, tenant and jti, never the token. A token may live at most
+`jwt_max_lifetime_seconds` (CDS Hooks recommends 5 minutes): a longer `exp - iat`, an `exp` further
+than that from now or an `iat` further in the past is refused, which also bounds how long its jti is
+remembered.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +30,7 @@ from cds.service.replay import ReplayGuard
 
 ALGORITHMS = frozenset({"ES384", "RS384"})
 MAX_TOKEN_BYTES = 16_384
+MAX_JTI_LENGTH = 256
 _LOGGED_TEXT = 200
 
 log = get_logger("auth")
@@ -46,12 +52,18 @@ class Unauthorized(Exception):
 
 class Authenticator:
     def __init__(
-        self, issuers: Mapping[str, IssuerKeys], replay: ReplayGuard, http: httpx.AsyncClient, clock_skew: int
+        self,
+        issuers: Mapping[str, IssuerKeys],
+        replay: ReplayGuard,
+        http: httpx.AsyncClient,
+        clock_skew: int,
+        max_lifetime: int,
     ) -> None:
         self.issuers = issuers
         self.replay = replay
         self.http = http
         self.clock_skew = clock_skew
+        self.max_lifetime = max_lifetime
 
     async def authenticate(self, authorization: str | None, audiences: Sequence[str]) -> Caller:
         """Raises Unauthorized; logs and counts every refusal."""
@@ -100,6 +112,7 @@ class Authenticator:
         if not valid:
             raise Unauthorized("bad-signature", "the signature does not verify with the issuer's key", claims)
         self._validate_claims(claims, iss, audiences)
+        self._check_lifetime(claims)
         if not await self.replay.first_use(iss, claims["jti"], float(claims["exp"])):
             raise Unauthorized("replay", "the token's jti was already used", claims)
         return Caller(iss=iss, jti=claims["jti"], tenant=_text_or_none(claims.get("tenant")))
@@ -122,6 +135,24 @@ class Authenticator:
         except InvalidClaimError as error:
             reason = "audience" if "aud" in str(error) else "claims"
             raise Unauthorized(reason, f"invalid claim: {error.description}", claims) from None
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        exp, iat, jti = claims["exp"], claims["iat"], claims["jti"]
+        if not (_finite_number(exp) and _finite_number(iat)):
+            raise Unauthorized("lifetime", "exp and iat must be finite numbers", claims)
+        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
+            raise Unauthorized("claims", f"jti must be text of 1 to {MAX_JTI_LENGTH} characters", claims)
+        now = time.time()
+        if exp - iat > self.max_lifetime:
+            raise Unauthorized("lifetime", f"exp is more than {self.max_lifetime} s after iat", claims)
+        if exp > now + self.max_lifetime + self.clock_skew:
+            raise Unauthorized("lifetime", f"exp is more than {self.max_lifetime} s from now", claims)
+        if iat < now - self.max_lifetime - self.clock_skew:
+            raise Unauthorized("lifetime", f"iat is more than {self.max_lifetime} s in the past", claims)
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _bearer_token(authorization: str | None) -> str:

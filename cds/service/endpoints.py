@@ -61,7 +61,8 @@ async def call_service(request: Request) -> Response:
     hook_request, context = parse_hook_request(document, service_id, SERVICE_HOOKS[service_id])
     annotate(service=service_id, hook=hook_request.hook, hook_instance=hook_request.hookInstance)
     with state.holder.acquire() as active:
-        resolved = await state.resolver.resolve(hook_request, context, active.templates)
+        allowed = state.settings.fhir_servers_for(caller.iss if caller else None)
+        resolved = await state.resolver.resolve(hook_request, context, active.templates, allowed)
         try:
             evaluation = active.evaluator.evaluate(resolved.read, patient_id=context.patientId)
         except InputError as error:
@@ -163,8 +164,6 @@ def _known_service(request: Request) -> str:
     service_id = request.path_params["service_id"]
     if service_id not in SERVICE_HOOKS:
         known = ", ".join(SERVICE_HOOKS)
-        raise ServiceError.single(
-            404, "not-found", f"no service {service_id[:64]!r}; this server has {known}", "id"
-        )
+        raise ServiceError.single(404, "not-found", f"id: no such service; this server has {known}", "id")
     assert isinstance(service_id, str)
     return service_id

@@ -1,9 +1,10 @@
 """Queries against the client's FHIR server, with every way such a call can go wrong made explicit.
 
-The access token goes only to URLs under `fhirServer`: redirects are not followed and a `next` link
-that points elsewhere is refused. Each failure carries the status the service answers with: 412 when
-the server refuses the token or has no such patient (the client can fix that), 504 on timeouts and
-502 for everything else the server gets wrong.
+The access token goes only to URLs under `fhirServer`, compared after normalisation (`cds.service.urls`)
+and sent to the normalised URL: redirects are not followed and a `next` link that points elsewhere is
+refused. Each failure carries the status the service answers with: 412 when the server refuses the
+token or has no such patient, or may not be contacted at all (the client or operator can fix that),
+504 on timeouts and 502 for everything else the server gets wrong.
 """
 
 from __future__ import annotations
@@ -17,11 +18,28 @@ import httpx
 
 from cds.fhir import InputError, parse_json_bytes
 from cds.fhir.unpack import outcome_text
+from cds.service.addresses import is_address_refused
+from cds.service.download import ACCEPT_ENCODING, BodyTooLarge, BodyUndecodable, read_limited
+from cds.service.urls import NormalUrl, UrlRefused, normalise
 
 FailureKind = Literal[
-    "no-server", "refused", "not-found", "timeout", "unreachable", "server-error", "invalid", "paging"
+    "no-server",
+    "not-allowed",
+    "refused",
+    "not-found",
+    "timeout",
+    "unreachable",
+    "server-error",
+    "invalid",
+    "paging",
 ]
-_STATUS: Mapping[FailureKind, int] = {"no-server": 412, "refused": 412, "not-found": 412, "timeout": 504}
+_STATUS: Mapping[FailureKind, int] = {
+    "no-server": 412,
+    "not-allowed": 412,
+    "refused": 412,
+    "not-found": 412,
+    "timeout": 504,
+}
 
 
 class FetchFailure(Exception):
@@ -41,15 +59,18 @@ class FhirServerClient:
     max_pages: int
     max_response_bytes: int
 
-    async def fetch(self, base: str, url: str, token: str) -> dict[str, Any]:
-        """The resource at url, or for a search every page of it merged into one searchset Bundle."""
+    async def fetch(self, base: str, url: str, token: str | None) -> dict[str, Any]:
+        """The resource at url, or for a search every page of it merged into one searchset Bundle.
+
+        `token` None queries an open server (`fhir_open_servers`) without an Authorization header.
+        """
         first = await self._get(base, url, token)
         if first["resourceType"] != "Bundle":
             return first
-        return await self.rest_of(base, first, token, seen={url})
+        return await self.rest_of(base, first, token, seen={str(normalise(url))})
 
     async def rest_of(
-        self, base: str, bundle: Mapping[str, Any], token: str, seen: set[str] | None = None
+        self, base: str, bundle: Mapping[str, Any], token: str | None, seen: set[str] | None = None
     ) -> dict[str, Any]:
         """The bundle with the entries of all its following pages, so the rules see the whole result."""
         entries = _entries(bundle)
@@ -70,36 +91,47 @@ class FhirServerClient:
             next_url = _next_link(base, page)
         return {"resourceType": "Bundle", "type": "searchset", "entry": entries}
 
-    async def _get(self, base: str, url: str, token: str) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+    async def _get(self, base: str, url: str, token: str | None) -> dict[str, Any]:
+        target = within(base, url)
+        headers = {"Accept": "application/fhir+json", "Accept-Encoding": ACCEPT_ENCODING}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         try:
-            async with self.http.stream("GET", url, headers=headers) as response:
+            async with self.http.stream("GET", str(target), headers=headers) as response:
                 _check_status(response.status_code)
-                body = await self._read_capped(response)
+                body = await read_limited(response, self.max_response_bytes)
+        except BodyTooLarge:
+            raise FetchFailure(
+                "invalid", f"the FHIR server's response is larger than {self.max_response_bytes} bytes"
+            ) from None
+        except BodyUndecodable as error:
+            raise FetchFailure("invalid", f"the FHIR server's response cannot be decoded: {error}") from None
         except httpx.TimeoutException:
             raise FetchFailure("timeout", "the FHIR server did not answer in time") from None
-        except httpx.TransportError as error:
+        except httpx.HTTPError as error:
+            if is_address_refused(error):
+                raise FetchFailure(
+                    "not-allowed",
+                    "fhirServer resolves to an address that is not public "
+                    "and not in outbound_private_networks",
+                ) from None
             raise FetchFailure(
                 "unreachable", f"cannot reach the FHIR server ({type(error).__name__})"
             ) from None
+        except httpx.InvalidURL:
+            raise FetchFailure("invalid", "the FHIR server's URL cannot be requested") from None
         return _resource(body)
 
-    async def _read_capped(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_response_bytes:
-            raise _too_large(self.max_response_bytes)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_response_bytes:
-                raise _too_large(self.max_response_bytes)
-            chunks.append(chunk)
-        return b"".join(chunks)
 
-
-def _too_large(limit: int) -> FetchFailure:
-    return FetchFailure("invalid", f"the FHIR server's response is larger than {limit} bytes")
+def within(base: str, url: str) -> NormalUrl:
+    """The normalised url, which must lie under the normalised base; raises FetchFailure otherwise."""
+    try:
+        target, root = normalise(url), normalise(base)
+    except UrlRefused as error:
+        raise FetchFailure("invalid", f"a FHIR server URL is refused: it {error}") from None
+    if not target.is_within(root):
+        raise FetchFailure("invalid", "the FHIR server's next link points outside fhirServer")
+    return target
 
 
 def _check_status(status: int) -> None:
@@ -145,10 +177,7 @@ def _next_link(base: str, bundle: Mapping[str, Any]) -> str | None:
     for link in links if isinstance(links, list) else []:
         target = link.get("url") if isinstance(link, dict) and link.get("relation") == "next" else None
         if isinstance(target, str):
-            url = urljoin(base + "/", target)
-            if not url.startswith((base + "/", base + "?")):
-                raise FetchFailure("invalid", "the FHIR server's next link points outside fhirServer")
-            return url
+            return str(within(base, urljoin(base + "/", target)))
     return None
 
 

@@ -7,7 +7,6 @@ Validation stops at the envelope: prefetch values stay plain parsed JSON, read l
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -21,6 +20,7 @@ from pydantic import (
 )
 
 from cds.service.errors import ServiceError, invalid_request
+from cds.service.urls import UrlRefused, normalise
 
 FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -32,13 +32,17 @@ UserReference = Annotated[StrictStr, Field(pattern=USER_REFERENCE)]
 
 def _bearer(value: str) -> str:
     if value.lower() != "bearer":
-        raise ValueError(f"must be 'Bearer', got {value!r}")
+        raise ValueError("must be 'Bearer'")
     return value
 
 
-def _absolute_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+def _fhir_base_url(value: str) -> str:
+    """Checked as the client would be contacted: credentials and invalid ports are a 400, not a 500."""
+    try:
+        url = normalise(value)
+    except UrlRefused as error:
+        raise ValueError(f"must be the absolute http(s) base URL of a FHIR server: it {error}") from None
+    if url.query or "?" in value or "#" in value:
         raise ValueError("must be the absolute http(s) base URL of a FHIR server, without query or fragment")
     return value.rstrip("/")
 
@@ -62,7 +66,7 @@ class HookRequest(_Lenient):
     hook: StrictStr
     hookInstance: Annotated[StrictStr, Field(pattern=UUID)]
     context: dict[str, Any]
-    fhirServer: Annotated[StrictStr, AfterValidator(_absolute_url)] | None = None
+    fhirServer: Annotated[StrictStr, AfterValidator(_fhir_base_url)] | None = None
     fhirAuthorization: FhirAuthorization | None = None
     prefetch: dict[str, Any] | None = None
 
@@ -102,7 +106,7 @@ def parse_hook_request(document: Any, service_id: str, service_hook: str) -> tup
         raise ServiceError.single(
             400,
             "not-supported",
-            f"hook: service {service_id!r} answers the {service_hook!r} hook, not {request.hook[:64]!r}",
+            f"hook: service {service_id} answers the {service_hook!r} hook only",
             "hook",
         )
     try:

@@ -4,7 +4,9 @@ Only public EC and RSA keys are accepted: a private key in the configuration is 
 happen and a symmetric key would mean HMAC, which CDS Hooks forbids. Fetched key sets are cached per
 URL and fetched again when they expire or, at most once a minute, when a token names an unknown kid
 (the issuer rotated its keys). A failed fetch keeps the keys already known and is not retried for
-a minute, so an unreachable jku cannot be hammered by every incoming call.
+a minute, so an unreachable jku cannot be hammered by every incoming call. Each fetch has one total
+deadline (a per-read timeout alone let a trickling server hold a call for 24 s) and a size cap
+counted while reading, so a huge key set is cut off instead of read whole.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,11 +22,18 @@ import orjson
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from cds.service.settings import SettingsError, TrustedIssuer
+from cds.service.download import ACCEPT_ENCODING, BodyTooLarge, BodyUndecodable, read_limited
+from cds.service.settings import Settings, SettingsError, TrustedIssuer
 
 PublicKey = ECKey | RSAKey
 REFETCH_AFTER_SECONDS = 60.0
-MAX_JWKS_BYTES = 256_000
+
+
+@dataclass(frozen=True)
+class JkuLimits:
+    cache_seconds: float
+    timeout_seconds: float
+    max_bytes: int
 
 
 class KeyLookupError(Exception):
@@ -95,9 +105,9 @@ class _Fetched:
 
 
 class IssuerKeys:
-    def __init__(self, issuer: TrustedIssuer, cache_seconds: float) -> None:
+    def __init__(self, issuer: TrustedIssuer, limits: JkuLimits) -> None:
         self.issuer = issuer
-        self.cache_seconds = cache_seconds
+        self.limits = limits
         self.static = configured_keys(issuer)
         self._fetched: dict[str, _Fetched] = {url: _Fetched() for url in issuer.jku}
 
@@ -116,25 +126,37 @@ class IssuerKeys:
         cached = self._fetched[url]
         async with cached.lock:
             age = time.monotonic() - cached.at
-            if age > self.cache_seconds or (kid not in cached.keys and age > REFETCH_AFTER_SECONDS):
+            if age > self.limits.cache_seconds or (kid not in cached.keys and age > REFETCH_AFTER_SECONDS):
                 cached.at = time.monotonic()
-                cached.keys = await _download(url, http)
+                cached.keys = await _download(url, http, self.limits)
         return cached.keys.get(kid)
 
 
-async def _download(url: str, http: httpx.AsyncClient) -> dict[str, PublicKey]:
+async def _download(url: str, http: httpx.AsyncClient, limits: JkuLimits) -> dict[str, PublicKey]:
+    headers = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
     try:
-        response = await http.get(url, headers={"Accept": "application/json"})
-    except httpx.HTTPError as error:
+        async with (
+            asyncio.timeout(limits.timeout_seconds),
+            http.stream("GET", url, headers=headers) as response,
+        ):
+            if response.status_code != 200:
+                raise KeyLookupError("jku-unavailable", f"the jku answered {response.status_code}")
+            body = await read_limited(response, limits.max_bytes)
+    except TimeoutError:
+        raise KeyLookupError(
+            "jku-unavailable", f"the jku did not answer within {limits.timeout_seconds:g} s"
+        ) from None
+    except BodyTooLarge:
+        raise KeyLookupError("jku-unavailable", f"the jku key set is over {limits.max_bytes} bytes") from None
+    except (BodyUndecodable, httpx.HTTPError) as error:
         raise KeyLookupError("jku-unavailable", f"cannot fetch the jku ({type(error).__name__})") from None
-    if response.status_code != 200 or len(response.content) > MAX_JWKS_BYTES:
-        raise KeyLookupError("jku-unavailable", f"the jku answered {response.status_code}")
     try:
-        return parse_key_set(orjson.loads(response.content), "jku")
+        return parse_key_set(orjson.loads(body), "jku")
     except (orjson.JSONDecodeError, ValueError) as error:
         raise KeyLookupError("jku-unavailable", f"the jku is not a usable JWKS: {error}") from None
 
 
-def issuer_keys(issuers: tuple[TrustedIssuer, ...], cache_seconds: float) -> Mapping[str, IssuerKeys]:
+def issuer_keys(settings: Settings) -> Mapping[str, IssuerKeys]:
     """Raises SettingsError when a configured key set is unusable, so start-up stops with the reason."""
-    return {issuer.iss: IssuerKeys(issuer, cache_seconds) for issuer in issuers}
+    limits = JkuLimits(settings.jku_cache_seconds, settings.jku_timeout_seconds, settings.jku_max_bytes)
+    return {issuer.iss: IssuerKeys(issuer, limits) for issuer in settings.trusted_issuers}

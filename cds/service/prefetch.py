@@ -6,8 +6,9 @@ service answers 412 instead. Medications only ever explain a benign spasm, so wh
 the service evaluates without them rather than fail the call.
 
 Per key: absent or an OperationOutcome means "missing" and is queried from `fhirServer` when the
-client sent `fhirAuthorization`; `null` means the client found nothing and is never queried again; a
-Bundle with a `next` link has its other pages read from `fhirServer`.
+client sent `fhirAuthorization` (or `fhirServer` is one of `fhir_open_servers`) and `fhirServer` is on
+the caller's allowlist; `null` means the client found nothing and is never queried again; a Bundle
+with a `next` link has its other pages read from `fhirServer`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from cds.fhir import InputError, ReadResult, read_prefetch
 from cds.service import metrics
@@ -27,6 +28,7 @@ from cds.service.fhirclient import FetchFailure, FhirServerClient, has_next_link
 from cds.service.hooks import HookContext, HookRequest
 from cds.service.logging import get_logger
 from cds.service.settings import is_loopback_url
+from cds.service.urls import NormalUrl, normalise
 
 REQUIRED_KEYS = ("patient", "conditions", "observations")
 OPTIONAL_KEYS = ("medicationRequests", "medicationStatements")
@@ -40,6 +42,19 @@ _USER_TOKENS = {
 }
 
 log = get_logger("prefetch")
+_WHY = {
+    "null": "the client sent null",
+    "no-server": "not in prefetch and no fhirServer (with fhirAuthorization, over https) to query",
+    "not-allowed": "fhirServer is not on the allowlist, or resolves to an address not listed",
+    "refused": "the FHIR server refused the access token",
+    "not-found": "the FHIR server has no such resource",
+    "timeout": "the FHIR server did not answer in time",
+    "unreachable": "the FHIR server cannot be reached",
+    "server-error": "the FHIR server answered an error",
+    "invalid": "the FHIR server's answer is not usable FHIR",
+    "paging": "the FHIR server's paging did not end",
+}
+"""Why a key is missing, for the log: fixed text, because a FHIR server's own messages may quote data."""
 
 
 @dataclass(frozen=True)
@@ -60,25 +75,65 @@ class _Plan:
     missing: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Missing:
+    key: str
+    kind: str
+    """The FetchFailure kind, or `null` when the client sent null for the patient."""
+    why: str
+
+
+class RequiredDataUnavailable(ServiceError):
+    """Required prefetch data neither sent nor obtainable; `missing` says which key and why."""
+
+    def __init__(self, status: int, missing: Sequence[Missing]) -> None:
+        code = "processing" if status == 412 else "timeout" if status == 504 else "transient"
+        issues = [
+            Issue(
+                code=code,
+                diagnostics=f"prefetch.{item.key}: required data cannot be had: {item.why}",
+                expression=(f"prefetch.{item.key}",),
+            )
+            for item in missing
+        ]
+        super().__init__(status, issues)
+        self.missing = tuple(missing)
+
+
 class PrefetchResolver:
-    def __init__(self, client: FhirServerClient, *, total_timeout: float, allow_http: bool) -> None:
+    def __init__(
+        self,
+        client: FhirServerClient,
+        *,
+        total_timeout: float,
+        allow_http: bool,
+        open_servers: Sequence[str] = (),
+    ) -> None:
         self.client = client
         self.total_timeout = total_timeout
         self.allow_http = allow_http
+        self.open_servers = tuple(normalise(url) for url in open_servers)
 
     async def resolve(
-        self, request: HookRequest, context: HookContext, templates: Mapping[str, str]
+        self,
+        request: HookRequest,
+        context: HookContext,
+        templates: Mapping[str, str],
+        allowed_servers: Sequence[NormalUrl] = (),
     ) -> Resolved:
-        """Raises ServiceError: 400 for non-FHIR prefetch, 412 when required data cannot be had, 502/504."""
+        """Raises ServiceError: 400 for non-FHIR prefetch; RequiredDataUnavailable (412, 502, 504).
+
+        `allowed_servers` are the FHIR server base URLs the caller may name (`fhir_servers`).
+        """
         plan = _plan(request.prefetch or {}, templates)
         if plan.given.get("patient", True) is None:
-            raise _unavailable(412, [("patient", "the client sent null: it found no Patient")])
+            raise _unavailable(412, [Missing("patient", "null", "the client sent null: it found no Patient")])
         if not plan.missing and not plan.paged:
             return Resolved(_read(plan.given), (), ())
-        reason = self._cannot_query(request)
-        if reason is not None:
+        refusal = self._cannot_query(request, allowed_servers)
+        if refusal is not None:
             read = _read({**plan.given, **plan.paged})
-            failures = {key: FetchFailure("no-server", reason) for key in plan.missing}
+            failures = {key: refusal for key in plan.missing}
             return Resolved(read, (), _check_failures(failures))
         read = _read(plan.given)
         fetched, failures = await self._fetch(request, context, templates, plan)
@@ -90,21 +145,43 @@ class PrefetchResolver:
             unavailable,
         )
 
-    def _cannot_query(self, request: HookRequest) -> str | None:
-        if request.fhirServer is None or request.fhirAuthorization is None:
-            return "not in prefetch (absent or an OperationOutcome), and no fhirServer with fhirAuthorization"
-        if urlsplit(request.fhirServer).scheme != "https" and not (
-            self.allow_http or is_loopback_url(request.fhirServer)
-        ):
-            return "not in prefetch, and fhirServer is not https (the access token only goes over https)"
+    def _cannot_query(self, request: HookRequest, allowed: Sequence[NormalUrl]) -> FetchFailure | None:
+        if request.fhirServer is None:
+            return FetchFailure(
+                "no-server", "not in prefetch (absent or an OperationOutcome), and no fhirServer to query"
+            )
+        server = normalise(request.fhirServer)
+        is_open = any(server.is_within(base) for base in self.open_servers)
+        if request.fhirAuthorization is None and not is_open:
+            return FetchFailure(
+                "no-server",
+                "not in prefetch (absent or an OperationOutcome), and no fhirAuthorization for fhirServer "
+                "(which is not one of the open servers in fhir_open_servers)",
+            )
+        plain_http = server.scheme != "https" and not (self.allow_http or is_loopback_url(request.fhirServer))
+        if request.fhirAuthorization is not None and plain_http:
+            return FetchFailure(
+                "no-server",
+                "not in prefetch, and fhirServer is not https (the access token only goes over https)",
+            )
+        if not is_open and not any(server.is_within(base) for base in allowed):
+            return FetchFailure(
+                "not-allowed",
+                "not in prefetch, and fhirServer is not on this service's allowlist for the caller "
+                "(fhir_servers)",
+            )
         return None
 
     async def _fetch(
         self, request: HookRequest, context: HookContext, templates: Mapping[str, str], plan: _Plan
     ) -> tuple[dict[str, Any], dict[str, FetchFailure]]:
-        assert request.fhirServer is not None and request.fhirAuthorization is not None
+        assert request.fhirServer is not None
         base = request.fhirServer
-        token = request.fhirAuthorization.access_token.get_secret_value()
+        token = (
+            request.fhirAuthorization.access_token.get_secret_value()
+            if request.fhirAuthorization is not None
+            else None
+        )
         values = context.model_dump()
         jobs: dict[str, asyncio.Task[dict[str, Any]]] = {}
         failures: dict[str, FetchFailure] = {}
@@ -112,6 +189,8 @@ class PrefetchResolver:
             query = render_query(templates[key], values)
             if query is None:
                 failures[key] = FetchFailure("invalid", "its query needs a value the hook context lacks")
+            elif key == "patient":
+                jobs[key] = asyncio.create_task(self._patient(base, f"{base}/{query}", token, context))
             else:
                 jobs[key] = asyncio.create_task(self.client.fetch(base, f"{base}/{query}", token))
         for key, first_page in plan.paged.items():
@@ -142,6 +221,15 @@ class PrefetchResolver:
                 extra={"fields": {"prefetch_key": key, "failure": failure.kind, "fhir_ms": elapsed_ms}},
             )
         return fetched, failures
+
+    async def _patient(self, base: str, url: str, token: str | None, context: HookContext) -> dict[str, Any]:
+        """The context's Patient; another patient's record in its place is a FHIR server error (502)."""
+        patient = await self.client.fetch(base, url, token)
+        if patient.get("resourceType") != "Patient" or patient.get("id") != context.patientId:
+            raise FetchFailure(
+                "invalid", "the FHIR server answered the Patient read with a different patient or resource"
+            )
+        return patient
 
 
 def render_query(template: str, context: Mapping[str, Any]) -> str | None:
@@ -201,18 +289,21 @@ def _check_failures(failures: Mapping[str, FetchFailure]) -> tuple[str, ...]:
     if required:
         statuses = {failure.status for _, failure in required}
         status = 412 if statuses == {412} else 504 if 504 in statuses else 502
-        raise _unavailable(status, [(key, failure.message) for key, failure in required])
+        raise _unavailable(status, [Missing(key, failure.kind, failure.message) for key, failure in required])
     return tuple(failures)
 
 
-def _unavailable(status: int, problems: list[tuple[str, str]]) -> ServiceError:
-    code = "processing" if status == 412 else "timeout" if status == 504 else "transient"
-    issues = [
-        Issue(
-            code=code,
-            diagnostics=f"prefetch.{key}: required data cannot be had: {why}",
-            expression=(f"prefetch.{key}",),
-        )
-        for key, why in problems
-    ]
-    return ServiceError(status, issues)
+def _unavailable(status: int, missing: list[Missing]) -> RequiredDataUnavailable:
+    """Logged here, once per call, so the log says which keys were missing and why."""
+    log.warning(
+        "required prefetch data cannot be had",
+        extra={
+            "fields": {
+                "event": "required_data_unavailable",
+                "status": status,
+                "missing": {item.key: item.kind for item in missing},
+                "why": {item.key: _WHY.get(item.kind, item.kind) for item in missing},
+            }
+        },
+    )
+    return RequiredDataUnavailable(status, missing)

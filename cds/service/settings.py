@@ -19,6 +19,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -32,11 +33,14 @@ from pydantic_settings import (
 
 from cds.errors import CdsError
 from cds.rulebook import DEFAULT_RULES_DIR
+from cds.service.urls import NormalUrl, UrlRefused, normalise
 
 ENV_PREFIX = "CDS_"
 CONFIG_ENV = "CDS_CONFIG"
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 _FILE_PATH_KEYS = ("rules_dir", "data_dir", "tls_certfile", "tls_keyfile")
+_LIST_SETTINGS = ("cors_origins", "fhir_servers", "fhir_open_servers", "outbound_private_networks")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(CdsError, ValueError):
@@ -73,6 +77,13 @@ class TrustedIssuer(BaseModel):
     jwks_file: Path | None = None
     jku: tuple[str, ...] = ()
     """Key-set URLs this issuer may name in its token header; fetched over https (http only on loopback)."""
+    fhir_servers: tuple[str, ...] = ()
+    """FHIR server base URLs this issuer's calls may name as `fhirServer`; none by default."""
+
+    @field_validator("fhir_servers")
+    @classmethod
+    def _fhir_servers(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        return _base_urls(urls, "fhir_servers")
 
     @field_validator("jku")
     @classmethod
@@ -88,6 +99,16 @@ class TrustedIssuer(BaseModel):
         if self.jwks is None and self.jwks_file is None and not self.jku:
             raise ValueError(f"issuer {self.iss!r} needs its public keys: jwks, jwks_file or jku")
         return self
+
+
+def _base_urls(urls: tuple[str, ...], what: str) -> tuple[str, ...]:
+    for url in urls:
+        _http_url(url, what)
+        try:
+            normalise(url)
+        except UrlRefused as error:
+            raise ValueError(f"{what}: {url!r} {error}") from None
+    return tuple(url.rstrip("/") for url in urls)
 
 
 def _comma_separated(value: Any) -> Any:
@@ -154,6 +175,42 @@ class Settings(BaseSettings):
     max_request_bytes: PositiveInt = Field(
         default=5_000_000, description="Largest request body (413 beyond)."
     )
+    # Security limits (issue 10): outbound allowlists, token lifetime, connection limits.
+    fhir_servers: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="FHIR server base URLs every caller may name as fhirServer (issuers add their own).",
+    )
+    fhir_open_servers: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Open FHIR servers queried WITHOUT fhirAuthorization (sandboxes, test systems); none.",
+    )
+    outbound_private_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
+        default=(),
+        description="Non-public networks (loopback, private, link-local) outbound requests may reach.",
+    )
+    jwt_max_lifetime_seconds: int = Field(
+        default=300, ge=1, le=3600, description="Largest exp - iat of a JWT (also bounds exp and iat vs now)."
+    )
+    jku_timeout_seconds: PositiveFloat = Field(
+        default=5.0, description="Seconds for one whole jku key-set fetch."
+    )
+    jku_max_bytes: PositiveInt = Field(default=256_000, description="Largest jku key set read.")
+    max_header_bytes: int = Field(
+        default=20_000, ge=1024, description="Largest single request header line (431 beyond)."
+    )
+    max_headers_bytes: int = Field(
+        default=65_536, ge=1024, description="Largest request line and headers together (431 beyond)."
+    )
+    header_timeout_seconds: PositiveFloat = Field(
+        default=10.0, description="Seconds a client has to send the request line and headers."
+    )
+    body_timeout_seconds: PositiveFloat = Field(
+        default=30.0, description="Seconds a client has to send the whole body once headers are in."
+    )
+    on_missing_data: Literal["412", "warning-card"] = Field(
+        default="412",
+        description="When required data cannot be had: 412 (the spec), or 200 with one warning card.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
     database_url: str | None = Field(
         default=None,
@@ -180,10 +237,15 @@ class Settings(BaseSettings):
         default="127.0.0.1", description="Comma-separated proxy addresses whose X-Forwarded-* are believed."
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator(*_LIST_SETTINGS, mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_lists(cls, value: Any) -> Any:
         return _comma_separated(value)
+
+    @field_validator("fhir_servers", "fhir_open_servers")
+    @classmethod
+    def _fhir_base_urls(cls, urls: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        return _base_urls(urls, str(info.field_name))
 
     @field_validator("public_base_url")
     @classmethod
@@ -234,6 +296,11 @@ class Settings(BaseSettings):
     @property
     def public_url(self) -> str:
         return self.base_urls[0]
+
+    def fhir_servers_for(self, iss: str | None) -> tuple[NormalUrl, ...]:
+        """The base URLs a caller (by issuer; None with auth off) may name as fhirServer."""
+        own = next((issuer.fhir_servers for issuer in self.trusted_issuers if issuer.iss == iss), ())
+        return tuple(normalise(url) for url in (*self.fhir_servers, *own))
 
     @property
     def embedded_database(self) -> Path:

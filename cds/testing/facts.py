@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from cds.facts.models import FACT_KINDS, Fact, Record
+from cds.facts.models import FACT_KINDS, Fact, WholeRecord
 from cds.testing.clinical import draw_canonical_value
 from cds.testing.fhir_values import chance, integers, pick
 from cds.testing.space import RulePattern, RuleSpace, load_space
@@ -43,6 +43,11 @@ def _names(space: RuleSpace) -> dict[tuple[str, str], list[str]]:
 
 def _any_value(draw: st.DrawFn, space: RuleSpace, kind: str, name: str, chosen: Mapping[str, Any]) -> Any:
     annotation = FACT_KINDS[kind].model_fields[name].annotation
+    optional = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if type(None) in typing.get_args(annotation) and len(optional) == 1:
+        if not draw(integers(0, 4)):
+            return None
+        annotation = optional[0]
     if typing.get_origin(annotation) is typing.Literal:
         return pick(draw, typing.get_args(annotation))
     if annotation is bool:
@@ -105,7 +110,7 @@ def fact_sets(draw: st.DrawFn, space: RuleSpace | None = None) -> list[Fact]:
     record = draw_fact(
         draw, rules, "record", 0, near=pick(draw, record_patterns) if record_patterns else None
     )
-    assert isinstance(record, Record)
+    assert isinstance(record, WholeRecord)
     counts = {
         "symptom_count": sum(1 for f in facts if f.kind == "symptom"),
         "red_flag_count": sum(1 for f in facts if f.kind == "red_flag"),

@@ -2,7 +2,8 @@
 
 Work is handed to a standard executor: local worker processes (concurrent.futures) by default, or a
 Dask cluster's executor given its scheduler address. Only a bounded number of batches is in flight at
-any moment, so a population of any size streams through in bounded memory.
+any moment, so a population of any size streams through in bounded memory. The CPU time and memory
+reported are the workers' own, wherever they run: on a cluster this process only hands out work.
 """
 
 from __future__ import annotations
@@ -11,15 +12,18 @@ import datetime as dt
 import multiprocessing
 import os
 import resource
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
+from cds.errors import CdsError
 from cds.workbench.population import PatientInput, Population
 from cds.workbench.snapshot import RulesSnapshot, evaluator_for
 from cds.workbench.tally import ChangeStats, PatientChange, RulesetStats, Tally
@@ -29,6 +33,9 @@ BATCH_PATIENTS = 64
 BATCH_BYTES = 4 * 2**20
 """Dask warns about task arguments of several MB; a batch of big Bundles is cut earlier."""
 BATCHES_PER_SLOT = 3
+CONNECT_SECONDS = 10.0
+_NETWORK_SCHEMES = ("tcp", "tls")
+"""Addresses with a host and port; `inproc://` (a cluster inside this process) has neither."""
 
 
 class _Model(BaseModel):
@@ -44,9 +51,9 @@ class RunStats(_Model):
     peak_rss_mb: float
     """This process (reading, grouping, counting)."""
     peak_worker_rss_mb: float | None
-    """The largest local worker process; unknown on a Dask cluster."""
+    """The largest worker process, local or on the cluster; None when the workers run in this process."""
     cpu_seconds: float
-    """This process and its local workers (on a loaded machine this too grows, as cores are shared)."""
+    """This process and its workers (on a loaded machine this too grows, as cores are shared)."""
     main_cpu_seconds: float
     """The part spent here: reading, grouping, handing out batches and counting."""
 
@@ -66,6 +73,18 @@ class BacktestReport(_Model):
     run: RunStats
 
 
+class ClusterError(CdsError):
+    """The Dask scheduler given cannot be used: a malformed address, nothing listening, or no answer."""
+
+
+@dataclass
+class WorkerUsage:
+    """What the workers spent, known once the executor is closed."""
+
+    cpu_seconds: float = 0.0
+    peak_rss_mb: float | None = None
+
+
 @dataclass(frozen=True)
 class Execution:
     """Where batches run: `workers` local processes, or the Dask cluster at `scheduler`."""
@@ -74,22 +93,73 @@ class Execution:
     scheduler: str | None = None
 
     @contextmanager
-    def open(self) -> Iterator[tuple[Executor, int, str]]:
-        """The executor, how many batches it runs at once, and its description."""
-        if self.scheduler is not None:
-            from distributed import Client
+    def open(self) -> Iterator[tuple[Executor, int, str, WorkerUsage]]:
+        """The executor, how many batches it runs at once, its description, and the workers' usage.
 
-            with Client(self.scheduler) as client:  # type: ignore[no-untyped-call]
+        Raises ClusterError before any work when the scheduler cannot be reached.
+        """
+        usage = WorkerUsage()
+        if self.scheduler is not None:
+            with _dask_client(self.scheduler) as client:
                 slots = max(1, sum(client.nthreads().values()))
+                before = _cluster_usage(client)
                 yield (
                     client.get_executor(pure=False),
                     slots,
                     f"Dask cluster at {self.scheduler} ({_plural(slots, 'thread')})",
+                    usage,
                 )
+                after = _cluster_usage(client)
+            usage.cpu_seconds = sum(
+                cpu - before.get(worker, (0.0, 0.0))[0] for worker, (cpu, _) in after.items()
+            )
+            usage.peak_rss_mb = max((rss for _, rss in after.values()), default=None)
             return
+        children_cpu = _cpu_seconds()[1]
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
-            yield pool, self.workers, f"{_plural(self.workers, 'local worker process', 'es')}"
+            yield pool, self.workers, f"{_plural(self.workers, 'local worker process', 'es')}", usage
+        usage.cpu_seconds = _cpu_seconds()[1] - children_cpu
+        usage.peak_rss_mb = _peak_rss_mb(resource.RUSAGE_CHILDREN)
+
+
+@contextmanager
+def _dask_client(address: str) -> Iterator[Any]:
+    """A client of the scheduler at `address`, or one line saying why there is none, in seconds."""
+    from distributed import Client
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    where = f"the Dask scheduler {address!r}"
+    scheme, location = parse_address(address)
+    if scheme in _NETWORK_SCHEMES:
+        try:
+            host, port = parse_host_port(location)
+        except ValueError as error:
+            raise ClusterError(f"{where} is not an address such as tcp://host:8786 ({error})") from None
+        try:  # a plain connect first: the client would retry a refused connection until its timeout
+            socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+        except OSError as error:
+            raise ClusterError(f"{where} cannot be reached ({error.strerror or error})") from None
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS)  # type: ignore[no-untyped-call]
+    except ValueError as error:
+        raise ClusterError(f"{where} is not a scheduler address ({error})") from None
+    except OSError as error:
+        raise ClusterError(f"{where} does not answer as a Dask scheduler ({error})") from None
+    with client:
+        yield client
+
+
+def _cluster_usage(client: Any) -> dict[str, tuple[float, float]]:
+    """CPU seconds and peak MB of each worker process; workers in this process are counted here."""
+    usage: dict[str, tuple[int, float, float]] = client.run(_process_usage)
+    return {worker: (cpu, rss) for worker, (pid, cpu, rss) in usage.items() if pid != os.getpid()}
+
+
+def _process_usage() -> tuple[int, float, float]:
+    """Runs on a Dask worker: its pid, CPU seconds so far and peak memory in MB."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return os.getpid(), usage.ru_utime + usage.ru_stime, round(usage.ru_maxrss / 1024, 1)
 
 
 @dataclass(frozen=True)
@@ -116,9 +186,9 @@ def run_backtest(
     snapshots = (rules.current,) if rules.baseline is None else (rules.current, rules.baseline)
     tally = Tally(len(snapshots), on_change)
     started = time.perf_counter()
-    cpu_started = _cpu_seconds()
+    cpu_started = _cpu_seconds()[0]
     first: list[float] = []
-    with execution.open() as (executor, slots, description):
+    with execution.open() as (executor, slots, description, workers):
         bar = tqdm(total=population.expected_patients, unit=" patients", disable=not progress, smoothing=0.1)
         pending: dict[Future[list[PatientOutcome]], int] = {}
         for batch in _batches(population, first, started):
@@ -128,6 +198,7 @@ def run_backtest(
         _absorb(pending, tally, bar, "ALL_COMPLETED")
         bar.close()
     seconds = time.perf_counter() - started
+    main_cpu = _cpu_seconds()[0] - cpu_started
     return BacktestReport(
         population=str(population.path),
         population_kind=population.description,
@@ -146,9 +217,9 @@ def run_backtest(
             first_patient_seconds=round(first[0] if first else seconds, 2),
             patients_per_second=round(tally.patients / seconds, 1) if seconds else 0.0,
             peak_rss_mb=_peak_rss_mb(resource.RUSAGE_SELF),
-            peak_worker_rss_mb=None if execution.scheduler else _peak_rss_mb(resource.RUSAGE_CHILDREN),
-            cpu_seconds=round(sum(_cpu_seconds()) - sum(cpu_started), 2),
-            main_cpu_seconds=round(_cpu_seconds()[0] - cpu_started[0], 2),
+            peak_worker_rss_mb=workers.peak_rss_mb,
+            cpu_seconds=round(main_cpu + workers.cpu_seconds, 2),
+            main_cpu_seconds=round(main_cpu, 2),
         ),
     )
 

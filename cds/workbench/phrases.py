@@ -5,7 +5,8 @@
     TIME     := N day(s)|week(s)|month(s)|year(s) ago | today | on YYYY-MM-DD
     modifier := TIME | onset TIME | recorded TIME | body site WORDS | mild | moderate | severe
               | refuted | entered in error | resolved | other patient | range LOW-HIGH [UNIT]
-              | flagged L|LL|N|H|HH | unit only | frequency N | code CODE | as observation
+              | flagged CODE (L, LL, LU, <, N, H, HH, HU, >, A, AA, NEG, POS) | unit only | frequency N
+              | code CODE | as observation
               | as condition | active | stopped | completed | on hold | cancelled
 
 NAME is anything the rules know (see `Lexicon`). A month is 30 days and a year 365, so a case means the
@@ -24,8 +25,8 @@ from pydantic import BaseModel, ConfigDict
 from cds.workbench.lexicon import FINDING_KINDS, MEASURED_KINDS, AmbiguousName, Lexicon, Term, UnknownCode
 
 ResourceType = Literal["Condition", "Observation", "MedicationRequest"]
-Interpretation = Literal["L", "LL", "N", "H", "HH"]
-INTERPRETATIONS: tuple[str, ...] = ("L", "LL", "N", "H", "HH")
+Interpretation = Literal["L", "LL", "LU", "<", "N", "NEG", "H", "HH", "HU", ">", "A", "AA", "POS"]
+INTERPRETATIONS: tuple[str, ...] = ("L", "LL", "LU", "<", "N", "NEG", "H", "HH", "HU", ">", "A", "AA", "POS")
 MEDICATION_STATUSES = {
     "active": "active",
     "stopped": "stopped",
@@ -52,7 +53,8 @@ _SITE = re.compile(r"(?:body\s+)?site\s+(?P<site>\S.*)", re.I)
 _CODE = re.compile(r"code\s+(?P<code>\S+)", re.I)
 _MODIFIERS_EXPECTED = (
     "a time (onset 10 days ago), body site ..., a severity (mild, moderate, severe), refuted, "
-    "entered in error, resolved, other patient, range LOW-HIGH, flagged L|LL|N|H|HH, unit only, "
+    "entered in error, resolved, other patient, range LOW-HIGH, flagged L (LL, LU, <, N, H, HH, HU, >, "
+    "A, AA, NEG, POS), unit only, "
     "frequency N, code ..., as observation, as condition, or a medication status (active, stopped, "
     "completed, on hold, cancelled)"
 )

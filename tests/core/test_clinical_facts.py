@@ -122,10 +122,24 @@ def test_stopped_medication_is_set_aside(evaluator: Evaluator) -> None:
     assert [s.reason for s in evaluation.facts.set_aside] == ["medication status is stopped, not active"]
 
 
-def test_condition_dated_after_the_evaluation_time_is_set_aside(evaluator: Evaluator) -> None:
+def test_condition_dated_after_the_evaluation_time_counts_from_its_recorded_date(
+    evaluator: Evaluator,
+) -> None:
+    weakness = condition("w1", SCT, "26544005", "2027-01-01", recordedDate="2026-11-01")
+    evaluation = evaluate(evaluator, condition("c1", SCT, "55300003", "2026-11-20"), weakness)
+    assert rules_fired(evaluation) == ["spasm-red-flag"]
+    assert any(
+        "Condition/w1: data quality" in note and "recorded 2026-11-01" in note
+        for note in evaluation.facts.notes
+    )
+
+
+def test_condition_dated_after_the_evaluation_time_with_no_recorded_date_is_kept_with_a_note(
+    evaluator: Evaluator,
+) -> None:
     evaluation = evaluate(evaluator, condition("c1", SCT, "55300003", "2027-01-01"))
-    assert evaluation.response.cards == ()
-    assert "after the evaluation time" in evaluation.facts.set_aside[0].reason
+    assert evaluation.facts.set_aside == []
+    assert any("counted as of the evaluation time" in note for note in evaluation.facts.notes)
 
 
 def test_many_resources_for_one_conclusion_give_one_card(evaluator: Evaluator) -> None:

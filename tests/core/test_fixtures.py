@@ -42,6 +42,8 @@ def test_fixture_gives_the_expected_cards(evaluator: Evaluator, name: str) -> No
     text = " ".join(f"{c.summary}\n{c.detail}\n{c.model_dump_json()}" for c in cards)
     for words in spec.get("contains", []):
         assert words in text, f"{name}: {words!r} not in the card"
+    for words in spec.get("lacks", []):
+        assert words.lower() not in text.lower(), f"{name}: {words!r} is in a card"
     set_aside = {item.reference for item in evaluation.facts.set_aside}
     for reference in spec.get("set_aside", []):
         assert reference in set_aside

@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from cds.fhir import InputError, PatientMatcher, RawResource, patient_ids, read_path
+from cds.fhir import InputError, PatientMatcher, RawResource, check_in_input, patient_ids, read_path
 
 DATA = Path(__file__).parent / "data"
 
@@ -174,3 +174,28 @@ def test_infer_rejects_input_without_any_patient() -> None:
 
 def test_patient_ids_lists_each_patient_once_in_input_order() -> None:
     assert patient_ids([patient("456"), patient("123"), patient("456")]) == ["456", "123"]
+
+
+def test_infer_lists_the_patients_and_names_the_option() -> None:
+    with pytest.raises(InputError, match=r"\(--patient ID, or patient_id= in Python\): pat-1042, pat-2210$"):
+        PatientMatcher.infer(read_path(DATA / "bulk-export").resources)
+
+
+def test_a_named_patient_in_the_input_passes_the_check() -> None:
+    check_in_input("pat-2210", read_path(DATA / "bulk-export").resources)
+
+
+def test_a_named_patient_only_referenced_passes_the_check() -> None:
+    check_in_input("123", [condition({"reference": "Patient/123"})])
+
+
+def test_a_named_patient_not_in_the_input_is_an_error_listing_those_found() -> None:
+    with pytest.raises(
+        InputError, match=r"^patient 'pat-104' is not in the input; the patients in it: pat-1042, pat-2210$"
+    ):
+        check_in_input("pat-104", read_path(DATA / "bulk-export").resources)
+
+
+def test_a_named_patient_in_input_naming_none_is_an_error() -> None:
+    with pytest.raises(InputError, match="it names no patient"):
+        check_in_input("123", [condition({"reference": "#p1"})])

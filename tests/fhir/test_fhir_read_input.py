@@ -306,3 +306,22 @@ def test_arbitrary_json_is_read_or_rejected_with_input_error(value: Any) -> None
     except InputError:
         return
     assert all(isinstance(raw.resource_type, str) for raw in result.resources)
+
+
+def test_an_already_parsed_bundle_reads_as_its_text_does() -> None:
+    text = (DATA / "transaction-urn.json").read_bytes()
+    assert read_input(json.loads(text)) == read_input(text)
+
+
+def test_an_already_parsed_list_reads_as_its_text_does() -> None:
+    resources = [observation("k1"), observation("k2")]
+    assert read_input(resources) == read_input(json.dumps(resources))
+
+
+def test_a_json_object_that_is_not_fhir_is_said_once() -> None:
+    with pytest.raises(InputError) as error:
+        read_input(b'{"name": "spasm study", "rows": [1, 2, 3], "version": 2}')
+    assert str(error.value) == (
+        "input: not FHIR: an object without resourceType; expected a FHIR resource, a Bundle, "
+        "a JSON list of resources, NDJSON or a CDS Hooks prefetch object"
+    )

@@ -104,3 +104,24 @@ def test_truncated_gzip_file_is_rejected_by_name(tmp_path: Path) -> None:
     target.write_bytes(gzip.compress((DATA / "transaction-urn.json").read_bytes())[:200])
     with pytest.raises(InputError, match=r"patient.json.gz: not a valid gzip file"):
         read_path(target)
+
+
+def test_a_path_as_text_is_read() -> None:
+    assert read_path(str(BULK)) == read_path(BULK)
+
+
+def test_json_that_is_not_fhir_names_the_file_once(tmp_path: Path) -> None:
+    target = tmp_path / "study.json"
+    target.write_text('{"name": "spasm study", "rows": [1, 2, 3]}')
+    with pytest.raises(InputError) as error:
+        read_path(target)
+    assert str(error.value).startswith(f"{target}: not FHIR: an object without resourceType; expected")
+    assert str(error.value).count("study.json") == 1
+
+
+def test_an_error_inside_a_file_names_the_file_once(tmp_path: Path) -> None:
+    target = tmp_path / "list.json"
+    target.write_text('[{"resourceType": "Patient", "id": "p"}, 7]')
+    with pytest.raises(InputError) as error:
+        read_path(target)
+    assert str(error.value) == f"{target}: item[1]: expected a FHIR resource (a JSON object); found a number"

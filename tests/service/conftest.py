@@ -32,8 +32,11 @@ def shared_holder(rulebook: Rulebook) -> RulesHolder:
 
 
 @contextmanager
-def _clients(data_dir: Path, holder: RulesHolder) -> Iterator[MakeClient]:
-    """Starts apps (lifespan included) with the test settings, keyword arguments overriding them."""
+def _clients(data_dir: Path, holder: RulesHolder, fhir_server: FhirTestServer) -> Iterator[MakeClient]:
+    """Starts apps (lifespan included) with the test settings, keyword arguments overriding them.
+
+    The loopback FHIR server is explicitly allowed: as fhirServer, and as a non-public address.
+    """
     clients: list[TestClient] = []
 
     def make(**overrides: Any) -> TestClient:
@@ -45,6 +48,8 @@ def _clients(data_dir: Path, holder: RulesHolder) -> Iterator[MakeClient]:
             "fhir_total_timeout": 2.0,
             "fhir_max_pages": 5,
             "fhir_max_response_bytes": 100_000,
+            "fhir_servers": [fhir_server.root],
+            "outbound_private_networks": ["127.0.0.1/32"],
         }
         options.update(overrides)
         client = TestClient(create_app(Settings(**options), holder=holder), raise_server_exceptions=False)
@@ -59,16 +64,20 @@ def _clients(data_dir: Path, holder: RulesHolder) -> Iterator[MakeClient]:
 
 
 @pytest.fixture
-def make_client(tmp_path: Path, shared_holder: RulesHolder) -> Iterator[MakeClient]:
+def make_client(
+    tmp_path: Path, shared_holder: RulesHolder, fhir_server: FhirTestServer
+) -> Iterator[MakeClient]:
     """Apps on this test's own data directory, `tmp_path / "var"`."""
-    with _clients(tmp_path / "var", shared_holder) as make:
+    with _clients(tmp_path / "var", shared_holder, fhir_server) as make:
         yield make
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory, shared_holder: RulesHolder) -> Iterator[TestClient]:
+def client(
+    tmp_path_factory: pytest.TempPathFactory, shared_holder: RulesHolder, fhir_server: FhirTestServer
+) -> Iterator[TestClient]:
     """One app per test module, for tests that do not read its data directory."""
-    with _clients(tmp_path_factory.mktemp("var"), shared_holder) as make:
+    with _clients(tmp_path_factory.mktemp("var"), shared_holder, fhir_server) as make:
         yield make()
 
 

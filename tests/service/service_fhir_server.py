@@ -2,15 +2,18 @@
 
 The first path segment picks the behaviour: `/ok/Condition?patient=...` answers properly (one entry per
 page, so paging is always exercised), `/error/...` answers 500, `/stall/...` never answers in time,
-and so on. Every request is recorded so tests can check what the service sent.
+and so on. Every request is recorded so tests can check what the service sent; the bodies streamed
+without Content-Length count what they sent in `streamed`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,13 +21,18 @@ import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 TOKEN = "fallback-access-token-7f3a9c"
 SLOW_SECONDS = 0.3
 STALL_SECONDS = 5.0
 HUGE_BYTES = 200_000
+BOMB_BYTES = 20_000_000
+"""Decompressed size of the gzip bomb; compressed it is about 20 KB."""
+ENDLESS_BYTES = 50_000_000
+"""How much a body without Content-Length would stream if the reader never stopped."""
+TRICKLE_SECONDS = 0.2
 SEARCH_TYPES = ("Condition", "Observation", "MedicationRequest", "MedicationStatement")
 
 
@@ -45,6 +53,8 @@ class FhirTestServer:
             for entry in (record.get(key) or {}).get("entry", []):
                 self.entries[entry["resource"]["resourceType"]].append({"resource": entry["resource"]})
         self.seen: list[Seen] = []
+        self.streamed: dict[str, int] = {}
+        self._bomb = gzip.compress(orjson.dumps({"resourceType": "Bundle", "padding": " " * BOMB_BYTES}))
         self.jwks: dict[str, Any] = {"keys": []}
         """Served without auth at /keys/jwks.json, as an issuer's jku."""
         self._socket = socket.socket()
@@ -64,8 +74,12 @@ class FhirTestServer:
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )
 
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
     def url(self, mode: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{mode}"
+        return f"{self.root}/{mode}"
 
     def start(self) -> None:
         self._thread.start()
@@ -89,6 +103,10 @@ class FhirTestServer:
         self.seen.append(Seen(mode, path, request.url.query, authorization, time.monotonic()))
         if mode == "keys":
             return _json(self.jwks)
+        if mode == "keys-trickle":
+            return StreamingResponse(self._trickle(orjson.dumps(self.jwks)), media_type="application/json")
+        if mode == "keys-huge":
+            return StreamingResponse(self._endless(mode), media_type="application/json")
         if authorization != f"Bearer {TOKEN}" or mode == "unauthorized":
             return _json(
                 {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login"}]}, 401
@@ -108,7 +126,29 @@ class FhirTestServer:
             return _json([1, 2, 3])
         if mode == "huge":
             return _json({"resourceType": "Bundle", "type": "searchset", "padding": "x" * HUGE_BYTES})
+        if mode == "gzipbad":
+            return Response(b"this is not gzip", media_type="application/fhir+json", headers=_GZIP)
+        if mode == "bomb":
+            return StreamingResponse(iter([self._bomb]), media_type="application/fhir+json", headers=_GZIP)
+        if mode == "endless-body":
+            return StreamingResponse(self._endless(f"{mode}/{path}"), media_type="application/fhir+json")
+        if mode == "otherpatient" and path.startswith("Patient/"):
+            return _json({**self.patient, "id": "someone-else"})
         return self._answer(mode, path, request)
+
+    async def _endless(self, name: str) -> AsyncIterator[bytes]:
+        self.streamed[name] = 0
+        chunk = b" " * 65_536
+        while self.streamed[name] < ENDLESS_BYTES:
+            self.streamed[name] += len(chunk)
+            yield chunk
+            await asyncio.sleep(0)
+
+    @staticmethod
+    async def _trickle(body: bytes) -> AsyncIterator[bytes]:
+        for index in range(len(body)):
+            yield body[index : index + 1]
+            await asyncio.sleep(TRICKLE_SECONDS)
 
     def _answer(self, mode: str, path: str, request: Request) -> Response:
         base = f"{request.url.scheme}://{request.url.netloc}/{mode}"
@@ -141,7 +181,12 @@ class FhirTestServer:
             return str(request.url)
         if mode == "elsewhere":
             return f"http://elsewhere.invalid/fhir/{path}?_page={page + 1}"
+        if mode == "dotdot":
+            return f"{base}/../admin/{path}?_page={page + 1}"
         return f"{base}/{path}?patient={patient}&_page={page + 1}" if has_more else None
+
+
+_GZIP = {"Content-Encoding": "gzip"}
 
 
 def _json(value: Any, status: int = 200) -> Response:

@@ -173,7 +173,8 @@ def test_failing_optional_medication_queries_still_give_cards(
     assert response.json()["cards"]
 
 
-def test_an_unreachable_server_is_a_502(client: TestClient) -> None:
+def test_an_unreachable_server_is_a_502(make_client: MakeClient) -> None:
+    client = make_client(fhir_servers=["http://127.0.0.1:9"])
     body = _fallback_call("http://127.0.0.1:9/fhir")
     assert client.post(PATIENT_VIEW, json=body).status_code == 502
 

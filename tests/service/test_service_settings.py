@@ -10,7 +10,7 @@ from joserfc.jwk import ECKey
 
 from cds.cli.main import cli
 from cds.rulebook import DEFAULT_RULES_DIR
-from cds.service.jwks import issuer_keys
+from cds.service.jwks import configured_keys
 from cds.service.settings import Settings, SettingsError, TrustedIssuer, load_settings
 
 
@@ -113,20 +113,18 @@ def test_a_plain_http_jku_off_loopback_is_refused() -> None:
 def test_a_private_key_in_an_issuer_key_set_is_refused() -> None:
     private = ECKey.generate_key("P-384", parameters={"kid": "k"}, private=True).as_dict(private=True)
     with pytest.raises(SettingsError, match="private key"):
-        issuer_keys((TrustedIssuer(iss="x", jwks={"keys": [private]}),), 60)
+        configured_keys(TrustedIssuer(iss="x", jwks={"keys": [private]}))
 
 
 def test_a_symmetric_key_in_an_issuer_key_set_is_refused() -> None:
     with pytest.raises(SettingsError, match="HMAC"):
-        issuer_keys(
-            (TrustedIssuer(iss="x", jwks={"keys": [{"kty": "oct", "kid": "k", "k": "c2VjcmV0"}]}),), 60
-        )
+        configured_keys(TrustedIssuer(iss="x", jwks={"keys": [{"kty": "oct", "kid": "k", "k": "c2VjcmV0"}]}))
 
 
 def test_an_unreadable_jwks_file_is_refused_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "keys.json"
     with pytest.raises(SettingsError, match=r"keys\.json: cannot read"):
-        issuer_keys((TrustedIssuer(iss="x", jwks_file=missing),), 60)
+        configured_keys(TrustedIssuer(iss="x", jwks_file=missing))
 
 
 def test_serve_help_lists_every_setting_with_its_variable() -> None:

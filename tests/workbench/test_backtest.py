@@ -9,6 +9,7 @@ import pytest
 
 from cds.rulebook import Rulebook
 from cds.workbench.backtest import Execution, RuleSources, run_backtest
+from cds.workbench.impact import impact_text
 from cds.workbench.population import open_population
 from cds.workbench.snapshot import RulesSnapshot, evaluator_for
 from cds.workbench.tally import RulesetStats, Tally
@@ -51,3 +52,16 @@ def test_a_dask_cluster_counts_what_one_process_counts(population: Path, in_proc
 
 def test_a_snapshot_evaluates_under_the_same_rules_version_as_its_directory(rulebook: Rulebook) -> None:
     assert evaluator_for(RulesSnapshot.take(rulebook.directory)).rulebook.version == rulebook.version
+
+
+@pytest.mark.slow
+def test_on_dask_the_run_reports_the_workers_cpu_and_memory(population: Path) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        execution = Execution(scheduler=cluster.scheduler_address)
+        report = run_backtest(open_population(population), _sources(), now=NOW, execution=execution)
+    run = report.run
+    assert run.peak_worker_rss_mb is not None and run.peak_worker_rss_mb > 50
+    assert run.cpu_seconds - run.main_cpu_seconds > 0.5
+    assert f"largest worker {run.peak_worker_rss_mb:.0f} MB" in impact_text(report)

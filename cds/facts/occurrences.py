@@ -1,6 +1,6 @@
-"""Symptoms, red flags and problems: one record per resource, then one fact per concept.
+"""Symptoms, red flags and problems: one occurrence per resource, then one fact per concept.
 
-Records keep the whole history (patterns need it); facts keep what is current, with every resource
+Occurrences keep the whole history (patterns need it); facts keep what is current, with every resource
 behind it as evidence, so a card names a conclusion once however many resources support it.
 """
 
@@ -9,13 +9,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cds.facts.dates import days_between
-from cds.facts.models import PROGRESSIVE_SUFFIX, Evidence, Fact, Problem, RedFlag, SetAside, Symptom
+from cds.facts.models import (
+    PROGRESSIVE_SUFFIX,
+    Certainty,
+    Diagnosis,
+    Evidence,
+    Fact,
+    RedFlag,
+    RegionOrUnknown,
+    SetAside,
+    Symptom,
+)
+from cds.facts.parameters import FactParameters
 from cds.facts.select import Usable
-from cds.rulebook.model import Rulebook
-from cds.terminology import ConceptMatch
+from cds.terminology import ConceptMatch, Terminology
 from cds.terminology.codeable import all_words, codings
 
 WINDOW_PARAMETER = {
@@ -26,15 +36,21 @@ WINDOW_PARAMETER = {
 
 
 @dataclass(frozen=True, slots=True)
-class Record:
+class Occurrence:
+    """One resource recording a symptom, red flag or diagnosis, at one time."""
+
     kind: str
     concept: str
     usable: Usable
     when: dt.datetime | None
-    region: str
+    region: RegionOrUnknown
     severity_rank: int
     frequency: float | None
     current: bool
+
+    @property
+    def certainty(self) -> Certainty:
+        return self.usable.certainty
 
     @property
     def evidence(self) -> Evidence:
@@ -42,6 +58,8 @@ class Record:
         words = [self.usable.what]
         if self.region != "unknown":
             words.append(f"{self.region} region")
+        if self.usable.certainty == "suspected":
+            words.append(f"verification status {self.usable.verification}: a suspicion, not confirmed")
         if self.severity_rank:
             words.append(f"severity {self.severity_rank}/3")
         if self.frequency is not None:
@@ -63,11 +81,10 @@ def _frequency(resource: Mapping[str, Any]) -> float | None:
     return float(value)
 
 
-def build_records(
-    usable: Sequence[Usable], rulebook: Rulebook, now: dt.datetime
-) -> tuple[list[Record], list[SetAside]]:
-    terminology = rulebook.terminology
-    records: list[Record] = []
+def build_occurrences(
+    usable: Sequence[Usable], terminology: Terminology, parameters: FactParameters, now: dt.datetime
+) -> tuple[list[Occurrence], list[SetAside]]:
+    records: list[Occurrence] = []
     set_aside: list[SetAside] = []
     for item in usable:
         match = item.match
@@ -75,7 +92,7 @@ def build_records(
             continue
         resource = item.raw.resource
         is_condition = resource["resourceType"] == "Condition"
-        window = rulebook.integer(WINDOW_PARAMETER[match.kind])
+        window = int(getattr(parameters, WINDOW_PARAMETER[match.kind]))
         current = True
         if not is_condition:
             if item.when is None:
@@ -92,10 +109,11 @@ def build_records(
                     )
                 )
         site_words = all_words(resource.get("bodySite"))
-        region = match.region or (terminology.region_of(site_words) if site_words else None) or "unknown"
+        placed = match.region or (terminology.region_of(site_words) if site_words else None)
+        region = cast(RegionOrUnknown, placed or "unknown")
         severity_source = resource.get("severity") if is_condition else resource.get("valueCodeableConcept")
         records.append(
-            Record(
+            Occurrence(
                 kind=match.kind,
                 concept=match.name,
                 usable=item,
@@ -109,12 +127,12 @@ def build_records(
     return records, set_aside
 
 
-def _onset(records: Sequence[Record]) -> dt.datetime | None:
+def _onset(records: Sequence[Occurrence]) -> dt.datetime | None:
     dates = [r.when for r in records if r.when is not None]
     return min(dates) if dates else None
 
 
-def _latest_rank(records: Sequence[Record]) -> int:
+def _latest_rank(records: Sequence[Occurrence]) -> int:
     ranked = [r for r in records if r.severity_rank]
     return (
         max(ranked, key=lambda r: r.when or dt.datetime.min.replace(tzinfo=dt.UTC)).severity_rank
@@ -123,23 +141,24 @@ def _latest_rank(records: Sequence[Record]) -> int:
     )
 
 
-def by_concept(records: Sequence[Record], kind: str) -> dict[str, list[Record]]:
-    grouped: dict[str, list[Record]] = {}
+def by_concept(records: Sequence[Occurrence], kind: str) -> dict[str, list[Occurrence]]:
+    grouped: dict[str, list[Occurrence]] = {}
     for record in sorted(records, key=_order):
         if record.kind == kind:
             grouped.setdefault(record.concept, []).append(record)
     return grouped
 
 
-def _order(record: Record) -> tuple[str, str, str]:
+def _order(record: Occurrence) -> tuple[str, str, str]:
     return (record.when.isoformat() if record.when else "", record.usable.reference, record.usable.raw.origin)
 
 
 def finding_facts(
-    records: Sequence[Record], rulebook: Rulebook, now: dt.datetime, progressive: set[str]
+    records: Sequence[Occurrence], terminology: Terminology, now: dt.datetime, progressive: set[str]
 ) -> list[Fact]:
-    """One fact per current concept; `progressive` names the red flags patterns found worsening or new."""
-    terminology = rulebook.terminology
+    """One fact per current concept; `progressive` names the red flags patterns found worsening or new.
+
+    A concept is known when any current resource records it as known, else a suspicion."""
     facts: list[Fact] = []
     for kind in ("symptom", "red_flag", "problem"):
         for concept, history in by_concept(records, kind).items():
@@ -155,6 +174,7 @@ def finding_facts(
                 "evidence": tuple(r.evidence for r in current),
                 "concept": concept,
             }
+            certainty: Certainty = "known" if any(r.certainty == "known" for r in current) else "suspected"
             if kind == "symptom":
                 latest = current[-1]
                 facts.append(
@@ -176,8 +196,13 @@ def finding_facts(
                         urgency=spec.urgency or "prompt",
                         progressive=is_progressive,
                         days_since_onset=days,
+                        certainty=certainty,
                     )
                 )
             else:
-                facts.append(Problem(**common, group=spec.group or "contributor", advice=spec.advice))
+                facts.append(
+                    Diagnosis(
+                        **common, group=spec.group or "contributor", advice=spec.advice, certainty=certainty
+                    )
+                )
     return facts

@@ -1,0 +1,132 @@
+"""Everything the fact layer may be told, typed: windows and thresholds, and the reading policies.
+
+The rulebook builds one `FactParameters` from `rules/parameters.yaml` and the policy value sets
+(certainty, lab interpretation, lab reading); the fact layer reads nothing else of the rules. So facts
+need no `Rulebook`, a test can build parameters directly, and every clinical choice the fact layer
+makes (which verification statuses count, which analytes are electrolytes, the albumin constants) is
+data an informaticist can read and change.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CodeStatus = Literal["confirmed", "repo-only", "unconfirmed"]
+FINDING_KINDS = ("symptom", "red_flag", "problem")
+Days = Annotated[int, Field(ge=0)]
+NO_STATUS = "none"
+"""How a certainty policy names a Condition written without a verificationStatus."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CertaintyRule(_Frozen):
+    """Which Condition.verificationStatus codes make a finding known, and which set it aside.
+
+    Any other status (provisional, differential, unconfirmed, a code nobody listed) counts as a
+    suspicion: never dropped, never taken for a known diagnosis."""
+
+    known: list[str]
+    set_aside: list[str]
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> CertaintyRule:
+        both = sorted(set(self.known) & set(self.set_aside))
+        if both:
+            raise ValueError(f"a status cannot be both known and set aside: {', '.join(both)}")
+        return self
+
+    def reading(self, status: str | None) -> Literal["known", "suspected", "set_aside"]:
+        code = status or NO_STATUS
+        if code in self.set_aside:
+            return "set_aside"
+        return "known" if code in self.known else "suspected"
+
+
+class CertaintyFile(_Frozen):
+    kind: Literal["certainty"]
+    system: str
+    kinds: dict[str, CertaintyRule]
+
+    @model_validator(mode="after")
+    def _every_kind(self) -> CertaintyFile:
+        missing = [k for k in FINDING_KINDS if k not in self.kinds]
+        unknown = [k for k in self.kinds if k not in FINDING_KINDS]
+        if missing or unknown:
+            raise ValueError(
+                f"kinds needs exactly one rule for each of {', '.join(FINDING_KINDS)}"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; unknown {', '.join(unknown)}" if unknown else "")
+            )
+        return self
+
+    def reading(self, kind: str, status: str | None) -> Literal["known", "suspected", "set_aside"]:
+        """How a Condition of this fact kind with this verification status counts (known for kinds
+        the policy does not cover, such as labs)."""
+        rule = self.kinds.get(kind)
+        return rule.reading(status) if rule is not None else "known"
+
+
+LabFlagReading = Literal["low", "critical_low", "normal", "high", "critical_high", "read_value"]
+
+
+class InterpretationCode(_Frozen):
+    display: Annotated[str, Field(min_length=1)]
+    flag: LabFlagReading
+    status: CodeStatus
+
+
+class InterpretationFile(_Frozen):
+    """Observation.interpretation codes and what each says about a lab value (`read_value`: abnormal
+    without a direction, so the value is compared with the lab's range or the default threshold)."""
+
+    kind: Literal["interpretation"]
+    systems: list[str]
+    codes: dict[str, InterpretationCode]
+
+
+class LabReadingFile(_Frozen):
+    kind: Literal["lab_reading"]
+    electrolytes: Annotated[list[str], Field(min_length=1)]
+    """Analytes whose result within its lookback counts as "electrolytes checked"."""
+    lookback_parameters: dict[str, str] = {}
+    """Analyte -> the parameter holding its lookback window (default: lab_lookback_days)."""
+    precedence: dict[str, list[str]] = {}
+    """Analyte -> analytes it sets aside when both have a result within their lookback."""
+    correction_analyte: str
+    """The analyte that corrects the labs flagged `albumin_correction` in labs.yaml (albumin), with
+    albumin_reference_g_dl and albumin_correction_factor: corrected = measured + factor x (reference -
+    albumin)."""
+
+
+class FactSettings(_Frozen):
+    """The parameters.yaml values the fact layer reads; the rulebook refuses to load without them."""
+
+    symptom_window_days: Days
+    red_flag_window_days: Days
+    lab_lookback_days: Days
+    assessment_lookback_days: Days
+    albumin_max_gap_days: Days
+    persistent_after_weeks: Days
+    widespread_min_regions: Annotated[int, Field(ge=1)]
+    albumin_reference_g_dl: float = Field(gt=0)
+    albumin_correction_factor: float = Field(ge=0)
+
+
+class FactParameters(FactSettings):
+    """The settings with the policy value sets: all the fact layer is told."""
+
+    lookbacks: dict[str, Days] = {}
+    """Per-analyte lookback windows, resolved from `lab_reading.lookback_parameters`."""
+    certainty: CertaintyFile
+    interpretation: InterpretationFile
+    lab_reading: LabReadingFile
+
+    def lookback(self, kind: str, name: str) -> int:
+        if name in self.lookbacks:
+            return self.lookbacks[name]
+        return self.assessment_lookback_days if kind == "assessment" else self.lab_lookback_days
