@@ -22,6 +22,7 @@ from cds.terminology.families import (
     recorded,
 )
 from cds.terminology.icd10cm import Icd10CmTabular, tabular_version
+from cds.terminology.presence import PresenceFile, PresenceVocabulary
 from cds.terminology.systems import SYSTEMS_CONTEXT
 from cds.terminology.valuesets import (
     BodySiteFile,
@@ -44,6 +45,7 @@ TERMINOLOGY_VALUE_SETS: dict[str, type[BaseModel]] = {
 }
 SYSTEMS_FILE = Path("terminology") / "systems.yaml"
 EXPANSIONS_FILE = Path("terminology") / "icd-10-cm-expansions.yaml"
+PRESENCE_FILE = Path("terminology") / "presence.yaml"
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,10 @@ def build_terminology(
     systems = out.context[SYSTEMS_CONTEXT]
     assert isinstance(systems, CodeSystems), "load_code_systems first"
     before = len(out.problems)
+    presence_doc = out.read_required(root / PRESENCE_FILE)
+    presence = out.validate(presence_doc, PresenceFile) if presence_doc else None
     families, live = _families(out, root, systems, value_sets)
-    if len(out.problems) > before:
+    if len(out.problems) > before or presence is None:
         return None
     parsed = [model for _, model in value_sets.values()]
     return LoadedTerminology(
@@ -85,6 +89,7 @@ def build_terminology(
             severity=next(f for f in parsed if isinstance(f, SeverityFile)),
             body_sites=next(f for f in parsed if isinstance(f, BodySiteFile)),
             families=families,
+            presence=PresenceVocabulary(presence, systems),
         ),
         tuple(live),
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from cds.terminology.codeable import codings, concept_text
 from cds.terminology.families import Family, FamilyKey, family_key
+from cds.terminology.presence import PresenceVocabulary
 from cds.terminology.systems import Coded, CodeSystems
 from cds.terminology.valuesets import (
     BodySiteFile,
@@ -35,6 +36,8 @@ class ConceptMatch:
     name: str
     code: CodeEntry | None
     region: str | None
+    on_text: str | None = None
+    """The words it was recognised by, when no coding named it (text is the last resort)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +65,11 @@ class Terminology:
         severity: SeverityFile,
         body_sites: BodySiteFile,
         families: Mapping[FamilyKey, Family],
+        presence: PresenceVocabulary,
     ) -> None:
         self.systems = systems
         self.families = dict(families)
+        self.presence = presence
         self.concepts: dict[str, dict[str, Concept]] = {f.kind: dict(f.concepts) for f in concept_files}
         self.measured: dict[str, dict[str, Measure]] = {f.kind: dict(f.concepts) for f in measured_files}
         self.medication_classes: dict[str, MedicationClass] = dict(medications.classes)
@@ -121,6 +126,7 @@ class Terminology:
         self._written += [
             (f"severity {name}", e) for name, level in severity.levels.items() for e in level.codes
         ]
+        self._written += [(f"presence {said}", entry) for said, entry in presence.entries]
         self._severity_codes = {
             self._coded(entry): level.rank for level in severity.levels.values() for entry in level.codes
         }
@@ -191,11 +197,43 @@ class Terminology:
             found = self.lookup(system, code)
             if found:
                 return found
-        if text:
-            for pattern, match in self._text:
-                if pattern.search(text):
-                    return match
-        return None
+        return self._by_text(text) if text else None
+
+    def _by_text(self, text: str) -> ConceptMatch | None:
+        """The concept named first in the text (the longest words at the same place win)."""
+        best: tuple[int, int, ConceptMatch, str] | None = None
+        for pattern, match in self._text:
+            found = pattern.search(text)
+            if found and (best is None or (found.start(), -len(found.group())) < (best[0], best[1])):
+                best = (found.start(), -len(found.group()), match, found.group())
+        if best is None:
+            return None
+        _, _, match, words = best
+        return ConceptMatch(match.kind, match.name, None, match.region, on_text=words)
+
+    def finding(self, resource: Mapping[str, Any]) -> ConceptMatch | None:
+        """Which concept a Condition or Observation names: by its codes, else by the words of its code."""
+        concept = resource.get("code")
+        return self.classify(codings(concept), concept_text(concept))
+
+    def absent_because(self, resource: Mapping[str, Any], match: ConceptMatch) -> str | None:
+        """What in the resource says the finding is absent (`interpretation 'Negative' (...)`, `text 'no
+        weakness'`), or None. Only findings (symptoms, red flags, problems) can be absent: a lab's
+        NEG is a result, read by the lab rules."""
+        if match.kind not in self.concepts:
+            return None
+        if resource.get("resourceType") == "Observation":
+            reading = self.presence.of_observation(resource)
+            if reading is not None:
+                return reading.because if reading.presence == "absent" else None
+        text = concept_text(resource.get("code"))
+        if not text:
+            return None
+        if match.on_text is not None:
+            start = text.lower().find(match.on_text.lower())
+            negation = self.presence.negated(text, start, start + len(match.on_text)) if start >= 0 else None
+            return f"text {negation!r}" if negation else None
+        return f"text {text!r}" if self.presence.opens_with_negation(text) else None
 
     def canonical_unit(self, kind: str, name: str, unit: str | None) -> str | None:
         if not unit:
@@ -242,6 +280,10 @@ class Terminology:
         concept = resource.get("code")
         text = concept_text(concept) or "(no text)"
         pairs = [(s, c) for s, c in codings(concept) if c]
+        if not any(self.lookup(s, c) for s, c in pairs):
+            by_text = self._by_text(text)
+            if by_text is not None:
+                return f"{text} (matched on text {by_text.on_text!r})"
         if not pairs:
             return text
         system, code = pairs[0]
