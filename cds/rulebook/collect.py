@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from cds.fielderrors import dotted, field_errors
 from cds.rulebook.problems import Problem
 from cds.rulebook.yamlsource import YamlDocument, YamlSyntaxError, read_yaml
 
@@ -55,11 +56,11 @@ class Collector:
         try:
             return model.model_validate(doc.data, context=self.context)
         except ValidationError as exc:
-            for error in exc.errors():
-                loc = tuple(error["loc"])
-                field = ".".join(str(part) for part in loc if not str(part).startswith("function-after"))
-                message = str(error["msg"]).removeprefix("Value error, ")
-                self.problems.append(Problem(doc.display_name, doc.line_of(loc), rule_id, field, message))
+            for error in field_errors(exc):
+                line = doc.line_of(error.loc)
+                self.problems.append(
+                    Problem(doc.display_name, line, rule_id, dotted(error.loc), error.message)
+                )
             return None
 
     def add(self, doc: YamlDocument, loc: tuple[str | int, ...], rule_id: str | None, message: str) -> None:
