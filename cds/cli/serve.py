@@ -12,7 +12,7 @@ import click
 from cds.rulebook import load_rulebook
 from cds.service.jwks import issuer_keys
 from cds.service.server import serve
-from cds.service.settings import Settings, describe_settings, load_settings
+from cds.service.settings import Settings, describe_settings, ensure_writable_data_dir, load_settings
 from cds.store import open_store
 
 EXAMPLE_BODY = (
@@ -99,6 +99,7 @@ def serve_command(
         auth="off" if no_auth else None,
         log_level=log_level,
     )
+    ensure_writable_data_dir(settings.data_dir)
     if settings.auth == "jwt":
         issuer_keys(settings)
     rulebook = load_rulebook(settings.rules_dir)

@@ -5,6 +5,9 @@ recursive code downstream (pydantic, the fact layer), so that is checked here on
 costs a fraction of the parse instead of a walk over every parsed value.
 """
 
+import itertools
+import operator
+import re
 from typing import Any
 
 import orjson
@@ -16,6 +19,9 @@ BOM = b"\xef\xbb\xbf"
 _BRACKETS_AS_BRACES = bytes.maketrans(b"[]", b"{}")
 _ALL_BUT_BRACKETS_AND_QUOTES = bytes(c for c in range(256) if c not in b'{}[]"')
 _NON_NUMBERS = ("NaN", "Infinity", "-Infinity")
+_RUNS = re.compile(rb"\{+|\}+")
+_RUN_COST = 16
+"""About how many bytes one peeling pass reads in the time one run costs in the running sum."""
 
 
 def parse_json_bytes(data: bytes | str) -> Any:
@@ -33,8 +39,10 @@ def parse_json_bytes(data: bytes | str) -> Any:
 def exceeds_depth(valid_json: bytes) -> bool:
     """Whether containers nest deeper than MAX_DEPTH; the bytes must already be known to be valid JSON.
 
-    Keeps only brackets and quotes, drops the brackets inside strings, then peels one level of
-    empty containers per pass.
+    Keeps only brackets and quotes and drops the brackets inside strings. Then either peels the
+    innermost empty containers, one level a pass (cheap while it removes much), or, once a pass
+    would remove little, takes the largest running sum over the alternating runs of opening and
+    closing brackets. Peeling alone took 1.4 to 3.1 s on a 5 MB body of depth-60 arrays.
     """
     if b"\\\\" in valid_json:
         valid_json = valid_json.replace(b"\\\\", b"")
@@ -43,11 +51,16 @@ def exceeds_depth(valid_json: bytes) -> bool:
     skeleton = valid_json.translate(_BRACKETS_AS_BRACES, _ALL_BUT_BRACKETS_AND_QUOTES).replace(b'""', b"")
     if b'"' in skeleton:
         skeleton = b"".join(skeleton.split(b'"')[::2])
-    for _ in range(MAX_DEPTH):
-        if not skeleton:
-            return False
+    peeled = 0
+    while skeleton and peeled <= MAX_DEPTH and skeleton.count(b"{}") * _RUN_COST > len(skeleton):
         skeleton = skeleton.replace(b"{}", b"")
-    return bool(skeleton)
+        peeled += 1
+    if not skeleton:
+        return False
+    runs: list[int] = list(map(len, _RUNS.findall(skeleton)))
+    steps = map(operator.sub, runs[0::2], itertools.chain((0,), runs[1::2]))
+    deepest: int = max(itertools.accumulate(steps))
+    return peeled + deepest > MAX_DEPTH
 
 
 def to_utf8(data: bytes | str) -> bytes:

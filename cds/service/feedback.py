@@ -3,17 +3,54 @@
 Where the records go and how durably is `cds.store`'s job: feedback is durable before the 200 goes
 out; the issued cards it refers to are recorded after each call's response (see `cds.service.audit`).
 Each feedback entry is its own record, so a card accepted and later overridden counts as two events.
+Every list and text has a bound (a post held 20,000 entries and a 4 MB comment before), and the rule
+"accepted needs acceptedSuggestions" is in the JSON schema too, so the OpenAPI document and the checks
+agree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    model_validator,
+)
+from pydantic.config import JsonDict
 
 from cds.store import FeedbackRecord
+
+MAX_ENTRIES = 100
+MAX_SUGGESTIONS = 50
+MAX_COMMENT_CHARACTERS = 2_000
+MAX_ID_CHARACTERS = 128
+MAX_TEXT_CHARACTERS = 1_024
+
+Id = Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_CHARACTERS)]
+Text = Annotated[StrictStr, Field(max_length=MAX_TEXT_CHARACTERS)]
+
+
+def _timestamp_text(value: Any) -> Any:
+    """JSON carries the time as text: a number would be read as seconds since 1970, which no one meant."""
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 date-time text with a time zone")
+    return value
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    """Stored in UTC; 0001-01-01T00:00+01:00 has no UTC time and used to end in a 500."""
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("must be a date-time that exists in UTC (year 1 to 9999)") from None
 
 
 class _Lenient(BaseModel):
@@ -21,25 +58,40 @@ class _Lenient(BaseModel):
 
 
 class FeedbackCoding(_Lenient):
-    system: StrictStr
-    code: StrictStr
-    display: StrictStr | None = None
+    system: Text
+    code: Annotated[StrictStr, Field(max_length=256)]
+    display: Text | None = None
 
 
 class OverrideReason(_Lenient):
     reason: FeedbackCoding | None = None
-    userComment: StrictStr | None = None
+    userComment: Annotated[StrictStr, Field(max_length=MAX_COMMENT_CHARACTERS)] | None = None
 
 
 class AcceptedSuggestion(_Lenient):
-    id: StrictStr
+    id: Id
+
+
+_ACCEPTED_NAMES_SUGGESTIONS: JsonDict = {
+    "if": {"properties": {"outcome": {"const": "accepted"}}, "required": ["outcome"]},
+    "then": {"required": ["acceptedSuggestions"], "properties": {"acceptedSuggestions": {"type": "array"}}},
+}
 
 
 class FeedbackEntry(_Lenient):
-    card: Annotated[StrictStr, Field(min_length=1)]
+    model_config = ConfigDict(json_schema_extra=_ACCEPTED_NAMES_SUGGESTIONS)
+
+    card: Id
     outcome: Literal["accepted", "overridden"]
-    outcomeTimestamp: AwareDatetime
-    acceptedSuggestions: tuple[AcceptedSuggestion, ...] | None = None
+    outcomeTimestamp: Annotated[
+        AwareDatetime,
+        BeforeValidator(_timestamp_text),
+        AfterValidator(_in_utc),
+        Field(json_schema_extra={"pattern": "^(?!0001-01-01|9999-12-31)"}),
+    ]
+    acceptedSuggestions: (
+        Annotated[tuple[AcceptedSuggestion, ...], Field(min_length=1, max_length=MAX_SUGGESTIONS)] | None
+    ) = None
     overrideReason: OverrideReason | None = None
 
     @model_validator(mode="after")
@@ -50,7 +102,7 @@ class FeedbackEntry(_Lenient):
 
 
 class FeedbackRequest(_Lenient):
-    feedback: Annotated[tuple[FeedbackEntry, ...], Field(min_length=1)]
+    feedback: Annotated[tuple[FeedbackEntry, ...], Field(min_length=1, max_length=MAX_ENTRIES)]
 
 
 def feedback_records(service: str, entries: Sequence[FeedbackEntry]) -> list[FeedbackRecord]:

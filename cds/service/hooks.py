@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -25,6 +26,9 @@ from cds.service.urls import UrlRefused, normalise
 FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 USER_REFERENCE = r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$"
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+FHIR_BASE_URL = rf"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:{_PORT})?(/[^?#\s]*)?$"
+"""The schema's description of a base URL `_fhir_base_url` accepts: no credentials, a valid port."""
 
 FhirId = Annotated[StrictStr, Field(pattern=FHIR_ID)]
 UserReference = Annotated[StrictStr, Field(pattern=USER_REFERENCE)]
@@ -34,6 +38,11 @@ def _bearer(value: str) -> str:
     if value.lower() != "bearer":
         raise ValueError("must be 'Bearer'")
     return value
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON does not tell 300 from 300.0, and JSON Schema counts both as integers."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _fhir_base_url(value: str) -> str:
@@ -55,8 +64,10 @@ class FhirAuthorization(_Lenient):
     """The access token is a SecretStr, so printing or logging the model can never show it."""
 
     access_token: SecretStr = Field(min_length=1)
-    token_type: Annotated[StrictStr, AfterValidator(_bearer)]
-    expires_in: StrictInt
+    token_type: Annotated[
+        StrictStr, AfterValidator(_bearer), Field(json_schema_extra={"pattern": "^[Bb][Ee][Aa][Rr][Ee][Rr]$"})
+    ]
+    expires_in: Annotated[StrictInt, Field(ge=0, le=2**31 - 1), BeforeValidator(_whole_number)]
     scope: StrictStr
     subject: StrictStr
     patient: FhirId | None = None
@@ -66,7 +77,12 @@ class HookRequest(_Lenient):
     hook: StrictStr
     hookInstance: Annotated[StrictStr, Field(pattern=UUID)]
     context: dict[str, Any]
-    fhirServer: Annotated[StrictStr, AfterValidator(_fhir_base_url)] | None = None
+    fhirServer: (
+        Annotated[
+            StrictStr, AfterValidator(_fhir_base_url), Field(json_schema_extra={"pattern": FHIR_BASE_URL})
+        ]
+        | None
+    ) = None
     fhirAuthorization: FhirAuthorization | None = None
     prefetch: dict[str, Any] | None = None
 

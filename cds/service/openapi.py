@@ -1,7 +1,12 @@
-"""GET /openapi.json, generated from the same pydantic models that parse requests and build responses."""
+"""GET /openapi.json, generated from the same pydantic models that parse requests and build responses.
+
+Each service has its own call path, because what the service checks depends on it: the hook it
+answers and that hook's context (an empty `context` is refused, so the schema must not allow it).
+"""
 
 from __future__ import annotations
 
+import copy
 from importlib.metadata import version
 from typing import Any
 
@@ -14,7 +19,7 @@ from cds.service.discovery import SERVICE_HOOKS, Discovery
 from cds.service.endpoints import Health
 from cds.service.errors import OperationOutcome
 from cds.service.feedback import FeedbackRequest
-from cds.service.hooks import EncounterStartContext, HookRequest, PatientViewContext
+from cds.service.hooks import CONTEXTS, EncounterStartContext, HookRequest, PatientViewContext
 
 _REF = "#/components/schemas/{model}"
 _MODELS: tuple[tuple[type[BaseModel], JsonSchemaMode], ...] = (
@@ -53,8 +58,44 @@ def _errors(*codes: str) -> dict[str, Any]:
     }
 
 
+def _request_name(hook: str) -> str:
+    return "".join(part.title() for part in hook.split("-")) + "Request"
+
+
+def _hook_requests(schemas: dict[str, Any]) -> dict[str, Any]:
+    """A request schema per hook: HookRequest with that hook and its context, as the checks want them."""
+    requests = {}
+    for hook, context in CONTEXTS.items():
+        schema = copy.deepcopy(schemas["HookRequest"])
+        schema["title"] = _request_name(hook)
+        schema["properties"]["hook"] = {"const": hook, "type": "string"}
+        schema["properties"]["context"] = _ref(context.__name__)
+        schema["if"] = {
+            "properties": {"fhirAuthorization": {"type": "object"}},
+            "required": ["fhirAuthorization"],
+        }
+        schema["then"] = {"properties": {"fhirServer": {"type": "string"}}, "required": ["fhirServer"]}
+        requests[_request_name(hook)] = schema
+    return requests
+
+
+def _call_path(service_id: str, hook: str, secured: list[dict[str, list[str]]]) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": f"Call {service_id} ({hook}): cards for the patient in context",
+            "security": secured,
+            "requestBody": {"required": True, **_json(_request_name(hook))},
+            "responses": {
+                "200": {"description": "Cards (an empty list means no guidance)", **_json("CdsResponse")},
+                **_errors("400", "401", "412", "413", "502", "504"),
+            },
+        }
+    }
+
+
 def openapi_json() -> bytes:
     _, schemas = models_json_schema(_MODELS, ref_template=_REF)
+    definitions = {**schemas["$defs"], **_hook_requests(schemas["$defs"])}
     service_id = {
         "name": "service_id",
         "in": "path",
@@ -80,20 +121,9 @@ def openapi_json() -> bytes:
                     },
                 }
             },
-            "/cds-services/{service_id}": {
-                "post": {
-                    "summary": "Call a service: cards for the patient in context",
-                    "security": secured,
-                    "parameters": [service_id],
-                    "requestBody": {"required": True, **_json("HookRequest")},
-                    "responses": {
-                        "200": {
-                            "description": "Cards (an empty list means no guidance)",
-                            **_json("CdsResponse"),
-                        },
-                        **_errors("400", "401", "404", "412", "413", "502", "504"),
-                    },
-                }
+            **{
+                f"/cds-services/{service}": _call_path(service, hook, secured)
+                for service, hook in SERVICE_HOOKS.items()
             },
             "/cds-services/{service_id}/feedback": {
                 "post": {
@@ -135,7 +165,7 @@ def openapi_json() -> bytes:
             },
         },
         "components": {
-            "schemas": schemas["$defs"],
+            "schemas": definitions,
             "securitySchemes": {"cdsHooksJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }

@@ -390,3 +390,21 @@ def _setting_name(loc: tuple[int | str, ...]) -> str:
     variable = CONFIG_ENV if head in ("config_file", CONFIG_ENV) else f"{ENV_PREFIX}{head.upper()}"
     rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
     return f"{head}{rest} ({variable})"
+
+
+def ensure_writable_data_dir(directory: Path) -> None:
+    """Creates the data directory if needed; raises SettingsError with one line if it cannot be written.
+
+    Checked before anything else opens a file there, so a read-only or impossible path is one clear
+    line (exit status 1) instead of a traceback from whichever store opens first.
+    """
+    probe = directory / ".cds-write-check"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise SettingsError(
+            f"data_dir {directory}: cannot create or write there ({error.strerror}); "
+            "give a writable directory with --data-dir or CDS_DATA_DIR"
+        ) from None

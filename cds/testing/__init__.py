@@ -1,9 +1,14 @@
-"""Tools for testing CDS Hooks services, independent of how this service builds its responses.
+"""Tools for testing CDS Hooks services, this one or any other, independent of how this one builds
+its responses.
 
-Importable without hypothesis: `checker` (is a response valid CDS Hooks 2.0?), `compare` (responses
-side by side, without uuids), `reference` (the rule files evaluated in plain Python). With the
-`[testing]` extra: `strategies` (hypothesis strategies for records and calls), `requests` (CDS Hooks
-calls), `profiles` (the fast and thorough hypothesis profiles), `library` (a record through the library).
+Importable without hypothesis: `checker` (responses, discovery documents, feedback and error bodies
+against CDS Hooks 2.0, each violation citing its rule), `compare` (responses side by side, without
+uuids), `reference` (the rule files evaluated in plain Python), `signing` (ES384 test JWTs),
+`valuesets` (codes from FHIR ValueSets). With the `[testing]` extra: `strategies` (records),
+`discovery` (reading a discovery document), `requests` (CDS Hooks calls, `from_discovery`),
+`fhirserver` (a loopback FHIR server), `harness` (a running service over HTTP), `differential` (two
+implementations, two rule sets, two services), `profiles` (fast, thorough and http), `library` (a
+record through the library).
 """
 
 from cds.testing.checker import assert_valid_cds_response, check_cds_response

@@ -64,6 +64,8 @@ DATE_ELEMENTS = ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "is
 DEFAULT_RANGE = (0.5, 10.0)
 UNKNOWN_SITES = ("skin", "unspecified site", "whole body")
 UNKNOWN_UNITS = ("mg", "%", "U/L")
+NEAR_STEPS = (0.0, -0.01, 0.01, -0.05, 0.05, -0.1, 0.1)
+"""How far from a threshold a value drawn near it lies, in the canonical unit."""
 
 
 @dataclass(frozen=True)
@@ -203,10 +205,11 @@ def _value_range(concept: MeasuredConcept) -> tuple[float, float]:
     return 0.4 * min(concept.thresholds), 1.6 * max(concept.thresholds)
 
 
-def draw_canonical_value(draw: st.DrawFn, concept: MeasuredConcept) -> float:
-    """A value in the concept's canonical unit, to two decimals, dense around the rules' thresholds."""
-    if concept.thresholds and draw(integers(0, 3)) == 0:
-        return pick(draw, concept.thresholds)
+def draw_canonical_value(draw: st.DrawFn, concept: MeasuredConcept, *, near: bool = False) -> float:
+    """A value in the concept's canonical unit, to two decimals, dense around the rules' thresholds: on
+    one or just either side of it (always, when `near`), so a comparison or a moved threshold shows."""
+    if concept.thresholds and (near or draw(integers(0, 2)) == 0):
+        return round(pick(draw, concept.thresholds) + pick(draw, NEAR_STEPS), 2)
     low, high = _value_range(concept)
     return draw(integers(round(low * 100), round(high * 100))) / 100
 
@@ -231,8 +234,8 @@ def _reference_range(draw: st.DrawFn, concept: MeasuredConcept) -> JsonObject:
     return found
 
 
-def _measured_value(draw: st.DrawFn, concept: MeasuredConcept, current: bool) -> JsonObject:
-    canonical = draw_canonical_value(draw, concept)
+def _measured_value(draw: st.DrawFn, concept: MeasuredConcept, current: bool, near: bool) -> JsonObject:
+    canonical = draw_canonical_value(draw, concept, near=near)
     shapes = ["quantity", "quantity", "quantity"]
     if concept.unit == "{score}":
         shapes.append("integer")
@@ -258,9 +261,11 @@ def draw_measured(
     current: bool,
     concept: MeasuredConcept | None = None,
     taken: dt.datetime | None = None,
+    near: bool = False,
 ) -> JsonObject:
     """A lab result or scored assessment in any unit the rules understand, with or without the lab's
-    reference range and interpretation; `taken` dates it (a panel shares one moment)."""
+    reference range and interpretation; `taken` dates it (a panel shares one moment); `near` puts its
+    value near one of the concept's thresholds."""
     space = chart.space
     chosen = concept or pick(draw, space.measured_of(kind))
     window = space.window(WINDOW[kind])
@@ -273,7 +278,7 @@ def draw_measured(
         "code": draw_codeable_concept(draw, pick(draw, chosen.codes)),
         "subject": draw_patient_reference(draw, chart.patient_id),
         **_observation_dates(draw, moment, dated=current),
-        **_measured_value(draw, chosen, current),
+        **_measured_value(draw, chosen, current, near),
     }
     if kind == "lab" and draw(integers(0, 2)) == 0:
         observation["interpretation"] = [_status(INTERPRETATION, pick(draw, INTERPRETATION_CODES))]

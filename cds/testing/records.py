@@ -29,6 +29,7 @@ Role = Literal[
     "irrelevant",
     "other_patient",
     "entered_in_error",
+    "context",
 ]
 RecordForm = Literal["collection", "searchset", "list", "ndjson"]
 RECORD_FORMS: tuple[RecordForm, ...] = ("collection", "searchset", "list", "ndjson")

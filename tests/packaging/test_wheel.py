@@ -121,3 +121,24 @@ def test_synthea_default_is_beside_the_working_folder_not_in_site_packages(
     assert result.returncode != 0
     assert "../shared/data/synthea-r4: no such folder" in result.stderr
     assert "site-packages" not in result.stderr
+
+
+def test_the_readme_qa_example_runs_from_the_wheel(venv: Path, tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text()
+    qa = readme[readme.index("## QA kit") :]
+    example = qa[qa.index("```python\n# test_my_properties.py") + len("```python\n") :]
+    (tmp_path / "test_my_properties.py").write_text(example[: example.index("```")])
+    (tmp_path / "conftest.py").write_text(
+        "from hypothesis import settings\n\nfrom cds.testing.profiles import load_profile\n\n"
+        "load_profile()\nsettings.register_profile('wheel', settings.default, max_examples=5)\n"
+        "settings.load_profile('wheel')\n"
+    )
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout

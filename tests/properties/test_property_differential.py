@@ -3,7 +3,9 @@ rule."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import Phase, find, given, settings
@@ -11,8 +13,15 @@ from hypothesis import Phase, find, given, settings
 from cds.evaluation import Evaluator
 from cds.facts.models import Fact
 from cds.rulebook import Rulebook, load_rulebook
-from cds.testing.differential import disagreement, fact_disagreement
+from cds.testing.differential import (
+    card_difference,
+    changed_parameters,
+    disagreement,
+    fact_disagreement,
+    rule_change_records,
+)
 from cds.testing.library import evaluate_record
+from cds.testing.profiles import FAST_EXAMPLES
 from cds.testing.records import PatientRecord
 from cds.testing.reference import ReferenceEvaluator
 from cds.testing.strategies import fact_sets, records_at_any_time
@@ -20,6 +29,7 @@ from cds.testing.strategies import fact_sets, records_at_any_time
 FACT_SETS_PER_RECORD = 10
 """A fact set costs a tenth of a record, and each sits near one rule's edge only now and then: draw ten
 times as many as the profile gives a property."""
+NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
 MAGNESIUM_RULE = "{analyte: magnesium, lab_flag: none, value: {below: $magnesium_low_mg_dl}}"
 
 
@@ -65,3 +75,36 @@ def test_differential_catches_a_flipped_threshold(
         settings=MUTANT_SEARCH,
     )
     assert any(fact.engine_payload().get("analyte") == "magnesium" for fact in found)
+
+
+MAGNESIUM_PARAMETER = "magnesium_low_mg_dl:\n    value: 1.7\n"
+
+
+@pytest.fixture(scope="module")
+def magnesium_raised(rulebook: Rulebook, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped rules with the low-magnesium threshold moved from 1.7 to 1.8 mg/dL, in a copy."""
+    rules = tmp_path_factory.mktemp("raised") / "rules"
+    shutil.copytree(rulebook.directory, rules)
+    parameters = rules / "parameters.yaml"
+    text = parameters.read_text()
+    assert MAGNESIUM_PARAMETER in text
+    parameters.write_text(text.replace(MAGNESIUM_PARAMETER, MAGNESIUM_PARAMETER.replace("1.7", "1.8")))
+    return rules
+
+
+def test_the_changed_parameter_is_named(rulebook: Rulebook, magnesium_raised: Path) -> None:
+    assert changed_parameters(rulebook.directory, magnesium_raised) == {"magnesium_low_mg_dl": (1.7, 1.8)}
+
+
+def test_a_magnesium_threshold_moved_by_a_tenth_is_found_within_the_fast_profile(
+    evaluator: Evaluator, rulebook: Rulebook, magnesium_raised: Path
+) -> None:
+    raised = Evaluator(load_rulebook(magnesium_raised))
+    found = find(
+        rule_change_records(rulebook.directory, magnesium_raised, now=NOW),
+        lambda record: card_difference(evaluator, raised, record) is not None,
+        settings=settings(
+            max_examples=FAST_EXAMPLES, phases=[Phase.generate], database=None, derandomize=True
+        ),
+    )
+    assert "magnesium" in (card_difference(evaluator, raised, found) or "")

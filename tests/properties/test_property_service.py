@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import pytest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cds.cards import to_dict
@@ -21,6 +22,7 @@ from cds.service import Settings, create_app
 from cds.service.reload import ActiveRules, RulesHolder
 from cds.testing.checker import check_cds_response
 from cds.testing.compare import comparable_cards
+from cds.testing.discovery import Discovery, read_discovery
 from cds.testing.requests import HookCall, hook_calls
 from cds.testing.strategies import patient_records
 
@@ -43,14 +45,11 @@ def client(tmp_path_factory: pytest.TempPathFactory, rulebook: Rulebook) -> Iter
 
 
 @pytest.fixture(scope="module")
-def prefetch_keys(client: TestClient) -> dict[str, str]:
-    """Each prefetch key the service asks for, with the resource type its query returns."""
-    services = client.get("/cds-services").json()["services"]
-    templates: dict[str, str] = services[0]["prefetch"]
-    return {key: template.split("?")[0].split("/")[0] for key, template in templates.items()}
+def discovery(client: TestClient) -> Discovery:
+    return read_discovery(client.get("/cds-services").content)
 
 
-def _library_cards(evaluator: Evaluator, call: HookCall, keys: Mapping[str, str], now: dt.datetime) -> Any:
+def _library_cards(evaluator: Evaluator, call: HookCall, keys: Collection[str], now: dt.datetime) -> Any:
     """The library's cards for what the service was asked to read: the keys it asked for, minus those
     that hold an OperationOutcome (the client's own error, not data)."""
     prefetch = call.body.get("prefetch") or {}
@@ -75,18 +74,18 @@ def _post(client: TestClient, call: HookCall) -> tuple[int, Any, dt.datetime, dt
 
 @given(st.data())
 def test_generated_calls_never_get_a_server_error(
-    client: TestClient, prefetch_keys: dict[str, str], data: st.DataObject
+    client: TestClient, discovery: Discovery, data: st.DataObject
 ) -> None:
-    call = data.draw(hook_calls(patient_records(now=NOW), keys=prefetch_keys))
+    call = data.draw(hook_calls(patient_records(now=NOW), discovery=discovery))
     status, _, _, _ = _post(client, call)
     assert status < 500, call.broken or call.shapes
 
 
 @given(st.data())
 def test_every_error_body_is_an_operation_outcome(
-    client: TestClient, prefetch_keys: dict[str, str], data: st.DataObject
+    client: TestClient, discovery: Discovery, data: st.DataObject
 ) -> None:
-    call = data.draw(hook_calls(patient_records(now=NOW), keys=prefetch_keys))
+    call = data.draw(hook_calls(patient_records(now=NOW), discovery=discovery))
     status, body, _, _ = _post(client, call)
     if status != 200:
         OperationOutcome.model_validate(body)
@@ -94,24 +93,43 @@ def test_every_error_body_is_an_operation_outcome(
 
 @given(st.data())
 def test_broken_calls_get_a_client_error(
-    client: TestClient, prefetch_keys: dict[str, str], data: st.DataObject
+    client: TestClient, discovery: Discovery, data: st.DataObject
 ) -> None:
-    call = data.draw(hook_calls(patient_records(now=NOW), keys=prefetch_keys, broken="all"))
+    call = data.draw(hook_calls(patient_records(now=NOW), discovery=discovery, broken="all"))
     status, _, _, _ = _post(client, call)
     assert 400 <= status < 500, call.broken
 
 
 @given(st.data())
 def test_a_call_with_all_its_data_gets_the_library_cards(
-    client: TestClient, evaluator: Evaluator, prefetch_keys: dict[str, str], data: st.DataObject
+    client: TestClient, evaluator: Evaluator, discovery: Discovery, data: st.DataObject
 ) -> None:
-    call = data.draw(hook_calls(patient_records(now=NOW), keys=prefetch_keys, broken="none"))
+    call = data.draw(hook_calls(patient_records(now=NOW), discovery=discovery, broken="none"))
     status, body, before, after = _post(client, call)
-    if call.shapes and all(call.shapes[key] == "data" for key in prefetch_keys):
+    if call.shapes and all(shape == "data" for shape in call.shapes.values()):
         assert status == 200, body
     if status != 200:
         return
     assert check_cds_response(body) == []
     served = comparable_cards(body)
+    keys = call.shapes.keys()
     # the service reads its clock during the call: its cards are the library's at one end of it
-    assert served in (_library_cards(evaluator, call, prefetch_keys, at) for at in (before, after))
+    assert served in (_library_cards(evaluator, call, keys, at) for at in (before, after))
+
+
+REACH_SHARE = 0.8
+"""The share of well-formed calls that must reach the rules (a 200), so properties check real answers."""
+
+
+def test_most_well_formed_calls_reach_the_rules(client: TestClient, discovery: Discovery) -> None:
+    statuses: Counter[int] = Counter()
+
+    @settings(max_examples=100, derandomize=True, database=None)
+    @given(hook_calls(patient_records(now=NOW), discovery=discovery, broken="none"))
+    def send(call: HookCall) -> None:
+        statuses[_post(client, call)[0]] += 1
+
+    send()
+    share = statuses[200] / sum(statuses.values())
+    print(f"well-formed calls answered 200: {share:.0%} of {sum(statuses.values())} ({dict(statuses)})")
+    assert share >= REACH_SHARE, statuses
