@@ -54,6 +54,11 @@ def _code_lines(rule: Rule, rulebook: Rulebook) -> list[str]:
     for kind, name in seen:
         spec = terminology.concepts.get(kind, {}).get(name) or terminology.measured[kind][name]
         codes = ", ".join(_code_words(c, terminology) for c in spec.codes)
+        for taken in getattr(spec, "valuesets", []):
+            imported = [
+                c.code for c in terminology.codes(kind, name) if (c.source or "").startswith("FHIR ValueSet")
+            ]
+            codes += f"; FHIR ValueSet {taken.file} [{taken.status.upper()}]: {', '.join(imported)}"
         words = getattr(spec, "text_patterns", [])
         if words:
             codes = (codes + "; " if codes else "") + "text: " + ", ".join(words) + " [UNCONFIRMED: no code]"

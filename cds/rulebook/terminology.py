@@ -21,6 +21,7 @@ from cds.terminology.families import (
     family_key,
     recorded,
 )
+from cds.terminology.fhir_valueset import FhirValueSet, members
 from cds.terminology.icd10cm import Icd10CmTabular, tabular_version
 from cds.terminology.presence import PresenceFile, PresenceVocabulary
 from cds.terminology.systems import SYSTEMS_CONTEXT
@@ -77,6 +78,7 @@ def build_terminology(
     presence_doc = out.read_required(root / PRESENCE_FILE)
     presence = out.validate(presence_doc, PresenceFile) if presence_doc else None
     families, live = _families(out, root, systems, value_sets)
+    imported = _imported(out, root, systems, value_sets)
     if len(out.problems) > before or presence is None:
         return None
     parsed = [model for _, model in value_sets.values()]
@@ -90,9 +92,36 @@ def build_terminology(
             body_sites=next(f for f in parsed if isinstance(f, BodySiteFile)),
             families=families,
             presence=PresenceVocabulary(presence, systems),
+            imported=imported,
         ),
         tuple(live),
     )
+
+
+def _imported(
+    out: Collector, root: Path, systems: CodeSystems, value_sets: dict[str, tuple[YamlDocument, BaseModel]]
+) -> dict[tuple[str, str], list[CodeEntry]]:
+    """The members each concept takes from FHIR ValueSet files (`valuesets:`), each file checked."""
+    imported: dict[tuple[str, str], list[CodeEntry]] = {}
+    for doc, model in value_sets.values():
+        if not isinstance(model, ConceptFile):
+            continue
+        for name, concept in model.concepts.items():
+            for index, taken in enumerate(concept.valuesets):
+                path = root / "valuesets" / taken.file
+                if not path.is_file():
+                    where = ("concepts", name, "valuesets", index, "file")
+                    out.add(doc, where, None, f"no such file: {out.name(path)}")
+                    continue
+                vs_doc = out.read(path)
+                spec = out.validate(vs_doc, FhirValueSet) if vs_doc else None
+                if vs_doc is None or spec is None:
+                    continue
+                entries, problems = members(spec, taken, systems)
+                for loc, message in problems:
+                    out.add(vs_doc, loc, None, message)
+                imported.setdefault((model.kind, name), []).extend(entries)
+    return imported
 
 
 def family_entries(

@@ -7,7 +7,7 @@ alpha networks, so rules match on concept names, never on code lists.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,7 @@ class Terminology:
         body_sites: BodySiteFile,
         families: Mapping[FamilyKey, Family],
         presence: PresenceVocabulary,
+        imported: Mapping[tuple[str, str], Sequence[CodeEntry]],
     ) -> None:
         self.systems = systems
         self.families = dict(families)
@@ -79,7 +80,7 @@ class Terminology:
         self._unit_aliases: dict[tuple[str, str], dict[str, str]] = {}
         for kind, concepts in self.concepts.items():
             for name, concept in concepts.items():
-                self._index(kind, name, concept.codes, concept.region)
+                self._index(kind, name, [*concept.codes, *imported.get((kind, name), ())], concept.region)
                 if concept.text_patterns:
                     self._text.append(
                         (_word_pattern(concept.text_patterns), ConceptMatch(kind, name, None, concept.region))
@@ -115,7 +116,7 @@ class Terminology:
             (f"{kind} {name}", entry)
             for kind, concepts in self.concepts.items()
             for name, concept in concepts.items()
-            for entry in concept.codes
+            for entry in [*concept.codes, *imported.get((kind, name), ())]
         ]
         self._written += [
             (f"{kind} {name}", entry)

@@ -37,6 +37,14 @@ class CodeEntry(Strict):
         return self
 
 
+class ValueSetImport(Strict):
+    file: Text
+    """Relative to rules/valuesets/, e.g. `fhir/dysphagia.json`."""
+    status: CodeStatus = "repo-only"
+    """What the imported codes count as: repo-only until someone checks them against a source."""
+    region: Region | None = None
+
+
 class Concept(Strict):
     label: Text
     codes: list[CodeEntry]
@@ -47,11 +55,15 @@ class Concept(Strict):
     advice: Text | None = None
     reviewed_out: list[Text] = []
     """Candidate codes a reviewer read and left out, each with why: the record of a SNOMED CT review."""
+    valuesets: list[ValueSetImport] = []
+    """FHIR ValueSets (with an expansion) whose codes are members too."""
 
     @model_validator(mode="after")
     def _recognisable(self) -> Concept:
-        if not self.codes and not self.text_patterns:
-            raise ValueError("a concept needs codes or text_patterns, or it can never be recognised")
+        if not self.codes and not self.text_patterns and not self.valuesets:
+            raise ValueError(
+                "a concept needs codes, text_patterns or valuesets, or it can never be recognised"
+            )
         return self
 
 
