@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -18,12 +17,14 @@ from cds.facts.parameters import (
     InterpretationFile,
     LabReadingFile,
 )
+from cds.rulebook.checks import check_card, ordered_by_unless_fired, resolve_indicator
 from cds.rulebook.collect import Collector
-from cds.rulebook.conditions import ConditionError, FieldDomain, compile_pattern, field_domains
-from cds.rulebook.files import FactPattern, OrdersFile, ParametersFile, RuleFile, Scalar
+from cds.rulebook.compile import compile_rule
+from cds.rulebook.conditions import ConditionError, field_domains
+from cds.rulebook.files import OrdersFile, ParametersFile, RuleFile, Scalar
 from cds.rulebook.model import Alternative, Rule, Rulebook
 from cds.rulebook.problems import Problem, RulebookError
-from cds.rulebook.templates import TemplateError, Vocabulary, check_template, join_words
+from cds.rulebook.templates import Vocabulary, join_words
 from cds.rulebook.terminology import TERMINOLOGY_VALUE_SETS, build_terminology, load_code_systems
 from cds.rulebook.valuesets import load_value_sets
 from cds.rulebook.yamlsource import YamlDocument
@@ -38,7 +39,6 @@ VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
     "lab_reading": LabReadingFile,
 }
 
-INDICATORS = ("info", "warning", "critical")
 DEFAULT_RULES_DIR = Path(str(resources.files("cds") / "rules")).resolve()
 """The rules shipped in the package; in a checkout `cds/rules` links to the top-level rules/ it copies."""
 
@@ -199,142 +199,21 @@ def _load_rules(
             continue
         seen[spec.id] = doc.display_name
         before = len(out.problems)
-        for loc, message in _check_card(spec, values, vocabulary, orders):
+        for loc, message in check_card(spec, values, vocabulary, orders):
             out.add(doc, _loc(loc), spec.id, message)
         try:
-            rule_compiled, rule_alternatives = _compile_rule(spec, domains, values)
+            rule_compiled, rule_alternatives = compile_rule(spec, domains, values)
         except ConditionError as exc:
             out.add(doc, _loc(exc.field), spec.id, str(exc))
             continue
         if len(out.problems) > before:
             continue
-        indicator = str(_resolve_indicator(spec.card.indicator, values))
+        indicator = str(resolve_indicator(spec.card.indicator, values))
         rules.append(Rule(spec=spec, file=doc.display_name, indicator=indicator))
         compiled.extend(rule_compiled)
         alternatives.update(rule_alternatives)
-    if not _check_unless_fired(out, docs, rules, set(seen)):
-        return rules, compiled, alternatives
-    return _ordered(rules), compiled, alternatives
-
-
-def _resolve_indicator(indicator: str, values: dict[str, Scalar]) -> Scalar:
-    return values.get(indicator[1:], indicator) if indicator.startswith("$") else indicator
-
-
-def _check_card(
-    spec: RuleFile, values: dict[str, Scalar], vocabulary: Vocabulary, orders: OrdersFile
-) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    card = spec.card
-    if card.indicator.startswith("$") and card.indicator[1:] not in values:
-        found.append(("card.indicator", f"unknown parameter {card.indicator} (define it in parameters.yaml)"))
-    elif _resolve_indicator(card.indicator, values) not in INDICATORS:
-        found.append(("card.indicator", f"must resolve to one of {', '.join(INDICATORS)}"))
-    templates = [("card.summary", card.summary, 139), ("card.detail", card.detail, None)]
-    if card.in_context is not None:
-        templates += [
-            ("card.in_context.summary", card.in_context.summary, 139),
-            ("card.in_context.detail", card.in_context.detail, None),
-        ]
-    for loc, template, limit in templates:
-        try:
-            check_template(template, vocabulary, limit=limit)
-        except TemplateError as exc:
-            found.append((loc, str(exc)))
-    param_only = vocabulary.parameters_only()
-    for section in ("all", "any", "unless", "context"):
-        for index, pattern in enumerate(getattr(spec.when, section)):
-            for loc_suffix, text in (("because", pattern.because), ("label", pattern.label)):
-                if text is None:
-                    continue
-                try:
-                    check_template(text, param_only, limit=None)
-                except TemplateError as exc:
-                    found.append((f"when.{section}.{index}.{loc_suffix}", str(exc)))
-    for index, suggestion in enumerate(card.suggestions):
-        for name in suggestion.order_names:
-            if name not in orders.orders:
-                found.append((f"card.suggestions.{index}", f"unknown order {name!r} (see orders.yaml)"))
-    for index, reason in enumerate(card.override_reasons):
-        if reason not in orders.override_reasons:
-            found.append(
-                (f"card.override_reasons.{index}", f"unknown override reason {reason!r} (see orders.yaml)")
-            )
-    return found
-
-
-def _compile_rule(
-    spec: RuleFile, domains: dict[str, dict[str, FieldDomain]], values: dict[str, Scalar]
-) -> tuple[list[CompiledRule], dict[str, Alternative]]:
-    """Expands all/any into one engine rule per combination; each `unless` pattern into blocker rules."""
-    when = spec.when
-    required = [
-        [(p, alt) for alt in compile_pattern(p, domains, values, f"when.all.{i}")]
-        for i, p in enumerate(when.all)
-    ]
-    optional = [
-        [(p, alt) for alt in compile_pattern(p, domains, values, f"when.any.{i}")]
-        for i, p in enumerate(when.any)
-    ]
-    choices = required + ([[c for options in optional for c in options]] if optional else [])
-    compiled: list[CompiledRule] = []
-    alternatives: dict[str, Alternative] = {}
-    for n, combo in enumerate(itertools.product(*choices)):
-        key = f"{spec.id}#{n}"
-        compiled.append(CompiledRule(key=key, patterns=tuple(alt for _, alt in combo)))
-        sources = tuple(p for p, _ in combo)
-        alternatives[key] = Alternative(key, spec.id, "when", sources, _reasons(sources, values))
-    for role, mark, patterns in (("unless", "!", when.unless), ("context", "~", when.context)):
-        for j, pattern in enumerate(patterns):
-            for k, alt in enumerate(compile_pattern(pattern, domains, values, f"when.{role}.{j}")):
-                key = f"{spec.id}{mark}{j}.{k}"
-                compiled.append(CompiledRule(key=key, patterns=(alt,)))
-                alternatives[key] = Alternative(key, spec.id, role, (pattern,), _reasons((pattern,), values))
-    return compiled, alternatives
-
-
-def _reasons(patterns: tuple[FactPattern, ...], values: dict[str, Scalar]) -> tuple[str, ...]:
-    return tuple((p.because or p.fact.replace("_", " ")).format_map(values) for p in patterns)
-
-
-def _check_unless_fired(out: Collector, docs: list[YamlDocument], rules: list[Rule], known: set[str]) -> bool:
-    """`known` holds every rule id written, valid or not, so one broken rule does not cascade."""
-    by_file = {d.display_name: d for d in docs}
-    for rule in rules:
-        for index, other in enumerate(rule.spec.when.unless_fired):
-            if other not in known:
-                out.add(
-                    by_file[rule.file], ("when", "unless_fired", index), rule.id, f"unknown rule id {other!r}"
-                )
-    try:
-        _ordered(rules)
-    except ValueError as exc:
-        out.problems.append(Problem(rules[0].file, None, None, "when.unless_fired", str(exc)))
-        return False
-    return True
-
-
-def _ordered(rules: list[Rule]) -> list[Rule]:
-    """Rules a rule's `unless_fired` names must be decided before it; refuses cycles."""
-    by_id = {r.id: r for r in rules}
-    ordered: list[Rule] = []
-    state: dict[str, str] = {}
-
-    def visit(rule: Rule, path: tuple[str, ...]) -> None:
-        if state.get(rule.id) == "done":
-            return
-        if state.get(rule.id) == "active":
-            raise ValueError("unless_fired forms a cycle: " + " -> ".join((*path, rule.id)))
-        state[rule.id] = "active"
-        for other in rule.spec.when.unless_fired:
-            if other in by_id:
-                visit(by_id[other], (*path, rule.id))
-        state[rule.id] = "done"
-        ordered.append(rule)
-
-    for rule in rules:
-        visit(rule, ())
-    return ordered
+    ordered = ordered_by_unless_fired(out, docs, rules, set(seen))
+    return ordered or rules, compiled, alternatives
 
 
 def _check_engine_accepts(out: Collector, doc: YamlDocument, compiled: list[CompiledRule]) -> None:
