@@ -13,6 +13,7 @@ from typing import Any
 
 from cds.terminology.codeable import codings, concept_text
 from cds.terminology.families import Family, FamilyKey, family_key
+from cds.terminology.icd10cm import Icd10CmTabular
 from cds.terminology.presence import PresenceVocabulary
 from cds.terminology.systems import Coded, CodeSystems
 from cds.terminology.valuesets import (
@@ -191,6 +192,15 @@ class Terminology:
         if coded is None:
             return None
         return self._exact.get(coded)
+
+    def descendants(self, system: str, code: str) -> tuple[str, ...]:
+        """Codes below `code` in its system's hierarchy (ICD-10-CM: the tabular, read on first use, about
+        2 s: for authoring and checks, not per request); () for a system without one."""
+        coded = self.systems.canonical(system, code)
+        if coded is None or self.systems.hierarchy(coded.system) is None:
+            return ()
+        tabular = Icd10CmTabular()
+        return tuple(tabular.descendants(coded.code)) if tabular.is_code(coded.code) else ()
 
     def classify(self, codings: Codings, text: str | None) -> ConceptMatch | None:
         """The first coding that names a concept wins; the words only when no coding does."""

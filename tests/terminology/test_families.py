@@ -125,3 +125,16 @@ def test_descendants_of_a_system_without_a_hierarchy_are_refused(rules: Path) ->
     )
     with pytest.raises(RulebookError, match="SNOMED has no hierarchy here: list its members one by one"):
         load_rulebook(rules)
+
+
+def test_descendants_come_from_the_systems_hierarchy_in_any_spelling(rulebook: Rulebook) -> None:
+    terminology = rulebook.terminology
+    assert terminology.descendants("urn:oid:2.16.840.1.113883.6.90", "R131") == (
+        "R13.10",
+        "R13.11",
+        "R13.12",
+        "R13.13",
+        "R13.14",
+        "R13.19",
+    )
+    assert terminology.descendants("http://snomed.info/sct", "40739000") == ()
