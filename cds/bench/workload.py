@@ -9,9 +9,7 @@ scenario dated relative to today, because the rules only look back a few weeks.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import uuid
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -21,7 +19,8 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from cds.errors import CdsError
+from cds.errors import CdsError, InputError
+from cds.fhir import formats
 
 SIZES = (10, 100, 1000, 10_000)
 SERVICE_PATH = "/cds-services/spasm-patient-view"
@@ -70,7 +69,9 @@ class ChartLibrary:
             raise BenchError(
                 f"{folder}: no such folder; expected Synthea FHIR R4 bundles (*.json or *.json.gz)"
             )
-        self.files = sorted(p for p in folder.iterdir() if p.name.endswith((".json", ".json.gz")))
+        self.files = sorted(
+            p for p in folder.iterdir() if formats.is_supported(p.name) and formats.is_json(p.name)
+        )
         if not self.files:
             raise BenchError(f"{folder}: no *.json or *.json.gz Synthea bundles in this folder")
         self._charts: dict[int, Chart | None] = {}
@@ -92,9 +93,8 @@ class ChartLibrary:
 
 def _read_chart(path: Path) -> Chart | None:
     try:
-        data = path.read_bytes()
-        bundle = orjson.loads(gzip.decompress(data) if path.name.endswith(".gz") else data)
-    except (OSError, EOFError, zlib.error, orjson.JSONDecodeError) as error:
+        bundle = orjson.loads(formats.read_file(path))
+    except (InputError, orjson.JSONDecodeError) as error:
         raise BenchError(f"{path}: not a readable Synthea bundle ({error})") from None
     entries = bundle.get("entry") if isinstance(bundle, dict) else None
     if not isinstance(entries, list):

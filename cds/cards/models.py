@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, JsonValue, StrictBool, StrictStr, model_validator
+from pydantic import AfterValidator, JsonValue, StrictBool, StrictStr, model_validator
+
+from cds.frozen import Frozen
 
 Indicator = Literal["info", "warning", "critical"]
 SelectionBehavior = Literal["at-most-one", "any"]
@@ -118,11 +120,7 @@ def _repeated_uuid(located: Iterable[tuple[str, str]]) -> str | None:
     return None
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Coding(_Model):
+class Coding(Frozen):
     """CDS Hooks' own Coding (not FHIR's): system and code are both required."""
 
     system: Text
@@ -136,14 +134,14 @@ class OverrideReason(Coding):
     display: Text
 
 
-class Source(_Model):
+class Source(Frozen):
     label: Text
     url: Url | None = None
     icon: Url | None = None
     topic: Coding | None = None
 
 
-class Link(_Model):
+class Link(Frozen):
     label: Text
     url: Url
     type: LinkType
@@ -157,7 +155,7 @@ class Link(_Model):
         return self
 
 
-class Action(_Model):
+class Action(Frozen):
     type: ActionType
     description: Text
     resource: FhirResource | None = None
@@ -175,7 +173,7 @@ class Action(_Model):
         return self
 
 
-class Suggestion(_Model):
+class Suggestion(Frozen):
     """Always carries a uuid: the client's feedback names accepted suggestions by it."""
 
     label: Text
@@ -184,7 +182,7 @@ class Suggestion(_Model):
     actions: NonEmpty[Action] | None = None
 
 
-class Card(_Model):
+class Card(Frozen):
     """Always carries a uuid: feedback cannot be attributed to a card without one."""
 
     uuid: Uuid
@@ -212,7 +210,7 @@ class Card(_Model):
         return self
 
 
-class CdsResponse(_Model):
+class CdsResponse(Frozen):
     """An empty `cards` is meaningful ("no guidance"), so it is the one list allowed to be empty."""
 
     cards: tuple[Card, ...]

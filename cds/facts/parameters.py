@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from cds.frozen import Frozen
 
 CodeStatus = Literal["confirmed", "repo-only", "unconfirmed"]
 FINDING_KINDS = ("symptom", "red_flag", "problem")
@@ -20,11 +22,7 @@ NO_STATUS = "none"
 """How a certainty policy names a Condition written without a verificationStatus."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CertaintyRule(_Frozen):
+class CertaintyRule(Frozen):
     """Which Condition.verificationStatus codes make a finding known, and which set it aside.
 
     Any other status (provisional, differential, unconfirmed, a code nobody listed) counts as a
@@ -47,7 +45,7 @@ class CertaintyRule(_Frozen):
         return "known" if code in self.known else "suspected"
 
 
-class CertaintyFile(_Frozen):
+class CertaintyFile(Frozen):
     kind: Literal["certainty"]
     system: str
     kinds: dict[str, CertaintyRule]
@@ -74,13 +72,13 @@ class CertaintyFile(_Frozen):
 LabFlagReading = Literal["low", "critical_low", "normal", "high", "critical_high", "read_value"]
 
 
-class InterpretationCode(_Frozen):
+class InterpretationCode(Frozen):
     display: Annotated[str, Field(min_length=1)]
     flag: LabFlagReading
     status: CodeStatus
 
 
-class InterpretationFile(_Frozen):
+class InterpretationFile(Frozen):
     """Observation.interpretation codes and what each says about a lab value (`read_value`: abnormal
     without a direction, so the value is compared with the lab's range or the default threshold)."""
 
@@ -89,13 +87,13 @@ class InterpretationFile(_Frozen):
     codes: dict[str, InterpretationCode]
 
 
-class LabReadingFile(_Frozen):
+class LabReadingFile(Frozen):
     kind: Literal["lab_reading"]
     electrolytes: Annotated[list[str], Field(min_length=1)]
     """Analytes whose result within its lookback counts as "electrolytes checked"."""
-    lookback_parameters: dict[str, str] = {}
+    lookback_parameters: dict[str, str] = Field(default_factory=dict)
     """Analyte -> the parameter holding its lookback window (default: lab_lookback_days)."""
-    precedence: dict[str, list[str]] = {}
+    precedence: dict[str, list[str]] = Field(default_factory=dict)
     """Analyte -> analytes it sets aside when both have a result within their lookback."""
     correction_analyte: str
     """The analyte that corrects the labs flagged `albumin_correction` in labs.yaml (albumin), with
@@ -103,7 +101,7 @@ class LabReadingFile(_Frozen):
     albumin)."""
 
 
-class FactSettings(_Frozen):
+class FactSettings(Frozen):
     """The parameters.yaml values the fact layer reads; the rulebook refuses to load without them."""
 
     symptom_window_days: Days
@@ -120,7 +118,7 @@ class FactSettings(_Frozen):
 class FactParameters(FactSettings):
     """The settings with the policy value sets: all the fact layer is told."""
 
-    lookbacks: dict[str, Days] = {}
+    lookbacks: dict[str, Days] = Field(default_factory=dict)
     """Per-analyte lookback windows, resolved from `lab_reading.lookback_parameters`."""
     certainty: CertaintyFile
     interpretation: InterpretationFile

@@ -4,8 +4,9 @@ Prefetch and files mix in other people's data (a practitioner, a family member's
 Bulk export), so a resource counts only when its subject or patient reference points at the patient.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cds.errors import InputError
 from cds.fhir.raw import RawResource
@@ -50,10 +51,43 @@ class PatientMatcher:
     def is_about_patient(self, raw: RawResource) -> bool:
         if raw.resource_type == "Patient":
             return raw.id == self.patient_id
-        return any(
+        return any(self._means_patient(reference) for reference in references(raw.resource))
+
+    def with_plain_references(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """A copy whose references to this patient read `Patient/<id>`, as where no fullUrl resolves
+        a `urn:uuid:` (NDJSON)."""
+        copy = dict(resource)
+        for key in _SUBJECT_KEYS:
+            target = resource.get(key)
+            if isinstance(target, dict) and self._means_patient(target.get("reference")):
+                copy[key] = {**target, "reference": f"Patient/{self.patient_id}"}
+        return copy
+
+    def _means_patient(self, reference: object) -> bool:
+        return isinstance(reference, str) and (
             reference in self.aliases or patient_id_in(reference) == self.patient_id
-            for reference in _references(raw)
         )
+
+
+def patient_of(resource: Mapping[str, Any]) -> str | None:
+    """The patient a resource is about, from it alone: a Patient's own id, else the patient its
+    subject or patient reference points at (a `urn:uuid:` needs the Bundle: see PatientMatcher)."""
+    if resource.get("resourceType") == "Patient":
+        value = resource.get("id")
+        return value if isinstance(value, str) and value else None
+    return next((found for reference in references(resource) if (found := patient_id_in(reference))), None)
+
+
+def references(resource: Mapping[str, Any]) -> list[str]:
+    """The subject and patient references of a resource, the ones that say whom it is about."""
+    found = []
+    for key in _SUBJECT_KEYS:
+        target = resource.get(key)
+        if isinstance(target, dict):
+            reference = target.get("reference")
+            if isinstance(reference, str):
+                found.append(reference)
+    return found
 
 
 def check_in_input(patient_id: str, resources: Sequence[RawResource]) -> None:
@@ -79,23 +113,12 @@ def patient_id_in(reference: str) -> str | None:
     return tail
 
 
-def _references(raw: RawResource) -> list[str]:
-    found = []
-    for key in _SUBJECT_KEYS:
-        target = raw.resource.get(key)
-        if isinstance(target, dict):
-            reference = target.get("reference")
-            if isinstance(reference, str):
-                found.append(reference)
-    return found
-
-
 def _referenced(resources: Iterable[RawResource]) -> list[str]:
     """The patients that subject and patient references point at, once each, in input order."""
     return _distinct(
         patient_id
         for raw in resources
-        for reference in _references(raw)
+        for reference in references(raw.resource)
         if (patient_id := patient_id_in(reference)) is not None
     )
 

@@ -1,7 +1,5 @@
 """Entry points that read FHIR input in whatever shape it comes: request prefetch, files, bulk exports."""
 
-import gzip
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -9,13 +7,10 @@ from typing import Any
 import orjson
 
 from cds.errors import InputError
+from cds.fhir import formats
 from cds.fhir.jsonparse import BOM, MAX_DEPTH, describe_error, exceeds_depth, parse_json_bytes, to_utf8
 from cds.fhir.raw import ReadResult
 from cds.fhir.unpack import Collector, join
-
-_JSON_SUFFIXES = (".json", ".json.gz")
-_NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
-_SUPPORTED = ".json, .ndjson, .json.gz or .ndjson.gz"
 
 
 def read_input(data: bytes | str | dict[str, Any] | list[Any]) -> ReadResult:
@@ -45,12 +40,14 @@ def read_path(path: Path | str) -> ReadResult:
     """Read one file, or every supported file of a directory (a Bulk Data export), in name order."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(child for child in path.iterdir() if child.is_file() and _is_supported(child.name))
+        files = sorted(
+            child for child in path.iterdir() if child.is_file() and formats.is_supported(child.name)
+        )
         if not files:
-            raise InputError(f"{path}: no {_SUPPORTED} files in this directory")
+            raise InputError(f"{path}: no {formats.SUPPORTED} files in this directory")
     elif path.is_file():
-        if not _is_supported(path.name):
-            raise InputError(f"{path}: unsupported file type; expected {_SUPPORTED}")
+        if not formats.is_supported(path.name):
+            raise InputError(f"{path}: unsupported file type; expected {formats.SUPPORTED}")
         files = [path]
     else:
         raise InputError(f"{path}: no such file or directory")
@@ -68,21 +65,9 @@ def _within(message: str, label: str) -> str:
     return message.removeprefix(label).removeprefix(":").strip() if message.startswith(label) else message
 
 
-def _is_supported(name: str) -> bool:
-    return name.endswith(_JSON_SUFFIXES + _NDJSON_SUFFIXES) and not name.startswith(".")
-
-
 def _collect_file(collector: Collector, file: Path) -> None:
-    try:
-        data = file.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read the file: {error.strerror}") from None
-    if file.name.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            raise InputError("not a valid gzip file") from None
-    if file.name.endswith(_NDJSON_SUFFIXES):
+    data = formats.read_file(file)
+    if formats.is_ndjson(file.name):
         _collect_ndjson(collector, data, file.name)
     else:
         _collect_document(collector, data, file.name)

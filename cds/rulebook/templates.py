@@ -36,7 +36,6 @@ BRIEF = {
 COUNTS = {"symptom_count", "red_flag_count", "pattern_count", "contributor_count", "context_count"}
 COUNT_WIDTH = 3
 BRIEF_MORE = " and {count} more"
-CONSTANTS = {"red_flags_to_watch"}
 
 
 class TemplateError(ValueError):

@@ -12,24 +12,25 @@ from typing import Literal
 
 import yaml
 
+from cds.frozen import Frozen
 from cds.terminology.icd10cm import Icd10CmTabular
-from cds.terminology.schema import Strict, Text
+from cds.terminology.schema import Text
 
 FamilyKey = tuple[str, tuple[str, ...]]
 
 
-class ExpansionMember(Strict):
+class ExpansionMember(Frozen):
     code: Text
     display: Text
 
 
-class Expansion(Strict):
+class Expansion(Frozen):
     code: Text
     exclude: list[Text] = []
     members: list[ExpansionMember]
 
 
-class ExpansionsFile(Strict):
+class ExpansionsFile(Frozen):
     kind: Literal["icd_10_cm_expansions"]
     tabular: Text
     families: list[Expansion] = []

@@ -15,8 +15,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from cds.fhir import clean_text
+from cds.frozen import Frozen
 from cds.terminology.codeable import codings
-from cds.terminology.schema import Strict, Text
+from cds.terminology.schema import Text
 from cds.terminology.systems import Coded, CodeSystems
 from cds.terminology.valuesets import CodeEntry
 
@@ -24,14 +25,14 @@ Presence = Literal["present", "absent"]
 CLAUSE_END = re.compile(r"[.;\n]")
 
 
-class Signals(Strict):
+class Signals(Frozen):
     codes: list[CodeEntry] = []
     """Codes of valueCodeableConcept or interpretation that say it."""
     values: list[Text] = []
     """A whole valueString that says it ("No", "Not present")."""
 
 
-class Negation(Strict):
+class Negation(Frozen):
     before: list[Text]
     after: list[Text]
     not_negation: list[Text] = []
@@ -39,7 +40,7 @@ class Negation(Strict):
     """At most this many words between a negation word and the finding it negates."""
 
 
-class PresenceFile(Strict):
+class PresenceFile(Frozen):
     kind: Literal["presence"]
     absent: Signals
     present: Signals

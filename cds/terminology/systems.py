@@ -12,13 +12,13 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from cds.terminology.schema import Strict
+from cds.frozen import Frozen
 
 CodeForm = Literal["as-written", "icd"]
 SYSTEMS_CONTEXT = "code_systems"
 
 
-class SystemSpec(Strict):
+class SystemSpec(Frozen):
     uri: str = Field(min_length=1)
     label: str = Field(min_length=1)
     codes: CodeForm = "as-written"
@@ -27,7 +27,7 @@ class SystemSpec(Strict):
     """Where `descendants: true` is expanded from; a system without one lists its members."""
 
 
-class ReadAs(Strict):
+class ReadAs(Frozen):
     """Codes of another system read as the same codes of one of ours (only those listed)."""
 
     uri: str = Field(min_length=1)
@@ -37,7 +37,7 @@ class ReadAs(Strict):
     codes: list[str] = Field(min_length=1)
 
 
-class SystemsFile(Strict):
+class SystemsFile(Frozen):
     kind: Literal["code_systems"]
     systems: dict[str, SystemSpec]
     read_as: list[ReadAs] = []

@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from cds.terminology.schema import CodeStatus, Identifier, Region, Strict, Text
+from cds.frozen import Frozen
+from cds.terminology.schema import CodeStatus, Identifier, Region, Text
 from cds.terminology.systems import system_uri
 
 
-class CodeEntry(Strict):
+class CodeEntry(Frozen):
     system: str
     code: Text
     display: Text
@@ -37,7 +38,7 @@ class CodeEntry(Strict):
         return self
 
 
-class ValueSetImport(Strict):
+class ValueSetImport(Frozen):
     file: Text
     """Relative to rules/valuesets/, e.g. `fhir/dysphagia.json`."""
     status: CodeStatus = "repo-only"
@@ -45,7 +46,7 @@ class ValueSetImport(Strict):
     region: Region | None = None
 
 
-class Concept(Strict):
+class Concept(Frozen):
     label: Text
     codes: list[CodeEntry]
     text_patterns: list[Text] = []
@@ -67,12 +68,12 @@ class Concept(Strict):
         return self
 
 
-class ConceptFile(Strict):
+class ConceptFile(Frozen):
     kind: Literal["symptom", "red_flag", "problem"]
     concepts: dict[Identifier, Concept]
 
 
-class Measure(Strict):
+class Measure(Frozen):
     """A lab analyte or an assessment instrument: its codes and the units its value may come in."""
 
     label: Text
@@ -89,37 +90,37 @@ class Measure(Strict):
         return self
 
 
-class MeasureFile(Strict):
+class MeasureFile(Frozen):
     kind: Literal["lab", "assessment"]
     concepts: dict[Identifier, Measure]
     unit_aliases: dict[str, list[str]] = {}
 
 
-class AtcEntry(Strict):
+class AtcEntry(Frozen):
     code: Annotated[str, Field(pattern=r"^[A-Z][0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?$")]
     display: Text
     status: CodeStatus
 
 
-class MedicationClass(Strict):
+class MedicationClass(Frozen):
     label: Text
     advice: Text
     atc: list[AtcEntry]
 
 
-class RxNormEntry(Strict):
+class RxNormEntry(Frozen):
     code: Annotated[str, Field(pattern=r"^[0-9]+$")]
     display: Text
     status: CodeStatus
 
 
-class Ingredient(Strict):
+class Ingredient(Frozen):
     atc: str
     rxnorm: list[RxNormEntry] = []
     names: list[Text] = []
 
 
-class MedicationFile(Strict):
+class MedicationFile(Frozen):
     kind: Literal["medication"]
     classes: dict[Identifier, MedicationClass]
     ingredients: dict[str, Ingredient]
@@ -136,17 +137,17 @@ class MedicationFile(Strict):
         return self
 
 
-class SeverityLevel(Strict):
+class SeverityLevel(Frozen):
     rank: Annotated[int, Field(ge=1, le=9)]
     words: list[Text]
     codes: list[CodeEntry]
 
 
-class SeverityFile(Strict):
+class SeverityFile(Frozen):
     kind: Literal["severity"]
     levels: dict[Identifier, SeverityLevel]
 
 
-class BodySiteFile(Strict):
+class BodySiteFile(Frozen):
     kind: Literal["body_site"]
     regions: dict[Region, list[Text]]

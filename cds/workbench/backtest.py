@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
 from cds.errors import CdsError
+from cds.frozen import Frozen
 from cds.workbench.population import PatientInput, Population
 from cds.workbench.snapshot import RulesSnapshot, evaluator_for
 from cds.workbench.tally import ChangeStats, PatientChange, RulesetStats, Tally
@@ -38,11 +38,7 @@ _NETWORK_SCHEMES = ("tcp", "tls")
 """Addresses with a host and port; `inproc://` (a cluster inside this process) has neither."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class RunStats(_Model):
+class RunStats(Frozen):
     execution: str
     seconds: float
     first_patient_seconds: float
@@ -58,7 +54,7 @@ class RunStats(_Model):
     """The part spent here: reading, grouping, handing out batches and counting."""
 
 
-class BacktestReport(_Model):
+class BacktestReport(Frozen):
     population: str
     population_kind: str
     now: dt.datetime

@@ -10,8 +10,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from cds.frozen import Frozen
 from cds.workbench.lexicon import Coding
 from cds.workbench.phrases import RecordItem
 
@@ -25,10 +26,8 @@ OTHER_PATIENT = "other-patient"
 _CATEGORY = {"lab": "laboratory", "assessment": "survey"}
 
 
-class PatientSpec(BaseModel):
+class PatientSpec(Frozen):
     """Who the case is about; age counts back from the case's `now`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(default="test-patient", pattern=r"^[A-Za-z0-9\-.]{1,64}$")
     gender: Literal["female", "male", "other", "unknown"] | None = None

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from cds.fielderrors import message_of
+from cds.frozen import Frozen
 from cds.rulebook.model import Rulebook
 from cds.rulebook.problems import Problem
 from cds.rulebook.yamlsource import Loc, YamlDocument, YamlSyntaxError, read_yaml
@@ -29,8 +30,8 @@ _RECORD_LINE = (
 _EXPECT_KEYS = "cards, top, fired, not fired, held back, card contains, card lacks, set aside"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class _Strict(Frozen):
+    model_config = ConfigDict(populate_by_name=True)
 
 
 class Expect(_Strict):
@@ -40,7 +41,7 @@ class Expect(_Strict):
 
     cards: list[str] | None = Field(default=None, description="Exactly these rules give cards.")
     top: TopIndicator | None = Field(default=None, description="Indicator of the most urgent card.")
-    fired: list[str] = []
+    fired: list[str] = Field(default_factory=list)
     not_fired: list[str] = Field(default=[], alias="not fired")
     held_back: list[str] = Field(default=[], alias="held back")
     card_contains: list[str] = Field(default=[], alias="card contains")

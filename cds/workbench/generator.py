@@ -21,18 +21,19 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from tqdm import tqdm
 
 from cds.facts.dates import observed_at
-from cds.fhir import InputError, PatientMatcher, RawResource, patient_ids, read_path
-from cds.fhir.patient import patient_id_in
+from cds.fhir import InputError, PatientMatcher, RawResource, formats, patient_ids, read_path
+from cds.fhir.patient import patient_of
+from cds.frozen import Frozen
 from cds.rulebook.model import Rulebook
 from cds.terminology.codeable import codings, concept_text
 from cds.workbench.builder import build_resource
 from cds.workbench.lexicon import Lexicon
 from cds.workbench.phrases import parse_phrase
-from cds.workbench.population import BUNDLE_SUFFIXES, MANIFEST
+from cds.workbench.population import MANIFEST
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _SLOT = re.compile(rf'(?P<uuid>{_UUID})|"(?P<date>\d{{4}}-\d{{2}}-\d{{2}})(?P<rest>(?:T[^"]*)?)"')
@@ -95,9 +96,7 @@ def _draw(rng: random.Random) -> dict[str, object]:
     }
 
 
-class PopulationSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class PopulationSpec(Frozen):
     source: Path
     out: Path
     patients: int = Field(ge=1)
@@ -110,10 +109,8 @@ class PopulationSpec(BaseModel):
     """Drop lab and assessment results older than this (None: keep all); must exceed every time window."""
 
 
-class PopulationSummary(BaseModel):
+class PopulationSummary(Frozen):
     """Written into the manifest's `extension`, so a back-test report can say what the population is."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     source: str
     templates: int
@@ -177,7 +174,8 @@ def make_population(spec: PopulationSpec, rulebook: Rulebook, *, progress: bool 
             shift = base_shift - rng.randrange(spec.recent_days)
             patient_id = ""
             for rtype, text in _filled(template, key, shift, oldest):
-                patient_id = patient_id or _patient_id(rtype, text)
+                if not patient_id and rtype == "Patient":
+                    patient_id = patient_of(orjson.loads(text)) or ""
                 writers.write(rtype, text)
                 resource_counts[rtype] += 1
             if int((index + 1) * spec.spasm_share) > int(index * spec.spasm_share):
@@ -233,12 +231,8 @@ def _check_history(spec: PopulationSpec, rulebook: Rulebook) -> None:
         )
 
 
-def _patient_id(rtype: str, text: str) -> str:
-    return str(orjson.loads(text)["id"]) if rtype == "Patient" else ""
-
-
 def _templates(source: Path, rulebook: Rulebook) -> tuple[list[_Template], list[str], dt.date]:
-    files = sorted(p for p in source.iterdir() if p.is_file() and p.name.endswith(BUNDLE_SUFFIXES))
+    files = sorted(p for p in source.iterdir() if p.is_file() and formats.is_json(p.name))
     templates: list[_Template] = []
     skipped: list[str] = []
     latest = dt.date.min
@@ -281,23 +275,8 @@ def _kept(resources: list[RawResource], matcher: PatientMatcher, rulebook: Ruleb
         else:
             readable = False
         if readable:
-            kept.append(_with_plain_subject(resource, matcher))
+            kept.append(matcher.with_plain_references(resource))
     return kept
-
-
-def _with_plain_subject(resource: dict[str, Any], matcher: PatientMatcher) -> dict[str, Any]:
-    """NDJSON has no fullUrls, so a `urn:uuid:` subject must become `Patient/<id>` to still match."""
-    copy = dict(resource)
-    for key in ("subject", "patient"):
-        target = resource.get(key)
-        if not isinstance(target, dict):
-            continue
-        reference = target.get("reference")
-        if isinstance(reference, str) and (
-            reference in matcher.aliases or patient_id_in(reference) == matcher.patient_id
-        ):
-            copy[key] = {**target, "reference": f"Patient/{matcher.patient_id}"}
-    return copy
 
 
 def _cut(resources: list[dict[str, Any]], rulebook: Rulebook) -> tuple[_Template, list[dt.date]]:
@@ -323,15 +302,6 @@ def _cut(resources: list[dict[str, Any]], rulebook: Rulebook) -> tuple[_Template
             _Line(str(resource["resourceType"]), tuple(parts), observed.toordinal() if observed else None)
         )
     return tuple(lines), dates
-
-
-def _measured_at(resource: dict[str, Any], rulebook: Rulebook) -> dt.datetime | None:
-    """When a lab or assessment result was taken; None for anything else (symptom history is kept whole:
-    the persistent and progressive patterns read it)."""
-    if resource["resourceType"] != "Observation":
-        return None
-    match = rulebook.terminology.classify(codings(resource.get("code")), None)
-    return observed_at(resource) if match is not None and match.kind in ("lab", "assessment") else None
 
 
 def _filled(template: _Template, key: int, shift: int, oldest: int | None) -> Iterator[tuple[str, str]]:

@@ -20,8 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from cds.frozen import Frozen
 from cds.workbench.lexicon import FINDING_KINDS, MEASURED_KINDS, AmbiguousName, Lexicon, Term, UnknownCode
 
 ResourceType = Literal["Condition", "Observation", "MedicationRequest"]
@@ -64,9 +63,7 @@ class PhraseError(ValueError):
     """Says what was found and what was expected; the caller adds file, line and phrase."""
 
 
-class When(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class When(Frozen):
     days_ago: int = 0
     date: dt.date | None = None
     field: Literal["onset", "recorded"] | None = None
@@ -80,18 +77,14 @@ class When(BaseModel):
         return f"on {self.date.isoformat()}" if self.date else f"{self.days_ago} days ago"
 
 
-class ReferenceRange(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class ReferenceRange(Frozen):
     low: float
     high: float
     unit: str | None = None
 
 
-class RecordItem(BaseModel):
+class RecordItem(Frozen):
     """One line of a case's record, understood; `builder` turns it into one FHIR resource."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     phrase: str
     term: Term

@@ -9,7 +9,6 @@ is grouped: the classic hash partition, holding one bucket at a time and never t
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import tempfile
 import zlib
 from abc import ABC, abstractmethod
@@ -21,14 +20,14 @@ from typing import IO, Any
 import orjson
 
 from cds.errors import InputError
-from cds.fhir.patient import patient_id_in
+from cds.fhir import formats
+from cds.fhir.patient import patient_of
 
-BUNDLE_SUFFIXES = (".json", ".json.gz")
-NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
 MANIFEST = "manifest.json"
 BUCKET_BYTES = 48 * 2**20
 MAX_BUCKETS = 512
 GZIP_RATIO = 8
+"""About how much larger NDJSON is than its gzip, to size the buckets of a compressed export."""
 _NOTES_SHOWN = 5
 
 
@@ -72,13 +71,13 @@ def open_population(path: Path) -> Population:
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     if path.is_file():
-        if path.name.endswith(NDJSON_SUFFIXES):
+        if formats.is_ndjson(path.name):
             return BulkExport(path.parent, files=[path])
         raise InputError(f"{path}: expected a folder of patient Bundles or a Bulk Data export (*.ndjson)")
-    names = [p.name for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]
-    if (path / MANIFEST).is_file() or any(n.endswith(NDJSON_SUFFIXES) for n in names):
+    names = [p.name for p in path.iterdir() if p.is_file() and formats.is_supported(p.name)]
+    if (path / MANIFEST).is_file() or any(formats.is_ndjson(n) for n in names):
         return BulkExport(path)
-    if any(n.endswith(BUNDLE_SUFFIXES) for n in names):
+    if any(formats.is_json(n) for n in names):
         return BundleFolder(path)
     raise InputError(f"{path}: no patient Bundles (*.json, *.json.gz) and no Bulk Data export (*.ndjson)")
 
@@ -87,7 +86,7 @@ class BundleFolder(Population):
     """One file per patient, as Synthea writes them; a file naming several patients gives each."""
 
     def __init__(self, path: Path) -> None:
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(BUNDLE_SUFFIXES))
+        files = sorted(p for p in path.iterdir() if p.is_file() and formats.is_json(p.name))
         super().__init__(path, "folder of patient Bundles", expected_patients=len(files))
         self._files = files
 
@@ -98,7 +97,7 @@ class BundleFolder(Population):
             except OSError as exc:
                 self.notes.append(f"{file.name}: cannot be read ({exc.strerror}); skipped")
                 continue
-            yield PatientInput(label=file.name, data=data, compressed=file.name.endswith(".gz"))
+            yield PatientInput(label=file.name, data=data, compressed=formats.is_compressed(file.name))
 
 
 class BulkExport(Population):
@@ -113,7 +112,7 @@ class BulkExport(Population):
         self._files = (
             files
             or _manifest_files(path, manifest)
-            or sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(NDJSON_SUFFIXES))
+            or sorted(p for p in path.iterdir() if p.is_file() and formats.is_ndjson(p.name))
         )
         if not self._files:
             raise InputError(f"{path}: the Bulk Data export lists no NDJSON files")
@@ -131,7 +130,9 @@ class BulkExport(Population):
             self.notes.append(f"{self.unreadable} NDJSON lines are not JSON objects; skipped")
 
     def _bucket_count(self) -> int:
-        size = sum(f.stat().st_size * (GZIP_RATIO if f.name.endswith(".gz") else 1) for f in self._files)
+        size = sum(
+            f.stat().st_size * (GZIP_RATIO if formats.is_compressed(f.name) else 1) for f in self._files
+        )
         return max(1, min(MAX_BUCKETS, size // self._bucket_bytes + 1))
 
     def _partition(self, scratch: Path) -> list[Path]:
@@ -140,7 +141,7 @@ class BulkExport(Population):
         handles: list[IO[bytes]] = [path.open("wb") for path in paths]
         try:
             for file in self._files:
-                for line in _lines(file):
+                for line in formats.lines(file):
                     owner = self._owner(line, file)
                     if owner is not None:
                         handles[zlib.crc32(owner) % count].write(owner + b"\t" + line + b"\n")
@@ -159,32 +160,11 @@ class BulkExport(Population):
             if self.unreadable <= _NOTES_SHOWN:
                 self.notes.append(f"{file.name}: a line is not a JSON object")
             return None
-        owner = _patient_of(resource)
+        owner = patient_of(resource)
         if owner is None:
             self.unowned += 1
             return None
         return owner.encode()
-
-
-def _lines(file: Path) -> Iterator[bytes]:
-    opener: Any = gzip.open if file.name.endswith(".gz") else open
-    with opener(file, "rb") as stream:
-        for line in stream:
-            stripped = line.strip()
-            if stripped:
-                yield stripped
-
-
-def _patient_of(resource: dict[str, Any]) -> str | None:
-    if resource.get("resourceType") == "Patient":
-        value = resource.get("id")
-        return value if isinstance(value, str) and value else None
-    for key in ("subject", "patient"):
-        target = resource.get(key)
-        reference = target.get("reference") if isinstance(target, dict) else None
-        if isinstance(reference, str) and (found := patient_id_in(reference)):
-            return found
-    return None
 
 
 def _grouped(bucket: Path) -> Iterator[PatientInput]:

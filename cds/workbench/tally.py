@@ -11,8 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict
-
+from cds.frozen import Frozen
 from cds.rulebook.model import Rulebook
 from cds.workbench.worker import CardSet, PatientOutcome
 
@@ -21,11 +20,7 @@ EXAMPLES_KEPT = 100
 ERRORS_KEPT = 20
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class RuleStats(_Model):
+class RuleStats(Frozen):
     rule_id: str
     title: str
     indicator: str
@@ -35,7 +30,7 @@ class RuleStats(_Model):
     by_indicator: dict[str, int]
 
 
-class RulesetStats(_Model):
+class RulesetStats(Frozen):
     rules_dir: str
     version: str
     patients_evaluated: int
@@ -45,7 +40,7 @@ class RulesetStats(_Model):
     rules: list[RuleStats]
 
 
-class PatientChange(_Model):
+class PatientChange(Frozen):
     patient_id: str
     source: str
     before_top: str
@@ -54,14 +49,14 @@ class PatientChange(_Model):
     after_cards: list[str]
 
 
-class RuleChange(_Model):
+class RuleChange(Frozen):
     rule_id: str
     gained: int
     """Patients who get this rule's card under the current rules but not under the baseline."""
     lost: int
 
 
-class ChangeStats(_Model):
+class ChangeStats(Frozen):
     patients_changed: int
     top_indicator_changed: int
     cards_changed: int

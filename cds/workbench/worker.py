@@ -4,14 +4,13 @@ the cards each rule set gives them out (rule id and indicator only, so results s
 from __future__ import annotations
 
 import datetime as dt
-import gzip
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cds.engine import EngineError
 from cds.evaluation import Evaluator
 from cds.fhir import InputError, ReadResult, patient_ids, read_input
+from cds.fhir.formats import decompress
 from cds.workbench.population import PatientInput
 from cds.workbench.snapshot import RulesSnapshot, evaluator_for
 
@@ -35,8 +34,8 @@ def evaluate_batch(
     outcomes: list[PatientOutcome] = []
     for item in batch:
         try:
-            read = read_input(gzip.decompress(item.data) if item.compressed else item.data)
-        except (InputError, OSError, EOFError, zlib.error) as exc:
+            read = read_input(decompress(item.data) if item.compressed else item.data)
+        except InputError as exc:
             outcomes.append(PatientOutcome(item.label, item.patient_id, (), f"cannot be read: {exc}"))
             continue
         ids: list[str | None] = [item.patient_id] if item.patient_id else [*patient_ids(read.resources)]

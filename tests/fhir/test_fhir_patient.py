@@ -4,6 +4,7 @@ from typing import Any
 import pytest
 
 from cds.fhir import InputError, PatientMatcher, RawResource, check_in_input, patient_ids, read_path
+from cds.fhir.patient import patient_of
 
 DATA = Path(__file__).parent / "data"
 
@@ -199,3 +200,30 @@ def test_a_named_patient_not_in_the_input_is_an_error_listing_those_found() -> N
 def test_a_named_patient_in_input_naming_none_is_an_error() -> None:
     with pytest.raises(InputError, match="it names no patient"):
         check_in_input("123", [condition({"reference": "#p1"})])
+
+
+def test_patient_of_a_patient_is_its_own_id() -> None:
+    assert patient_of({"resourceType": "Patient", "id": "123"}) == "123"
+
+
+@pytest.mark.parametrize("key", ["subject", "patient"])
+def test_patient_of_a_resource_is_the_patient_its_reference_points_at(key: str) -> None:
+    assert patient_of({"resourceType": "MedicationStatement", key: {"reference": "Patient/123"}}) == "123"
+
+
+def test_patient_of_a_resource_with_only_a_urn_reference_is_unknown() -> None:
+    assert (
+        patient_of(condition({"reference": "urn:uuid:7d7e7b4c-0b0c-4c3a-9a3f-1e2d3c4b5a69"}).resource) is None
+    )
+
+
+def test_references_to_the_patient_become_plain() -> None:
+    urn = "urn:uuid:7d7e7b4c-0b0c-4c3a-9a3f-1e2d3c4b5a69"
+    matcher = PatientMatcher.for_patient("123", [patient("123", full_url=urn)])
+    plain = matcher.with_plain_references(condition({"reference": urn, "display": "Ann"}).resource)
+    assert plain["subject"] == {"reference": "Patient/123", "display": "Ann"}
+
+
+def test_references_to_someone_else_stay_as_they_are() -> None:
+    other = condition({"reference": "Patient/456"}).resource
+    assert MATCHER.with_plain_references(other) == other
