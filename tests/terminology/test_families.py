@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from cds.rulebook import DEFAULT_RULES_DIR, Rulebook, RulebookError, load_rulebook
+from cds.rulebook import Rulebook, RulebookError, load_rulebook
 from cds.rulebook.catalogue import catalogue
 from cds.terminology.families import FamilyError, expand
 from cds.terminology.icd10cm import Icd10CmTabular
 from cds.terminology.verify import verify
+
+Edit = Callable[[Path, str, str], None]
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 TABULAR = Icd10CmTabular()
@@ -83,20 +85,7 @@ def test_the_shipped_codes_agree_with_the_tabular_and_the_free_set(rulebook: Rul
     assert all("not in the IPS free set" in mark for mark in checked.marks)
 
 
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(DEFAULT_RULES_DIR, target)
-    return target
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def test_a_family_code_not_in_the_tabular_is_named_with_file_line_and_field(rules: Path) -> None:
+def test_a_family_code_not_in_the_tabular_is_named_with_file_line_and_field(rules: Path, edit: Edit) -> None:
     path = rules / "valuesets" / "red_flags.yaml"
     edit(path, "code: R13, display", "code: R13.7, display")
     with pytest.raises(RulebookError) as caught:
@@ -109,7 +98,7 @@ def test_a_family_code_not_in_the_tabular_is_named_with_file_line_and_field(rule
     assert "R13.7 is not an ICD-10-CM code in the tabular" in problem
 
 
-def test_a_new_family_loads_live_and_check_says_to_record_it(rules: Path) -> None:
+def test_a_new_family_loads_live_and_check_says_to_record_it(rules: Path, edit: Edit) -> None:
     edit(rules / "valuesets" / "red_flags.yaml", "exclude: [R47.0, R47.82]", "exclude: [R47.0]")
     rulebook = load_rulebook(rules)
     [note] = rulebook.notes
@@ -117,7 +106,7 @@ def test_a_new_family_loads_live_and_check_says_to_record_it(rules: Path) -> Non
     assert rulebook.terminology.lookup(ICD10CM, "R47.82") is not None
 
 
-def test_descendants_of_a_system_without_a_hierarchy_are_refused(rules: Path) -> None:
+def test_descendants_of_a_system_without_a_hierarchy_are_refused(rules: Path, edit: Edit) -> None:
     edit(
         rules / "valuesets" / "red_flags.yaml",
         'code: "8011004", display: "Dysarthria", status: confirmed, source: IPS}',

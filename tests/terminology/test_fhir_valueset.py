@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cds.rulebook import DEFAULT_RULES_DIR, RulebookError, load_rulebook
+from cds.rulebook import RulebookError, load_rulebook
 from cds.rulebook.catalogue import catalogue
 
 SNOMED = "http://snomed.info/sct"
@@ -42,13 +41,6 @@ VALUE_SET: dict[str, Any] = {
     },
 }
 CONCEPT = "  swallowing_difficulty:\n    label: difficulty swallowing\n"
-
-
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(DEFAULT_RULES_DIR, target)
-    return target
 
 
 def with_value_set(rules: Path, value_set: dict[str, Any], status: str = "repo-only") -> Path:

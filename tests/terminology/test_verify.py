@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from cds.rulebook import DEFAULT_RULES_DIR, load_rulebook
+from cds.rulebook import load_rulebook
 from cds.terminology.verify import verify
 
-
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(DEFAULT_RULES_DIR, target)
-    return target
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
+Edit = Callable[[Path, str, str], None]
 
 
 def problems(rules: Path) -> list[str]:
@@ -29,7 +16,7 @@ def problems(rules: Path) -> list[str]:
     return verify(rulebook.terminology, rulebook.directory).problems
 
 
-def test_a_confirmed_snomed_code_outside_the_free_set_is_a_problem(rules: Path) -> None:
+def test_a_confirmed_snomed_code_outside_the_free_set_is_a_problem(rules: Path, edit: Edit) -> None:
     edit(
         rules / "valuesets" / "red_flags.yaml",
         'code: "6077001", display: "Foot-drop"',
@@ -41,7 +28,7 @@ def test_a_confirmed_snomed_code_outside_the_free_set_is_a_problem(rules: Path) 
     ]
 
 
-def test_a_marked_snomed_code_outside_the_free_set_is_listed_not_refused(rules: Path) -> None:
+def test_a_marked_snomed_code_outside_the_free_set_is_listed_not_refused(rules: Path, edit: Edit) -> None:
     edit(
         rules / "valuesets" / "red_flags.yaml",
         'code: "6077001", display: "Foot-drop", status: confirmed, source: IPS',
@@ -56,7 +43,7 @@ def test_a_marked_snomed_code_outside_the_free_set_is_listed_not_refused(rules: 
     )
 
 
-def test_a_display_the_free_set_does_not_give_is_a_problem(rules: Path) -> None:
+def test_a_display_the_free_set_does_not_give_is_a_problem(rules: Path, edit: Edit) -> None:
     edit(rules / "valuesets" / "red_flags.yaml", 'display: "Orthopnea"', 'display: "Orthopnoea at night"')
     assert problems(rules) == [
         "red_flag breathing_difficulty: SNOMED 62744007 'Orthopnoea at night': "
@@ -64,14 +51,14 @@ def test_a_display_the_free_set_does_not_give_is_a_problem(rules: Path) -> None:
     ]
 
 
-def test_an_icd_10_cm_code_not_in_the_tabular_is_a_problem(rules: Path) -> None:
+def test_an_icd_10_cm_code_not_in_the_tabular_is_a_problem(rules: Path, edit: Edit) -> None:
     edit(rules / "valuesets" / "red_flags.yaml", "code: R53.1, display", "code: R53.9, display")
     assert problems(rules) == [
         "red_flag weakness: ICD-10-CM R53.9 is not in the tabular (simple-icd-10-cm 1.5.0)"
     ]
 
 
-def test_an_edited_expansion_file_is_caught(rules: Path) -> None:
+def test_an_edited_expansion_file_is_caught(rules: Path, edit: Edit) -> None:
     edit(
         rules / "terminology" / "icd-10-cm-expansions.yaml",
         "  - {code: R13.19, display: Other dysphagia}\n",
