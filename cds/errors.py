@@ -8,6 +8,7 @@ CdsError                                  the root; its message is the whole sto
 ├── SettingsError(CdsError, ValueError)   settings the service cannot start with (cds.service.settings)
 ├── PidFileError(CdsError, RuntimeError)  the data directory is in use (cds.service.pidfile)
 ├── StoreUnavailable(CdsError, RuntimeError) the database cannot be reached or used (cds.store)
+├── PortInUse(CdsError, OSError)          the address to listen on is taken (cds.service.sockets)
 ├── BenchError(CdsError)                  the benchmark cannot run as asked (cds.bench.workload)
 └── ClusterError(CdsError)                a Dask scheduler that cannot be used (cds.workbench.backtest)
 ```

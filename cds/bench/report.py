@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cds.bench.inprocess import InProcessFigure
 from cds.bench.load import LoadResult
-from cds.bench.serve import MemoryFigure, StartFigure
+from cds.bench.serve import ConnectionSplit, MemoryFigure, StartFigure
 
 PACKAGES = (
     "spasm-cds",
@@ -92,6 +92,7 @@ class BenchReport(BaseModel):
     targets: list[TargetCheck]
     profile: str | None
     load_average_end: tuple[float, float, float]
+    connection_splits: list[ConnectionSplit] = []
 
 
 def describe_machine() -> Machine:
@@ -133,6 +134,8 @@ LATENCY_1000 = "HTTP p50, 1 worker, concurrency 1, 1000 resources"
 THROUGHPUT = "HTTP, 2 workers, concurrency 16, 100 resources"
 MEMORY = "memory after the long run vs after the first calls"
 START = "service start to first answer (slowest start)"
+WORKER_LATENCY = "HTTP p50, 2 workers vs 1, concurrency 1, 100 resources"
+WORKER_THROUGHPUT = "HTTP req/s, 2 workers vs 1, concurrency 16, 100 resources"
 
 
 def check_targets(
@@ -147,6 +150,13 @@ def check_targets(
     c1_1000 = _find_http(http, 1, 1000, 1)
     c16 = _find_http(http, 2, 100, 16)
     slowest = max((s.first_answer_s for s in starts), default=None)
+    two_c1, one_c16 = _find_http(http, 2, 100, 1), _find_http(http, 1, 100, 16)
+    latency_ratio = two_c1.p50_ms / c1_100.p50_ms if two_c1 and c1_100 and c1_100.p50_ms else None
+    throughput_ratio = (
+        c16.requests_per_second / one_c16.requests_per_second
+        if c16 and one_c16 and one_c16.requests_per_second
+        else None
+    )
     return [
         _check(
             IN_PROCESS,
@@ -179,6 +189,18 @@ def check_targets(
             memory is not None and abs(memory.growth_percent) <= 10,
         ),
         _check(START, "< 2 s", f"{slowest:.2f} s" if slowest is not None else None, (slowest or 0) < 2),
+        _check(
+            WORKER_LATENCY,
+            "within 1.2× of 1 worker",
+            f"{latency_ratio:.2f}×" if latency_ratio is not None else None,
+            latency_ratio is not None and latency_ratio <= 1.2,
+        ),
+        _check(
+            WORKER_THROUGHPUT,
+            "≥ 1.8× 1 worker",
+            f"{throughput_ratio:.2f}×" if throughput_ratio is not None else None,
+            throughput_ratio is not None and throughput_ratio >= 1.8,
+        ),
     ]
 
 
@@ -212,10 +234,15 @@ def render_table(report: BenchReport) -> str:
         )
         for name, t in (("json.loads", f.json_loads), ("orjson.loads", f.orjson_loads)):
             rows.append(_row(f"in process: {name}", f.resources, f.body_kb, t.p50_ms, t.p90_ms))
-    targeted = {(1, 100, 1): LATENCY_100, (1, 1000, 1): LATENCY_1000, (2, 100, 16): THROUGHPUT}
+    targeted = {
+        (1, 100, 1): (LATENCY_100,),
+        (1, 1000, 1): (LATENCY_1000,),
+        (2, 100, 1): (WORKER_LATENCY,),
+        (2, 100, 16): (THROUGHPUT, WORKER_THROUGHPUT),
+    }
     for h in report.http:
         load = h.load
-        target = targeted.get((h.workers, h.resources, load.concurrency), "")
+        targets = targeted.get((h.workers, h.resources, load.concurrency), ())
         rows.append(
             _row(
                 f"HTTP: {_workers(h.workers)}, concurrency {load.concurrency}",
@@ -226,7 +253,7 @@ def render_table(report: BenchReport) -> str:
                 load.p99_ms,
                 load.requests_per_second,
                 load.errors,
-                [f"{load.requests:,} requests", verdicts.get(target, "")],
+                [f"{load.requests:,} requests", *(verdicts.get(target, "") for target in targets)],
             )
         )
     slowest = max(report.starts, key=lambda s: s.first_answer_s, default=None)
@@ -248,6 +275,14 @@ def render_table(report: BenchReport) -> str:
                 m.resources,
                 errors=m.errors,
                 notes=notes,
+            )
+        )
+    for split in report.connection_splits:
+        shares = ", ".join(":".join(str(n) for n in round_) for round_ in split.rounds)
+        rows.append(
+            _row(
+                f"{split.connections} keep-alive connections across {_workers(split.workers)}",
+                notes=[f"connections per worker, {len(split.rounds)} rounds: {shares}"],
             )
         )
     return "\n".join(rows)

@@ -25,7 +25,15 @@ from cds.bench.report import (
     describe_machine,
     load_average,
 )
-from cds.bench.serve import HOST, MemoryFigure, StartFigure, measure_memory, running_server
+from cds.bench.serve import (
+    HOST,
+    ConnectionSplit,
+    MemoryFigure,
+    StartFigure,
+    measure_memory,
+    measure_split,
+    running_server,
+)
 from cds.bench.workload import SERVICE_PATH, SIZES, BenchRequest, ChartLibrary, build_workload
 from cds.evaluation import Evaluator
 from cds.rulebook import load_rulebook
@@ -122,8 +130,9 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
     http: list[HttpFigure] = []
     starts: list[StartFigure] = []
     memory = None
+    splits: list[ConnectionSplit] = []
     if not options.skip_http:
-        http, starts, memory = _measure_http(workload, plan, progress)
+        http, starts, memory, splits = _measure_http(workload, plan, progress)
     return BenchReport(
         date=dt.datetime.now(dt.UTC).replace(microsecond=0),
         machine=machine,
@@ -143,6 +152,7 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
         targets=check_targets(inprocess, http, starts, memory),
         profile=_profile_text(profile),
         load_average_end=load_average(),
+        connection_splits=splits,
     )
 
 
@@ -154,12 +164,13 @@ def _profile_text(profile: ProfileResult | None) -> str | None:
 
 def _measure_http(
     workload: dict[int, list[BenchRequest]], plan: _Plan, progress: Progress
-) -> tuple[list[HttpFigure], list[StartFigure], MemoryFigure]:
+) -> tuple[list[HttpFigure], list[StartFigure], MemoryFigure, list[ConnectionSplit]]:
     largest = max(len(r.body) for requests in workload.values() for r in requests)
     limit = max(DEFAULT_MAX_REQUEST_BYTES, 2 * largest)
     first_body = workload[MEMORY_SIZE][0].body
     figures: list[HttpFigure] = []
     starts: list[StartFigure] = []
+    splits: list[ConnectionSplit] = []
     for workers in (1, 2):
         progress(f"HTTP: starting `cds serve` with {workers} worker(s)")
         with running_server(workers, first_body, max_request_bytes=limit, purpose="latency") as (
@@ -182,6 +193,9 @@ def _measure_http(
                 )
                 body_kb = round(sum(len(r.body) for r in requests) / len(requests) / 1024, 1)
                 figures.append(HttpFigure(workers=workers, resources=size, body_kb=body_kb, load=load))
+            if workers > 1:
+                progress(f"HTTP: how 16 keep-alive connections spread over {workers} workers")
+                splits.append(measure_split(server))
     progress(
         f"HTTP: memory run, 2 workers, {plan.memory_first:,} then {plan.memory_total:,} requests "
         f"of {MEMORY_SIZE} resources"
@@ -196,4 +210,4 @@ def _measure_http(
             total=plan.memory_total,
             concurrency=MEMORY_CONCURRENCY,
         )
-    return figures, starts, memory
+    return figures, starts, memory, splits

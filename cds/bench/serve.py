@@ -8,6 +8,7 @@ the server process and all its descendants (uvicorn's worker processes).
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import os
 import signal
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +60,15 @@ class MemoryFigure(BaseModel):
     growth_percent: float
     errors: int
     duration_s: float
+
+
+class ConnectionSplit(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    workers: int
+    connections: int
+    rounds: list[tuple[int, ...]]
+    """Per round, how many of the connections each worker holds, most first (16:0 is one worker doing all)."""
 
 
 class Server:
@@ -231,3 +242,28 @@ def measure_memory(
         errors=early.errors + late.errors,
         duration_s=round(time.perf_counter() - started, 1),
     )
+
+
+def measure_split(server: Server, connections: int = 16, rounds: int = 5) -> ConnectionSplit:
+    """Opens the connections all at once, as the load generator does, and asks each which worker holds it."""
+    return ConnectionSplit(
+        workers=server.workers,
+        connections=connections,
+        rounds=[asyncio.run(_split_once(server.port, connections, server.workers)) for _ in range(rounds)],
+    )
+
+
+async def _split_once(port: int, connections: int, workers: int) -> tuple[int, ...]:
+    streams = await asyncio.gather(*(asyncio.open_connection(HOST, port) for _ in range(connections)))
+    holders: Counter[int] = Counter()
+    try:
+        for reader, writer in streams:
+            writer.write(f"GET /healthz HTTP/1.1\r\nHost: {HOST}:{port}\r\n\r\n".encode("ascii"))
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+            length = int(head.split("content-length:")[1].split("\r\n")[0])
+            holders[int(orjson.loads(await reader.readexactly(length))["pid"])] += 1
+    finally:
+        for _, writer in streams:
+            writer.close()
+    shares = sorted(holders.values(), reverse=True)
+    return tuple(shares + [0] * (workers - len(shares)))

@@ -12,6 +12,7 @@ from cds.facts.models import Fact, SetAside, WholeRecord
 from cds.facts.occurrences import build_occurrences, finding_facts
 from cds.facts.parameters import FactParameters
 from cds.facts.patterns import find_patterns
+from cds.facts.regions import BodySites
 from cds.facts.select import select
 from cds.fhir import PatientMatcher, RawResource
 from cds.terminology import Terminology
@@ -39,15 +40,16 @@ def extract_facts(
 ) -> FactSet:
     selection = select(resources, matcher=matcher, terminology=terminology, parameters=parameters, now=now)
     set_aside = list(selection.set_aside)
-    occurrences, aside = build_occurrences(selection.usable, terminology, parameters, now)
+    sites = BodySites(parameters.body_sites, terminology.systems)
+    occurrences, aside = build_occurrences(selection.usable, terminology, parameters, sites, now)
     set_aside += aside
-    patterns, progressive = find_patterns(occurrences, terminology, parameters, now)
+    patterns, courses = find_patterns(occurrences, terminology, parameters, sites, now)
     readings, aside = read_measurements(selection.usable, terminology, parameters)
     set_aside += aside
     measured, aside, electrolytes_checked = measurement_facts(readings, terminology, parameters, now)
     set_aside += aside
     facts: list[Fact] = [
-        *finding_facts(occurrences, terminology, now, progressive),
+        *finding_facts(occurrences, terminology, now, courses),
         *patterns,
         *measured,
         *medication_facts(selection.usable, terminology),

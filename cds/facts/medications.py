@@ -1,4 +1,5 @@
-"""Active medications of the classes the article names, one fact per ingredient."""
+"""Active medications of the classes the article names, one fact per ingredient (a combination
+product gives one for each of its ingredients)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from cds.terminology.codeable import concept_text
 def medication_facts(usable: Sequence[Usable], terminology: Terminology) -> list[Fact]:
     grouped: dict[str, list[tuple[Usable, MedicationMatch]]] = {}
     for item in usable:
-        if isinstance(item.match, MedicationMatch):
-            grouped.setdefault(item.match.ingredient, []).append((item, item.match))
+        for match in item.ingredients:
+            grouped.setdefault(match.ingredient, []).append((item, match))
     facts: list[Fact] = []
     for ingredient, items in sorted(grouped.items()):
         items.sort(key=lambda pair: (pair[1].matched_by != "rxnorm", pair[0].reference, pair[0].raw.origin))

@@ -11,9 +11,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Region = Literal["bulbar", "cervical", "thoracic", "lumbosacral"]
-"""Body regions as in the ALS criteria (revised El Escorial; Gold Coast 2020)."""
-RegionOrUnknown = Literal["bulbar", "cervical", "thoracic", "lumbosacral", "unknown"]
+from cds.terminology.schema import Region
+
+RegionOrUnknown = Literal[Region, "unknown"]
 """Where a symptom was recorded: a region, or unknown when no body site placed it in one."""
 Certainty = Literal["known", "suspected"]
 """A finding as recorded (confirmed, or with no status), or a suspicion (provisional, differential...)."""
@@ -88,6 +88,8 @@ class RedFlag(Fact):
     concept: str
     urgency: Literal["urgent", "prompt"]
     progressive: bool
+    as_context: bool
+    """Chronic and stable, or explained by a recorded cause: context, not a new motor neuron sign."""
     days_since_onset: int = Field(ge=0)
     certainty: Certainty
 

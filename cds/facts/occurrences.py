@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from cds.facts.course import Course
 from cds.facts.dates import days_between
 from cds.facts.models import (
     PROGRESSIVE_SUFFIX,
@@ -24,40 +25,62 @@ from cds.facts.models import (
     Symptom,
 )
 from cds.facts.parameters import FactParameters
+from cds.facts.regions import BodySites, Placement
 from cds.facts.select import Usable
 from cds.terminology import ConceptMatch, Terminology
 from cds.terminology.codeable import all_words, codings
+from cds.terminology.schema import Region
 
 WINDOW_PARAMETER = {
     "symptom": "symptom_window_days",
     "red_flag": "red_flag_window_days",
     "problem": "symptom_window_days",
+    "explaining_condition": "red_flag_window_days",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
-    """One resource recording a symptom, red flag or diagnosis, at one time."""
+    """One resource recording a symptom, red flag, diagnosis or explaining condition, at one time."""
 
     kind: str
     concept: str
     usable: Usable
     when: dt.datetime | None
-    region: RegionOrUnknown
+    placements: tuple[Placement, ...]
+    concept_region: Region | None
     severity_rank: int
     frequency: float | None
     current: bool
+    raised_by: str | None = None
+    """For a red flag raised by where a symptom is (a fasciculation at the tongue): how."""
 
     @property
     def certainty(self) -> Certainty:
         return self.usable.certainty
 
     @property
+    def regions(self) -> tuple[Region, ...]:
+        """Every region a body site placed it in; the concept's own region when no site did."""
+        placed = tuple(dict.fromkeys(p.region for p in self.placements if p.region is not None))
+        if placed or self.placements:
+            return placed
+        return (self.concept_region,) if self.concept_region else ()
+
+    @property
+    def region(self) -> RegionOrUnknown:
+        return self.regions[0] if self.regions else "unknown"
+
+    @property
     def evidence(self) -> Evidence:
         raw = self.usable.raw
         words = [self.usable.what]
-        if self.region != "unknown":
-            words.append(f"{self.region} region")
+        if self.raised_by:
+            words.append(self.raised_by)
+        if self.placements:
+            words += [p.words() for p in self.placements]
+        elif self.concept_region:
+            words.append(f"{self.concept_region} region")
         if self.usable.certainty == "suspected":
             words.append(f"verification status {self.usable.verification}: a suspicion, not confirmed")
         if self.severity_rank:
@@ -82,7 +105,11 @@ def _frequency(resource: Mapping[str, Any]) -> float | None:
 
 
 def build_occurrences(
-    usable: Sequence[Usable], terminology: Terminology, parameters: FactParameters, now: dt.datetime
+    usable: Sequence[Usable],
+    terminology: Terminology,
+    parameters: FactParameters,
+    sites: BodySites,
+    now: dt.datetime,
 ) -> tuple[list[Occurrence], list[SetAside]]:
     records: list[Occurrence] = []
     set_aside: list[SetAside] = []
@@ -108,23 +135,54 @@ def build_occurrences(
                         f"({WINDOW_PARAMETER[match.kind]}); counted only as history",
                     )
                 )
-        site_words = all_words(resource.get("bodySite"))
-        placed = match.region or (terminology.region_of(site_words) if site_words else None)
-        region = cast(RegionOrUnknown, placed or "unknown")
         severity_source = resource.get("severity") if is_condition else resource.get("valueCodeableConcept")
-        records.append(
+        occurrence = Occurrence(
+            kind=match.kind,
+            concept=match.name,
+            usable=item,
+            when=item.when,
+            placements=sites.place_all(resource.get("bodySite")),
+            concept_region=_region(match.region),
+            severity_rank=terminology.severity_rank(codings(severity_source), all_words(severity_source)),
+            frequency=None if is_condition else _frequency(resource),
+            current=current,
+        )
+        records.append(occurrence)
+        records += _raised(occurrence, sites, terminology)
+    return records, set_aside
+
+
+def _region(name: str | None) -> Region | None:
+    """A concept's region as the value sets wrote it (validated as a Region when they loaded)."""
+    return cast(Region | None, name)
+
+
+def _raised(occurrence: Occurrence, sites: BodySites, terminology: Terminology) -> list[Occurrence]:
+    """Red flags a symptom is by where it is (NICE NG42: tongue fasciculations)."""
+    raised: list[Occurrence] = []
+    for placement in occurrence.placements:
+        if placement.site is None or occurrence.kind != "symptom":
+            continue
+        red_flag = sites.site(placement.site).raises.get(occurrence.concept)
+        if red_flag is None:
+            continue
+        label = terminology.label("symptom", occurrence.concept)
+        raised.append(
             Occurrence(
-                kind=match.kind,
-                concept=match.name,
-                usable=item,
-                when=item.when,
-                region=region,
-                severity_rank=terminology.severity_rank(codings(severity_source), all_words(severity_source)),
-                frequency=None if is_condition else _frequency(resource),
-                current=current,
+                kind="red_flag",
+                concept=red_flag,
+                usable=occurrence.usable,
+                when=occurrence.when,
+                placements=(placement,),
+                concept_region=None,
+                severity_rank=occurrence.severity_rank,
+                frequency=occurrence.frequency,
+                current=occurrence.current,
+                raised_by=f"{label} at the {placement.site.replace('_', ' ')} ({placement.how}): "
+                f"{sites.site(placement.site).note}",
             )
         )
-    return records, set_aside
+    return raised
 
 
 def _onset(records: Sequence[Occurrence]) -> dt.datetime | None:
@@ -154,9 +212,9 @@ def _order(record: Occurrence) -> tuple[str, str, str]:
 
 
 def finding_facts(
-    records: Sequence[Occurrence], terminology: Terminology, now: dt.datetime, progressive: set[str]
+    records: Sequence[Occurrence], terminology: Terminology, now: dt.datetime, courses: Mapping[str, Course]
 ) -> list[Fact]:
-    """One fact per current concept; `progressive` names the red flags patterns found worsening or new.
+    """One fact per current concept; `courses` says how each red flag has run (progressive, context).
 
     A concept is known when any current resource records it as known, else a suspicion."""
     facts: list[Fact] = []
@@ -168,10 +226,11 @@ def finding_facts(
             onset = _onset(history)
             days = days_between(onset, now) if onset else 0
             spec = terminology.concepts[kind][concept]
+            evidence = tuple(dict.fromkeys(r.evidence for r in current))
             common: dict[str, Any] = {
                 "id": f"{kind}:{concept}",
                 "label": spec.label,
-                "evidence": tuple(r.evidence for r in current),
+                "evidence": evidence,
                 "concept": concept,
             }
             certainty: Certainty = "known" if any(r.certainty == "known" for r in current) else "suspected"
@@ -189,14 +248,20 @@ def finding_facts(
                     )
                 )
             elif kind == "red_flag":
-                is_progressive = concept in progressive
+                course = courses.get(concept, Course())
                 facts.append(
                     RedFlag(
-                        **{**common, "label": spec.label + (PROGRESSIVE_SUFFIX if is_progressive else "")},
+                        **{
+                            **common,
+                            "label": spec.label + (PROGRESSIVE_SUFFIX if course.progressive else ""),
+                            "evidence": evidence + course.evidence,
+                        },
                         urgency=spec.urgency or "prompt",
-                        progressive=is_progressive,
+                        progressive=course.progressive is not None,
+                        as_context=course.context is not None,
                         days_since_onset=days,
                         certainty=certainty,
+                        detail=course.progressive or course.context,
                     )
                 )
             else:

@@ -14,9 +14,10 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from cds.frozen import Frozen
+from cds.terminology.valuesets import BodySiteFile
 
 CodeStatus = Literal["confirmed", "repo-only", "unconfirmed"]
-FINDING_KINDS = ("symptom", "red_flag", "problem")
+FINDING_KINDS = ("symptom", "red_flag", "problem", "explaining_condition")
 Days = Annotated[int, Field(ge=0)]
 NO_STATUS = "none"
 """How a certainty policy names a Condition written without a verificationStatus."""
@@ -101,6 +102,14 @@ class LabReadingFile(Frozen):
     albumin)."""
 
 
+class CourseFile(Frozen):
+    """Words that record a finding getting worse, and the words that negate them just before."""
+
+    kind: Literal["course"]
+    worsening_words: list[Annotated[str, Field(min_length=1)]]
+    negations: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+
+
 class FactSettings(Frozen):
     """The parameters.yaml values the fact layer reads; the rulebook refuses to load without them."""
 
@@ -111,6 +120,8 @@ class FactSettings(Frozen):
     albumin_max_gap_days: Days
     persistent_after_weeks: Days
     widespread_min_regions: Annotated[int, Field(ge=1)]
+    progression_min_days: Days
+    chronic_red_flag_before_years: float = Field(ge=0)
     albumin_reference_g_dl: float = Field(gt=0)
     albumin_correction_factor: float = Field(ge=0)
 
@@ -123,6 +134,12 @@ class FactParameters(FactSettings):
     certainty: CertaintyFile
     interpretation: InterpretationFile
     lab_reading: LabReadingFile
+    course: CourseFile
+    body_sites: BodySiteFile
+
+    @property
+    def chronic_red_flag_before_days(self) -> int:
+        return round(self.chronic_red_flag_before_years * 365)
 
     def lookback(self, kind: str, name: str) -> int:
         if name in self.lookbacks:

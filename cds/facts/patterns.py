@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from cds.facts.course import Course, red_flag_courses
 from cds.facts.dates import days_between
 from cds.facts.models import PATTERN_LABELS, HistoryPattern
 from cds.facts.occurrences import Occurrence, by_concept
 from cds.facts.parameters import FactParameters
+from cds.facts.regions import BodySites
 from cds.terminology import Terminology
 
 
@@ -36,17 +38,21 @@ def _first_date(records: Sequence[Occurrence]) -> dt.datetime | None:
 
 
 def find_patterns(
-    records: Sequence[Occurrence], terminology: Terminology, parameters: FactParameters, now: dt.datetime
-) -> tuple[list[HistoryPattern], set[str]]:
-    """The pattern facts, and the red-flag concepts found progressive (their facts are marked)."""
+    records: Sequence[Occurrence],
+    terminology: Terminology,
+    parameters: FactParameters,
+    sites: BodySites,
+    now: dt.datetime,
+) -> tuple[list[HistoryPattern], dict[str, Course]]:
+    """The pattern facts, and how each red flag has run (its fact says progressive or context)."""
     symptoms = by_concept(records, "symptom")
     current = {concept: history for concept, history in symptoms.items() if any(r.current for r in history)}
-    if not current:
-        return [], set()
-    patterns: list[HistoryPattern] = []
     all_symptom_records = [r for history in current.values() for r in history]
-
     onset = _first_date(all_symptom_records)
+    courses = red_flag_courses(records, terminology, parameters, onset)
+    if not current:
+        return [], courses
+    patterns: list[HistoryPattern] = []
     weeks = parameters.persistent_after_weeks
     if onset is not None and days_between(onset, now) > weeks * 7:
         first = min((r for r in all_symptom_records if r.when), key=lambda r: r.when or now)
@@ -74,39 +80,51 @@ def find_patterns(
                     detail=f"{terminology.label('symptom', concept)}: {change}",
                 )
             )
-
-    fasciculations = [r for r in current.get("fasciculation", []) if r.current and r.region != "unknown"]
-    regions = sorted({r.region for r in fasciculations})
-    minimum = parameters.widespread_min_regions
-    if len(regions) >= minimum:
-        patterns.append(
-            HistoryPattern(
-                id="pattern:widespread_fasciculation",
-                label=PATTERN_LABELS["widespread_fasciculation"],
-                concept="widespread_fasciculation",
-                evidence=tuple(r.evidence for r in fasciculations),
-                detail=f"fasciculations in {len(regions)} regions ({', '.join(regions)}); "
-                f"widespread_min_regions is {minimum} (a rule-author convention)",
-            )
-        )
-
-    progressive: set[str] = set()
-    for concept, history in by_concept(records, "red_flag").items():
-        if not any(r.current for r in history):
-            continue
-        change = _worsening(history)
-        flag_onset = _first_date(history)
-        if change is None and onset is not None and flag_onset is not None and flag_onset > onset:
-            change = f"new since the symptom began (first recorded {flag_onset.date().isoformat()})"
-        if change:
-            progressive.add(concept)
+    widespread = _widespread(current, sites, parameters)
+    if widespread:
+        patterns.append(widespread)
+    for concept, course in sorted(courses.items()):
+        if course.progressive:
             patterns.append(
                 HistoryPattern(
                     id=f"pattern:progressive_red_flag:{concept}",
                     label=PATTERN_LABELS["progressive_red_flag"],
                     concept="progressive_red_flag",
-                    evidence=tuple(r.evidence for r in history if r.current),
-                    detail=f"{terminology.label('red_flag', concept)}: {change}",
+                    evidence=tuple(
+                        r.evidence for r in records if r.kind == "red_flag" and r.concept == concept
+                    ),
+                    detail=course.progressive,
                 )
             )
-    return patterns, progressive
+    return patterns, courses
+
+
+def _widespread(
+    current: dict[str, list[Occurrence]], sites: BodySites, parameters: FactParameters
+) -> HistoryPattern | None:
+    """Regions over every body site of every current occurrence of the symptoms counted for it."""
+    counted = [
+        r for concept in sites.table.widespread_symptoms for r in current.get(concept, []) if r.current
+    ]
+    regions = sorted(
+        {p.region for r in counted for p in r.placements if p.region and p.counts_toward_widespread}
+    )
+    regions = sorted(
+        set(regions) | {r.concept_region for r in counted if not r.placements and r.concept_region}
+    )
+    minimum = parameters.widespread_min_regions
+    if len(regions) < minimum:
+        return None
+    left_out = sorted({p.how for r in counted for p in r.placements if not p.counts_toward_widespread})
+    words = f"fasciculations in {len(regions)} regions ({', '.join(regions)}); "
+    if left_out:
+        words += (
+            f"not counted: {', '.join(left_out)} (facial and eyelid twitching, a rule-author convention); "
+        )
+    return HistoryPattern(
+        id="pattern:widespread_fasciculation",
+        label=PATTERN_LABELS["widespread_fasciculation"],
+        concept="widespread_fasciculation",
+        evidence=tuple(r.evidence for r in counted if r.regions),
+        detail=words + f"widespread_min_regions is {minimum} (a rule-author convention)",
+    )

@@ -52,6 +52,8 @@ class Usable:
     when: dt.datetime | None
     what: str
     certainty: Certainty = "known"
+    ingredients: tuple[MedicationMatch, ...] = ()
+    """Every ingredient of a medication product (a combination has several)."""
     verification: str | None = None
 
     @property
@@ -105,12 +107,27 @@ def recognise(
     if rtype in ("Observation", "Condition"):
         return terminology.finding(resource)
     if rtype in MEDICATION_TYPES:
-        concept = resource.get("medicationCodeableConcept")
-        if concept is None:
-            medication = meds.resolve(resource)
-            concept = medication.get("code") if medication else None
-        return terminology.medication(codings(concept), concept_text(concept))
+        found = medication_matches(resource, terminology, meds)
+        return found[0] if found else None
     return None
+
+
+def medication_matches(
+    resource: Mapping[str, Any], terminology: Terminology, meds: _MedicationIndex
+) -> tuple[MedicationMatch, ...]:
+    """Every ingredient of the product: its code and words, and a Medication's ingredient list."""
+    concepts: list[object] = [resource.get("medicationCodeableConcept")]
+    medication = meds.resolve(resource) if concepts[0] is None else None
+    if medication is not None:
+        concepts = [medication.get("code")]
+        concepts += [
+            item.get("itemCodeableConcept")
+            for item in medication.get("ingredient") or []
+            if isinstance(item, Mapping)
+        ]
+    every = [pair for concept in concepts for pair in codings(concept)]
+    texts = [text for concept in concepts if (text := concept_text(concept))]
+    return terminology.medications(every, texts)
 
 
 def select(
@@ -175,6 +192,9 @@ def select(
                 certainty="suspected" if certainty == "suspected" else "known",
                 verification=verification,
                 what=_what(raw, terminology),
+                ingredients=medication_matches(raw.resource, terminology, meds)
+                if isinstance(match, MedicationMatch)
+                else (),
             )
         )
     return Selection(usable=usable, set_aside=set_aside, notes=notes)

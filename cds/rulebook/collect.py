@@ -31,10 +31,18 @@ class Collector:
         except ValueError:
             return str(path)
 
+    def _within_rules(self, path: Path) -> str:
+        """What the version hashes besides content: the place inside the rules, never the folder's name,
+        so a copy of the rules (a back-test) has the version the same rules have live."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.name
+
     def read(self, path: Path) -> YamlDocument | None:
         display = self.name(path)
         try:
-            self.digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")
+            self.digest.update(self._within_rules(path).encode() + b"\0" + path.read_bytes() + b"\0")
             doc = read_yaml(path, display)
         except (YamlSyntaxError, OSError) as exc:
             line = exc.line if isinstance(exc, YamlSyntaxError) else None

@@ -12,6 +12,7 @@ from cds.engine import CompiledRule, Engine, EngineError
 from cds.facts.models import PATTERN_LABELS, PROGRESSIVE_SUFFIX
 from cds.facts.parameters import (
     CertaintyFile,
+    CourseFile,
     FactParameters,
     FactSettings,
     InterpretationFile,
@@ -29,6 +30,7 @@ from cds.rulebook.terminology import TERMINOLOGY_VALUE_SETS, build_terminology, 
 from cds.rulebook.valuesets import load_value_sets
 from cds.rulebook.yamlsource import YamlDocument
 from cds.terminology import Terminology
+from cds.terminology.valuesets import BodySiteFile, ConceptFile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,6 +39,8 @@ VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
     "certainty": CertaintyFile,
     "interpretation": InterpretationFile,
     "lab_reading": LabReadingFile,
+    "course": CourseFile,
+    "explaining_condition": ConceptFile,
 }
 
 DEFAULT_RULES_DIR = Path(str(resources.files("cds") / "rules")).resolve()
@@ -145,6 +149,8 @@ def _fact_parameters(
         certainty=_only_model(value_sets, CertaintyFile),
         interpretation=_only_model(value_sets, InterpretationFile),
         lab_reading=reading,
+        course=_only_model(value_sets, CourseFile),
+        body_sites=_only_model(value_sets, BodySiteFile),
     )
 
 

@@ -89,7 +89,6 @@ def build_terminology(
             measured_files=[f for f in parsed if isinstance(f, MeasureFile)],
             medications=next(f for f in parsed if isinstance(f, MedicationFile)),
             severity=next(f for f in parsed if isinstance(f, SeverityFile)),
-            body_sites=next(f for f in parsed if isinstance(f, BodySiteFile)),
             families=families,
             presence=PresenceVocabulary(presence, systems),
             imported=imported,

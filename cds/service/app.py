@@ -12,6 +12,7 @@ import gc
 import os
 import signal
 import threading
+import typing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,17 +25,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cds.cards.models import Indicator
 from cds.service import endpoints, metrics
 from cds.service.addresses import GuardedTransport
 from cds.service.auth import Authenticator
 from cds.service.errors import ServiceError, http_error_handler, service_error_handler
-from cds.service.fhirclient import FhirServerClient
+from cds.service.feedback import FeedbackEntry
+from cds.service.fhirclient import FailureKind, FhirServerClient
 from cds.service.jwks import issuer_keys
 from cds.service.logging import get_logger
 from cds.service.middleware import RequestContext
 from cds.service.openapi import openapi_json
 from cds.service.prefetch import PrefetchResolver
-from cds.service.reload import RulesHolder, reload_on_sighup, stop_reloading_on_sighup
+from cds.service.reload import ReloadResult, RulesHolder, reload_on_sighup, stop_reloading_on_sighup
 from cds.service.replay import ReplayGuard
 from cds.service.retention import purge_periodically
 from cds.service.settings import Settings, load_settings
@@ -74,6 +77,15 @@ def create_app(
         replay = ReplayGuard(opened, keep_after_expiry=settings.jwt_clock_skew_seconds)
         keep = dt.timedelta(days=settings.retention_days)
         purging = asyncio.create_task(purge_periodically(opened, keep, settings.purge_interval_seconds))
+        sampling = asyncio.create_task(metrics.sample_process_periodically())
+        metrics.count_from_zero(
+            rules.current.rule_versions,
+            metrics.literal_values(Indicator),
+            rules.current.templates,
+            outcome=metrics.literal_values(FeedbackEntry.model_fields["outcome"].annotation),
+            result=metrics.literal_values(typing.get_type_hints(ReloadResult)["status"]),
+            kind=metrics.literal_values(FailureKind),
+        )
         transport = GuardedTransport(settings.outbound_private_networks)
         async with httpx.AsyncClient(
             timeout=timeout, follow_redirects=False, trust_env=False, transport=transport
@@ -106,6 +118,7 @@ def create_app(
                 if serving:
                     stop_reloading_on_sighup()
                 purging.cancel()
+                sampling.cancel()
                 if store is None:
                     opened.close()
                 metrics.worker_exiting()

@@ -2,14 +2,22 @@
 
 With one worker the metrics live in memory. With several, `cds serve` points PROMETHEUS_MULTIPROC_DIR at
 `<data dir>/metrics` before the workers start, every worker writes its samples there, and whichever
-worker answers GET /metrics adds them all up, so a scrape sees the whole service.
+worker answers GET /metrics adds them all up, so a scrape sees the whole service. prometheus_client's
+own process metrics only see the process that answers, so there each worker copies its own into
+`cds_process_*` gauges, one series per worker pid.
+
+Labelled counters start at 0 for every label known at start (rules, outcomes, failure kinds), so a
+rate or an alert over them works before the first event.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, get_args
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,6 +29,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.process_collector import ProcessCollector
+
+from cds import __version__
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -53,6 +64,24 @@ RULES_LOADED = Gauge(
     multiprocess_mode="liveall",
 )
 RELOADS = Counter("cds_rules_reloads_total", "Rule reloads, by result.", ["result"])
+BUILD_INFO = Gauge(
+    "cds_build_info",
+    "1, labelled with the spasm-cds version and the rules version a worker runs.",
+    ["version", "rules_version"],
+    multiprocess_mode="liveall",
+)
+_PROCESS_SAMPLE_SECONDS = 10.0
+_PROCESS = {
+    name: Gauge(f"cds_{name}", f"Per worker (label pid): {text}", multiprocess_mode="liveall", registry=None)
+    for name, text in (
+        ("process_resident_memory_bytes", "resident memory in bytes."),
+        ("process_virtual_memory_bytes", "virtual memory in bytes."),
+        ("process_cpu_seconds_total", "user and system CPU time in seconds."),
+        ("process_open_fds", "open file descriptors."),
+        ("process_start_time_seconds", "start time since the epoch, in seconds."),
+    )
+}
+_OWN_PROCESS = ProcessCollector(registry=None)
 
 
 def prepare_multiprocess(directory: Path) -> None:
@@ -62,13 +91,54 @@ def prepare_multiprocess(directory: Path) -> None:
     os.environ[MULTIPROC_ENV] = str(directory)
 
 
-def worker_exiting() -> None:
+def worker_exiting(pid: int | None = None) -> None:
+    """Drops a worker's live gauges: called by the worker as it exits, or by the parent for a killed one."""
     if MULTIPROC_ENV in os.environ:
-        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(pid or os.getpid())  # type: ignore[no-untyped-call]
+
+
+def count_from_zero(
+    rule_ids: Iterable[str], indicators: Iterable[str], prefetch_keys: Iterable[str], **known: Iterable[str]
+) -> None:
+    """Creates every series known at start at 0; `known` maps a label value set to FEEDBACK (outcome),
+    RELOADS (result) and FHIR_ERRORS (kind)."""
+    for rule in rule_ids:
+        for indicator in indicators:
+            CARDS.labels(rule=rule, indicator=indicator)
+    for key in prefetch_keys:
+        PREFETCH_FALLBACKS.labels(key=key)
+    counters = {"outcome": FEEDBACK, "result": RELOADS, "kind": FHIR_ERRORS}
+    for label, values in known.items():
+        for value in values:
+            counters[label].labels(value)
+
+
+def literal_values(annotation: Any) -> tuple[str, ...]:
+    """The values of a Literal type, for count_from_zero."""
+    return tuple(str(value) for value in get_args(annotation))
+
+
+def sample_process() -> None:
+    """Copies this worker's process metrics into its cds_process_* gauges (multi-worker mode only)."""
+    if MULTIPROC_ENV not in os.environ:
+        return
+    for family in _OWN_PROCESS.collect():
+        for sample in family.samples:
+            gauge = _PROCESS.get(sample.name)
+            if gauge is not None:
+                gauge.set(sample.value)
+
+
+async def sample_process_periodically() -> None:
+    """Runs until cancelled, so idle workers' figures stay fresh too."""
+    while True:
+        sample_process()
+        await asyncio.sleep(_PROCESS_SAMPLE_SECONDS)
 
 
 def render() -> tuple[bytes, str]:
     if MULTIPROC_ENV in os.environ:
+        sample_process()
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
@@ -78,4 +148,6 @@ def render() -> tuple[bytes, str]:
 def rules_in_use(version: str, previous: str | None = None) -> None:
     if previous is not None and previous != version:
         RULES_LOADED.labels(rules_version=previous).set(0)
+        BUILD_INFO.labels(version=__version__, rules_version=previous).set(0)
     RULES_LOADED.labels(rules_version=version).set(1)
+    BUILD_INFO.labels(version=__version__, rules_version=version).set(1)

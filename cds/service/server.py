@@ -13,7 +13,7 @@ import signal
 from types import FrameType
 
 import uvicorn
-from uvicorn.supervisors.multiprocess import Multiprocess
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from cds.service import metrics
 from cds.service.app import SETTINGS_ENV
@@ -21,6 +21,7 @@ from cds.service.connections import LimitedConfig, connection_limits
 from cds.service.logging import get_logger, logging_config
 from cds.service.pidfile import PidFile
 from cds.service.settings import Settings
+from cds.service.sockets import check_port_free, worker_socket
 
 STARTUP_FAILURE = 3
 
@@ -35,7 +36,37 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
     raise _Stopped(signum)
 
 
-class _ForwardingSupervisor(Multiprocess):
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor, giving each worker it starts or restarts a listening socket of its own
+    (`cds.service.sockets`), and forwarding SIGHUP instead of replacing the workers."""
+
+    def _start_worker(self) -> Process:
+        sock = worker_socket(self.config.host, self.config.port)
+        process = Process(self.config, [sock])
+        process.start()
+        sock.close()  # the worker has its copy; one kept here would queue connections nobody accepts
+        return process
+
+    def init_processes(self) -> None:
+        self.processes = [self._start_worker() for _ in range(self.processes_num)]
+
+    def keep_subprocess_alive(self) -> None:
+        if self.should_exit.is_set():
+            return
+        for index, process in enumerate(self.processes):
+            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                continue
+            process.kill()
+            process.join()
+            if process.pid is not None:
+                metrics.worker_exiting(process.pid)
+            if process.exitcode == STARTUP_FAILURE:
+                log.error("a worker failed to start; stopping", extra={"fields": {"event": "worker_failed"}})
+                self.should_exit.set()
+                return
+            log.info("a worker died; starting another", extra={"fields": {"event": "worker_restarted"}})
+            self.processes[index] = self._start_worker()
+
     def handle_hup(self) -> None:
         log.info(
             "SIGHUP: asking every worker to reload its rules", extra={"fields": {"event": "reload_requested"}}
@@ -56,8 +87,8 @@ def serve(settings: Settings) -> int:
             "cds.service.app:app_from_environment",
             limits=connection_limits(settings),
             factory=True,
-            # uvloop 0.23 leaks about 15 KB a request under this workload (measured: 99 -> 166 MB over
-            # 4,000 calls, against flat with asyncio's loop), so the standard loop is used.
+            # uvloop measured no faster and no leaner than asyncio's loop on the benchmark's mix
+            # (docs/bench.md#workers), so the standard loop is used.
             loop="asyncio",
             host=settings.host,
             port=settings.port,
@@ -84,7 +115,8 @@ def serve(settings: Settings) -> int:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
             return 0 if server.started else STARTUP_FAILURE
-        supervisor = _ForwardingSupervisor(config, sockets=[config.bind_socket()])
+        check_port_free(settings.host, settings.port)
+        supervisor = _Supervisor(config, sockets=[])
         supervisor.run()
         failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)
         return STARTUP_FAILURE if failed else 0

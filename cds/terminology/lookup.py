@@ -17,7 +17,6 @@ from cds.terminology.icd10cm import Icd10CmTabular
 from cds.terminology.presence import PresenceVocabulary
 from cds.terminology.systems import Coded, CodeSystems
 from cds.terminology.valuesets import (
-    BodySiteFile,
     CodeEntry,
     Concept,
     ConceptFile,
@@ -64,7 +63,6 @@ class Terminology:
         measured_files: list[MeasureFile],
         medications: MedicationFile,
         severity: SeverityFile,
-        body_sites: BodySiteFile,
         families: Mapping[FamilyKey, Family],
         presence: PresenceVocabulary,
         imported: Mapping[tuple[str, str], Sequence[CodeEntry]],
@@ -135,7 +133,6 @@ class Terminology:
         self._severity_words = [
             (_word_pattern(level.words), level.rank) for level in severity.levels.values()
         ]
-        self._regions = [(_word_pattern(words), region) for region, words in body_sites.regions.items()]
 
     def _coded(self, entry: CodeEntry) -> Coded:
         return Coded(entry.system, self.systems.normalise(entry.system, entry.code))
@@ -258,15 +255,22 @@ class Terminology:
         return self._all_medications
 
     def medication(self, codings: Codings, text: str | None) -> MedicationMatch | None:
+        found = self.medications(codings, [text] if text else [])
+        return found[0] if found else None
+
+    def medications(self, codings: Codings, texts: Iterable[str]) -> tuple[MedicationMatch, ...]:
+        """Every ingredient a product names (RxNorm codes first, then words), one match each, so a
+        combination product gives the class of each of its ingredients."""
+        found: dict[str, MedicationMatch] = {}
         for system, code in codings:
             coded = self.systems.canonical(system, code)
             if coded in self._rxnorm:
-                return self._rxnorm[coded]
-        if text:
-            found = self._medication_pattern.search(text)
-            if found:
-                return self._medication_names[found.group(1).lower()]
-        return None
+                found.setdefault(self._rxnorm[coded].ingredient, self._rxnorm[coded])
+        for text in texts:
+            for word in self._medication_pattern.finditer(text):
+                match = self._medication_names[word.group(1).lower()]
+                found.setdefault(match.ingredient, match)
+        return tuple(found.values())
 
     def severity_rank(self, codings: Codings, text: str | None) -> int:
         for system, code in codings:
@@ -279,12 +283,6 @@ class Terminology:
                 if pattern.search(text):
                     return rank
         return 0
-
-    def region_of(self, text: str) -> str | None:
-        for pattern, region in self._regions:
-            if pattern.search(text):
-                return region
-        return None
 
     def describe(self, resource: Mapping[str, Any]) -> str:
         """'Muscle cramp (SNOMED 55300003)': what a clinician recognises, and the code an analyst checks."""

@@ -58,6 +58,8 @@ class Concept(Frozen):
     """Candidate codes a reviewer read and left out, each with why: the record of a SNOMED CT review."""
     valuesets: list[ValueSetImport] = []
     """FHIR ValueSets (with an expansion) whose codes are members too."""
+    explains: list[Identifier] = []
+    """For a condition that explains red flags: the red-flag concepts it accounts for."""
 
     @model_validator(mode="after")
     def _recognisable(self) -> Concept:
@@ -69,7 +71,7 @@ class Concept(Frozen):
 
 
 class ConceptFile(Frozen):
-    kind: Literal["symptom", "red_flag", "problem"]
+    kind: Literal["symptom", "red_flag", "problem", "explaining_condition"]
     concepts: dict[Identifier, Concept]
 
 
@@ -148,6 +150,40 @@ class SeverityFile(Frozen):
     levels: dict[Identifier, SeverityLevel]
 
 
+class BodySiteCode(CodeEntry):
+    """A body-structure code, placed in a region or at a named site."""
+
+    site: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _placed(self) -> BodySiteCode:
+        if (self.region is None) == (self.site is None):
+            raise ValueError("a body-site code names exactly one of `region` or `site`")
+        return self
+
+
+class BodySite(Frozen):
+    """A site with a rule of its own: placed in a region or in none, maybe raising a red flag."""
+
+    region: Region | None
+    words: list[Text]
+    note: Text
+    raises: dict[Identifier, Identifier] = {}
+    """Symptom concept -> the red-flag concept that symptom is at this site."""
+    counts_toward_widespread: bool = True
+
+
 class BodySiteFile(Frozen):
     kind: Literal["body_site"]
     regions: dict[Region, list[Text]]
+    muscles: dict[Region, list[Text]] = {}
+    sites: dict[Identifier, BodySite] = {}
+    codes: list[BodySiteCode] = []
+    widespread_symptoms: list[Identifier] = []
+
+    @model_validator(mode="after")
+    def _sites_known(self) -> BodySiteFile:
+        unknown = sorted({c.site for c in self.codes if c.site and c.site not in self.sites})
+        if unknown:
+            raise ValueError(f"codes name unknown sites: {', '.join(unknown)} (define them under sites)")
+        return self

@@ -194,7 +194,8 @@ def draw_finding(
     draw: st.DrawFn, chart: Chart, kind: FindingKind, *, current: bool, group: str | None = None
 ) -> JsonObject:
     """A Condition, or (for a problem of any group) an Observation, of one finding kind."""
-    if group is None and chance(draw):
+    coded = any(c.codes for c in chart.space.concepts(kind))
+    if group is None and coded and chance(draw):
         return draw_finding_observation(draw, chart, kind, current=current)
     return draw_finding_condition(draw, chart, kind, current=current, group=group)
 

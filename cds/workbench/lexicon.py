@@ -16,8 +16,8 @@ from typing import Literal
 from cds.rulebook.model import Rulebook
 from cds.terminology.valuesets import CodeEntry
 
-Kind = Literal["symptom", "red_flag", "problem", "lab", "assessment", "medication"]
-FINDING_KINDS: frozenset[str] = frozenset({"symptom", "red_flag", "problem"})
+Kind = Literal["symptom", "red_flag", "problem", "explaining_condition", "lab", "assessment", "medication"]
+FINDING_KINDS: frozenset[str] = frozenset({"symptom", "red_flag", "problem", "explaining_condition"})
 MEASURED_KINDS: frozenset[str] = frozenset({"lab", "assessment"})
 
 
@@ -52,7 +52,9 @@ def _coding(entry: CodeEntry) -> Coding:
     return Coding(entry.system, entry.code, entry.display)
 
 
-_KINDS: dict[str, Kind] = {k: k for k in ("symptom", "red_flag", "problem", "lab", "assessment")}
+_KINDS: dict[str, Kind] = {
+    k: k for k in ("symptom", "red_flag", "problem", "explaining_condition", "lab", "assessment")
+}
 
 
 def _kind(kind: str) -> Kind:

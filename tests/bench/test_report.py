@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from cds.bench.inprocess import InProcessFigure, Timing
-from cds.bench.report import IN_PROCESS, START, THROUGHPUT, check_targets
+from cds.bench.load import LoadResult
+from cds.bench.report import (
+    IN_PROCESS,
+    START,
+    THROUGHPUT,
+    WORKER_LATENCY,
+    WORKER_THROUGHPUT,
+    HttpFigure,
+    check_targets,
+)
 from cds.bench.serve import StartFigure
 
 
@@ -50,3 +59,41 @@ def test_the_slowest_start_decides_the_start_target() -> None:
         StartFigure(workers=2, purpose="latency", healthz_s=2.0, first_answer_s=2.1),
     ]
     assert _verdicts([], starts)[START] is False
+
+
+def _http(workers: int, concurrency: int, p50_ms: float, rate: float) -> HttpFigure:
+    load = LoadResult(
+        concurrency=concurrency,
+        requests=100,
+        errors=0,
+        statuses={"200": 100},
+        duration_s=1.0,
+        requests_per_second=rate,
+        p50_ms=p50_ms,
+        p90_ms=p50_ms,
+        p99_ms=p50_ms,
+    )
+    return HttpFigure(workers=workers, resources=100, body_kb=1.0, load=load)
+
+
+def _worker_verdicts(*http: HttpFigure) -> dict[str, bool | None]:
+    return {check.name: check.met for check in check_targets([], list(http), [], None)}
+
+
+def test_two_workers_meet_the_targets_when_latency_holds_and_throughput_nearly_doubles() -> None:
+    verdicts = _worker_verdicts(
+        _http(1, 1, 3.0, 300), _http(2, 1, 3.5, 280), _http(1, 16, 9, 400), _http(2, 16, 6, 760)
+    )
+    assert (verdicts[WORKER_LATENCY], verdicts[WORKER_THROUGHPUT]) == (True, True)
+
+
+def test_two_workers_that_stall_and_serve_like_one_miss_both_targets() -> None:
+    verdicts = _worker_verdicts(
+        _http(1, 1, 3.0, 300), _http(2, 1, 44.0, 22), _http(1, 16, 9, 400), _http(2, 16, 9, 410)
+    )
+    assert (verdicts[WORKER_LATENCY], verdicts[WORKER_THROUGHPUT]) == (False, False)
+
+
+def test_worker_targets_are_not_measured_without_both_worker_counts() -> None:
+    verdicts = _worker_verdicts(_http(2, 1, 3.0, 300), _http(2, 16, 6, 760))
+    assert (verdicts[WORKER_LATENCY], verdicts[WORKER_THROUGHPUT]) == (None, None)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from cds.cards import to_dict
 from cds.evaluation import Evaluator
 from cds.testing.compare import indicator_rank, outline, top_indicator
-from cds.testing.library import response_of
+from cds.testing.library import evaluate_record, response_of
 from cds.testing.records import PatientRecord
 from cds.testing.reference import ReferenceEvaluator
 from cds.testing.space import RuleSpace
@@ -27,8 +28,12 @@ def test_adding_a_red_flag_never_lowers_the_top_indicator(
     record = data.draw(records_at_any_time())
     flags = findings("red_flag", now=record.now, patient_id=record.patient_id, space=space, current=True)
     flagged = record.plus("red_flag", data.draw(st.lists(flags, min_size=1, max_size=2)))
+    evaluation = evaluate_record(evaluator, flagged)
+    # A red flag recorded long before the symptom, stable since, is context by design (issue 9): it
+    # may turn a red-flag card into a context card, so such records are not this property's question.
+    assume(not any(getattr(f, "as_context", False) for f in evaluation.facts.facts))
     before = indicator_rank(top_indicator(response_of(evaluator, record)))
-    assert indicator_rank(top_indicator(response_of(evaluator, flagged))) >= before
+    assert indicator_rank(top_indicator(to_dict(evaluation.response))) >= before
 
 
 @given(st.data())

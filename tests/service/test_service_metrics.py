@@ -9,6 +9,9 @@ from service_fhir_server import TOKEN, FhirTestServer
 from service_helpers import PATIENT_VIEW, hook_call
 from starlette.testclient import TestClient
 
+import cds
+from cds.rulebook import Rulebook
+
 
 def _sample(client: TestClient, name: str, **labels: str) -> float:
     for family in text_string_to_metric_families(client.get("/metrics").text):
@@ -67,3 +70,31 @@ def test_prefetch_fallbacks_and_fhir_server_errors_are_counted(
 def test_the_rules_version_in_use_is_exposed(client: TestClient) -> None:
     version = client.get("/healthz").json()["rulesVersion"]
     assert _sample(client, "cds_rules_loaded", rules_version=version) == 1
+
+
+def _series(client: TestClient, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {
+        tuple(sorted(sample.labels.items())): float(sample.value)
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+def test_counters_are_present_at_zero_before_anything_happened(
+    client: TestClient, rulebook: Rulebook
+) -> None:
+    cards = _series(client, "cds_cards_total")
+    assert {(("indicator", "info"), ("rule", rule.id)) for rule in rulebook.rules} <= set(cards)
+    assert cards[(("indicator", "info"), ("rule", "spasm-urgent-red-flag"))] == 0
+    assert {(("outcome", "accepted"),), (("outcome", "overridden"),)} <= set(
+        _series(client, "cds_feedback_entries_total")
+    )
+    assert (("result", "rejected"),) in _series(client, "cds_rules_reloads_total")
+    assert (("kind", "paging"),) in _series(client, "cds_fhir_server_errors_total")
+
+
+def test_build_info_names_the_package_and_rules_versions(client: TestClient) -> None:
+    rules_version = client.get("/healthz").json()["rulesVersion"]
+    info = _series(client, "cds_build_info")
+    assert info[(("rules_version", rules_version), ("version", cds.__version__))] == 1
