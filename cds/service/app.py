@@ -27,14 +27,21 @@ from starlette.routing import Route
 
 from cds.cards.models import Indicator
 from cds.service import endpoints, metrics
+from cds.service.access import RequireCaller
 from cds.service.addresses import GuardedTransport
 from cds.service.auth import Authenticator
-from cds.service.errors import ServiceError, http_error_handler, service_error_handler
+from cds.service.errors import (
+    Issue,
+    ServiceError,
+    http_error_handler,
+    outcome_response,
+    service_error_handler,
+)
 from cds.service.feedback import FeedbackEntry
 from cds.service.fhirclient import FailureKind, FhirServerClient
 from cds.service.jwks import issuer_keys
 from cds.service.logging import get_logger
-from cds.service.middleware import RequestContext
+from cds.service.middleware import RequestContext, UnexpectedErrors
 from cds.service.openapi import openapi_json
 from cds.service.prefetch import PrefetchResolver
 from cds.service.reload import ReloadResult, RulesHolder, reload_on_sighup, stop_reloading_on_sighup
@@ -42,7 +49,7 @@ from cds.service.replay import ReplayGuard
 from cds.service.retention import purge_periodically
 from cds.service.settings import Settings, load_settings
 from cds.service.state import ServiceState
-from cds.store import Store, open_store
+from cds.store import Store, StoreUnavailable, open_store
 
 SETTINGS_ENV = "CDS_SERVICE_RESOLVED_SETTINGS"
 """How `cds serve` hands its resolved settings to worker processes, which start from a fresh interpreter."""
@@ -134,6 +141,7 @@ def create_app(
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         ],
         middleware=[
+            Middleware(RequestContext),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
@@ -141,9 +149,14 @@ def create_app(
                 allow_headers=list(CORS_HEADERS),
                 max_age=600,
             ),
-            Middleware(RequestContext),
+            Middleware(UnexpectedErrors),
+            Middleware(RequireCaller),
         ],
-        exception_handlers={ServiceError: service_error_handler, HTTPException: http_error_handler},
+        exception_handlers={
+            ServiceError: service_error_handler,
+            HTTPException: http_error_handler,
+            StoreUnavailable: _store_unavailable,
+        },
         lifespan=lifespan,
     )
 
@@ -174,3 +187,10 @@ def _log_ready(settings: Settings, rules: RulesHolder) -> None:
             "auth is on but no trusted issuer is configured: every call will get 401",
             extra={"fields": {"event": "no_issuers"}},
         )
+
+
+async def _store_unavailable(_: Request, error: Exception) -> Response:
+    """A 503 the caller may retry (nothing was stored); which database and why goes to the log only."""
+    log.warning("database unavailable: %s", error, extra={"fields": {"event": "store_unavailable"}})
+    issue = Issue(code="transient", diagnostics="the service's database is unavailable; retry later")
+    return outcome_response(503, [issue], (("Retry-After", "5"),))

@@ -1,4 +1,5 @@
-"""The HTTP endpoints. Each call checks the caller first, then the service id, then reads the body."""
+"""The HTTP endpoints. The caller is checked before any of them runs (`cds.service.access`); each call
+then checks the service id, then reads the body."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.responses import Response
 
 from cds.fhir import InputError
 from cds.service import metrics
+from cds.service.access import caller_of
 from cds.service.audit import remember_call
 from cds.service.body import read_json
 from cds.service.discovery import SERVICE_HOOKS
@@ -21,7 +23,9 @@ from cds.service.errors import ServiceError, invalid_request
 from cds.service.feedback import FeedbackRequest, feedback_records
 from cds.service.hooks import parse_hook_request
 from cds.service.logging import annotate, get_logger
+from cds.service.prefetch import RequiredDataUnavailable
 from cds.service.state import service_state
+from cds.service.unavailable import missing_data_card
 from cds.store import AuditRecord, IssuedCard, StoreUnavailable
 
 JSON = "application/json"
@@ -49,20 +53,25 @@ class Health(BaseModel):
 
 async def discovery(request: Request) -> Response:
     state = service_state(request)
-    await state.authorize(request)
     return Response(state.holder.current.discovery, media_type=JSON)
 
 
 async def call_service(request: Request) -> Response:
     state = service_state(request)
-    caller = await state.authorize(request)
+    caller = caller_of(request)
     service_id = _known_service(request)
     document = await read_json(request, state.settings.max_request_bytes)
     hook_request, context = parse_hook_request(document, service_id, SERVICE_HOOKS[service_id])
     annotate(service=service_id, hook=hook_request.hook, hook_instance=hook_request.hookInstance)
     with state.holder.acquire() as active:
         allowed = state.settings.fhir_servers_for(caller.iss if caller else None)
-        resolved = await state.resolver.resolve(hook_request, context, active.templates, allowed)
+        try:
+            resolved = await state.resolver.resolve(hook_request, context, active.templates, allowed)
+        except RequiredDataUnavailable as error:
+            if state.settings.on_missing_data != "warning-card":
+                raise
+            annotate(rules_version=active.version, missing_data=[item.key for item in error.missing])
+            return Response(missing_data_card(error), media_type=JSON)
         try:
             evaluation = active.evaluator.evaluate(resolved.read, patient_id=context.patientId)
         except InputError as error:
@@ -108,7 +117,6 @@ async def call_service(request: Request) -> Response:
 
 async def feedback(request: Request) -> Response:
     state = service_state(request)
-    await state.authorize(request)
     service_id = _known_service(request)
     document = await read_json(request, state.settings.max_request_bytes)
     try:

@@ -1,8 +1,11 @@
-"""Per request: an id, one structured log line, the metrics, and the last-resort 500.
+"""Per request: an id, one structured log line, the metrics; and, apart, the last-resort 500.
 
-A pure ASGI middleware rather than BaseHTTPMiddleware, which would add a task and a copy per request.
-Latency is taken when the last byte of the response is sent, so work scheduled after the response
-(recording issued cards) does not count against it.
+Pure ASGI middleware rather than BaseHTTPMiddleware, which would add a task and a copy per request.
+`RequestContext` is the outermost layer, so CORS preflights (answered by the CORS middleware, which
+never calls the app) get their log line and metric like every other request; `UnexpectedErrors` sits
+inside the CORS layer, so even a 500 carries the CORS headers a browser needs to read it. Latency is
+taken when the last byte of the response is sent, so work scheduled after the response (recording
+issued cards) does not count against it.
 """
 
 from __future__ import annotations
@@ -37,13 +40,12 @@ class RequestContext:
         fields: dict[str, Any] = {"request_id": request_id}
         token = request_fields.set(fields)
         status = 500
-        responded = False
         finished: float | None = None
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status, responded, finished
+            nonlocal status, finished
             if message["type"] == "http.response.start":
-                status, responded = message["status"], True
+                status = message["status"]
                 message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode())]
             elif message["type"] == "http.response.body" and not message.get("more_body", False):
                 finished = time.perf_counter()
@@ -51,10 +53,6 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unexpected error while serving a request", extra={"fields": {"event": "error"}})
-            if not responded:
-                await unexpected_error_response()(scope, receive, send_with_id)
         finally:
             elapsed = (finished or time.perf_counter()) - started
             endpoint = _endpoint(scope)
@@ -76,6 +74,28 @@ class RequestContext:
             request_fields.reset(token)
 
 
+class UnexpectedErrors:
+    """The last resort: a bug becomes a 500 OperationOutcome, logged with its stack but not its message."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        responded = False
+
+        async def watch(message: Message) -> None:
+            nonlocal responded
+            responded = responded or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("unexpected error while serving a request", extra={"fields": {"event": "error"}})
+            if not responded and scope["type"] == "http":
+                await unexpected_error_response()(scope, receive, watch)
+
+
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER and _CLIENT_REQUEST_ID.fullmatch(value):
@@ -87,4 +107,9 @@ def _endpoint(scope: Scope) -> str:
     """The route template, never the raw path, so metric labels stay few."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    if isinstance(path, str):
+        return path
+    preflight = scope["method"] == "OPTIONS" and any(
+        name == b"access-control-request-method" for name, _ in scope["headers"]
+    )
+    return "cors-preflight" if preflight else "unmatched"

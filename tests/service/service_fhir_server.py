@@ -111,7 +111,7 @@ class FhirTestServer:
             return StreamingResponse(self._trickle(orjson.dumps(self.jwks)), media_type="application/json")
         if mode == "keys-huge":
             return StreamingResponse(self._endless(mode), media_type="application/json")
-        if authorization != f"Bearer {TOKEN}" or mode == "unauthorized":
+        if (authorization != f"Bearer {TOKEN}" and mode != "open") or mode == "unauthorized":
             return _json(
                 {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login"}]}, 401
             )

@@ -12,6 +12,8 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
+from prometheus_client.parser import text_string_to_metric_families
+from service_fhir_server import TOKEN
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -76,3 +78,24 @@ def cards_without_uuids(response: dict[str, Any]) -> list[dict[str, Any]]:
         for suggestion in card.get("suggestions", []):
             suggestion.pop("uuid")
     return cards
+
+
+def fallback_call(fhir_base: str, prefetch: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A call that leaves to the service what prefetch lacks: fhirServer with the test server's token."""
+    authorization = {
+        "access_token": TOKEN,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": "cds-service",
+    }
+    return hook_call(prefetch, fhirServer=fhir_base, fhirAuthorization=authorization)
+
+
+def metric_sample(client: TestClient, name: str, **labels: str) -> float:
+    """A sample's value in the Prometheus text of GET /metrics (0 when absent)."""
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0

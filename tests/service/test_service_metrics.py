@@ -6,48 +6,40 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 from service_fhir_server import TOKEN, FhirTestServer
-from service_helpers import PATIENT_VIEW, hook_call
+from service_helpers import PATIENT_VIEW, hook_call, metric_sample
 from starlette.testclient import TestClient
 
 import cds
 from cds.rulebook import Rulebook
 
 
-def _sample(client: TestClient, name: str, **labels: str) -> float:
-    for family in text_string_to_metric_families(client.get("/metrics").text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                return float(sample.value)
-    return 0.0
-
-
 def test_requests_are_counted_by_endpoint_and_status(client: TestClient) -> None:
     labels = {"endpoint": "/cds-services/{service_id}", "method": "POST", "status": "412"}
-    before = _sample(client, "cds_http_requests_total", **labels)
+    before = metric_sample(client, "cds_http_requests_total", **labels)
     client.post(PATIENT_VIEW, json=hook_call(None))
-    assert _sample(client, "cds_http_requests_total", **labels) == before + 1
+    assert metric_sample(client, "cds_http_requests_total", **labels) == before + 1
 
 
 def test_latency_is_observed_by_endpoint_and_status(client: TestClient) -> None:
     labels = {"endpoint": "/healthz", "status": "200"}
-    before = _sample(client, "cds_http_request_duration_seconds_count", **labels)
+    before = metric_sample(client, "cds_http_request_duration_seconds_count", **labels)
     client.get("/healthz")
-    assert _sample(client, "cds_http_request_duration_seconds_count", **labels) == before + 1
+    assert metric_sample(client, "cds_http_request_duration_seconds_count", **labels) == before + 1
 
 
 def test_cards_are_counted_by_rule_and_indicator(client: TestClient, urgent_prefetch: dict[str, Any]) -> None:
     labels = {"rule": "spasm-urgent-red-flag", "indicator": "critical"}
-    before = _sample(client, "cds_cards_total", **labels)
+    before = metric_sample(client, "cds_cards_total", **labels)
     client.post(PATIENT_VIEW, json=hook_call(urgent_prefetch))
-    assert _sample(client, "cds_cards_total", **labels) == before + 1
+    assert metric_sample(client, "cds_cards_total", **labels) == before + 1
 
 
 def test_prefetch_fallbacks_and_fhir_server_errors_are_counted(
     client: TestClient, fhir_server: FhirTestServer
 ) -> None:
     before = (
-        _sample(client, "cds_prefetch_fallbacks_total", key="observations"),
-        _sample(client, "cds_fhir_server_errors_total", kind="server-error"),
+        metric_sample(client, "cds_prefetch_fallbacks_total", key="observations"),
+        metric_sample(client, "cds_fhir_server_errors_total", kind="server-error"),
     )
     authorization = {
         "access_token": TOKEN,
@@ -61,15 +53,15 @@ def test_prefetch_fallbacks_and_fhir_server_errors_are_counted(
         json=hook_call(None, fhirServer=fhir_server.url("error"), fhirAuthorization=authorization),
     )
     after = (
-        _sample(client, "cds_prefetch_fallbacks_total", key="observations"),
-        _sample(client, "cds_fhir_server_errors_total", kind="server-error"),
+        metric_sample(client, "cds_prefetch_fallbacks_total", key="observations"),
+        metric_sample(client, "cds_fhir_server_errors_total", kind="server-error"),
     )
     assert after == (before[0] + 1, before[1] + 5)
 
 
 def test_the_rules_version_in_use_is_exposed(client: TestClient) -> None:
     version = client.get("/healthz").json()["rulesVersion"]
-    assert _sample(client, "cds_rules_loaded", rules_version=version) == 1
+    assert metric_sample(client, "cds_rules_loaded", rules_version=version) == 1
 
 
 def _series(client: TestClient, name: str) -> dict[tuple[tuple[str, str], ...], float]:

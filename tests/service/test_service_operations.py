@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from postgres_server import PostgresServer
-from service_helpers import HOOK_INSTANCE, PATIENT_VIEW, MakeClient, hook_call
+from service_helpers import FEEDBACK, HOOK_INSTANCE, PATIENT_VIEW, MakeClient, hook_call
 
 from cds.store import IssuedCard, open_store
 
@@ -80,3 +80,15 @@ def test_records_past_retention_are_purged_without_being_asked(
         time.sleep(0.05)
     assert store.report() == []
     store.close()
+
+
+def test_feedback_while_the_database_is_gone_is_a_503_to_retry(
+    make_client: MakeClient, postgres: PostgresServer
+) -> None:
+    url = postgres.new_database()
+    client = make_client(database_url=url)
+    postgres.drop_database(url)
+    entry = {"card": "c-1", "outcome": "overridden", "outcomeTimestamp": "2026-11-25T10:00:00Z"}
+    response = client.post(FEEDBACK, json={"feedback": [entry]})
+    assert (response.status_code, response.headers["retry-after"]) == (503, "5")
+    assert response.json()["issue"][0]["code"] == "transient"

@@ -8,25 +8,14 @@ import tracemalloc
 from typing import Any
 
 import pytest
-from service_fhir_server import TOKEN, FhirTestServer
-from service_helpers import PATIENT_VIEW, MakeClient, hook_call
+from service_fhir_server import FhirTestServer
+from service_helpers import PATIENT_VIEW, MakeClient, fallback_call
 from starlette.testclient import TestClient
 
 from cds.service.addresses import GuardedBackend, is_public
 from cds.service.urls import UrlRefused, normalise
 
 pytestmark = pytest.mark.slow
-
-
-def _fallback_call(fhir_base: str, prefetch: dict[str, Any] | None = None) -> dict[str, Any]:
-    authorization = {
-        "access_token": TOKEN,
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "scope": "patient/*.read",
-        "subject": "cds-service",
-    }
-    return hook_call(prefetch, fhirServer=fhir_base, fhirAuthorization=authorization)
 
 
 def _diagnostics(response: Any) -> str:
@@ -37,7 +26,7 @@ def test_a_next_link_that_climbs_out_of_fhir_server_with_dot_segments_gets_no_to
     client: TestClient, fhir_server: FhirTestServer
 ) -> None:
     fhir_server.seen.clear()
-    response = client.post(PATIENT_VIEW, json=_fallback_call(fhir_server.url("dotdot")))
+    response = client.post(PATIENT_VIEW, json=fallback_call(fhir_server.url("dotdot")))
     assert response.status_code == 502
     assert "outside fhirServer" in _diagnostics(response)
     assert fhir_server.requests_for("admin") == []
@@ -64,7 +53,7 @@ def test_credentials_in_fhir_server_are_a_400_and_nothing_is_sent(
 ) -> None:
     fhir_server.seen.clear()
     base = fhir_server.url("ok").replace("http://", "http://user:secret@")
-    response = client.post(PATIENT_VIEW, json=_fallback_call(base))
+    response = client.post(PATIENT_VIEW, json=fallback_call(base))
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["fhirServer"]
     assert "credentials" in _diagnostics(response)
@@ -72,7 +61,7 @@ def test_credentials_in_fhir_server_are_a_400_and_nothing_is_sent(
 
 
 def test_an_invalid_port_in_fhir_server_is_a_400(client: TestClient) -> None:
-    response = client.post(PATIENT_VIEW, json=_fallback_call("https://fhir.example.org:99999/r4"))
+    response = client.post(PATIENT_VIEW, json=fallback_call("https://fhir.example.org:99999/r4"))
     assert response.status_code == 400
     assert "port" in _diagnostics(response)
 
@@ -82,7 +71,7 @@ def test_a_fhir_server_off_the_allowlist_is_never_contacted(
 ) -> None:
     client = make_client(fhir_servers=[])
     fhir_server.seen.clear()
-    response = client.post(PATIENT_VIEW, json=_fallback_call(fhir_server.url("ok")))
+    response = client.post(PATIENT_VIEW, json=fallback_call(fhir_server.url("ok")))
     assert response.status_code == 412
     assert "allowlist" in _diagnostics(response)
     assert fhir_server.seen == []
@@ -105,7 +94,7 @@ def test_a_loopback_fhir_server_is_refused_unless_its_network_is_listed(
 ) -> None:
     client = make_client(outbound_private_networks=[])
     fhir_server.seen.clear()
-    response = client.post(PATIENT_VIEW, json=_fallback_call(fhir_server.url("ok")))
+    response = client.post(PATIENT_VIEW, json=fallback_call(fhir_server.url("ok")))
     assert response.status_code == 412
     assert "not public" in _diagnostics(response)
     assert fhir_server.seen == []
@@ -128,7 +117,7 @@ def test_a_host_name_resolving_to_a_private_address_is_refused_before_connecting
 
 
 def test_a_gzip_body_that_is_not_gzip_is_a_502(client: TestClient, fhir_server: FhirTestServer) -> None:
-    response = client.post(PATIENT_VIEW, json=_fallback_call(fhir_server.url("gzipbad")))
+    response = client.post(PATIENT_VIEW, json=fallback_call(fhir_server.url("gzipbad")))
     assert response.status_code == 502
     assert "decoded" in _diagnostics(response)
 
@@ -138,7 +127,7 @@ def test_a_streamed_gzip_bomb_is_cut_off_without_inflating_it(
 ) -> None:
     tracemalloc.start()
     try:
-        response = client.post(PATIENT_VIEW, json=_fallback_call(fhir_server.url("bomb")))
+        response = client.post(PATIENT_VIEW, json=fallback_call(fhir_server.url("bomb")))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -152,7 +141,7 @@ def test_a_body_without_content_length_is_cut_off_at_the_limit_as_it_streams(
     client: TestClient, fhir_server: FhirTestServer
 ) -> None:
     started = time.monotonic()
-    response = client.post(PATIENT_VIEW, json=_fallback_call(fhir_server.url("endless-body")))
+    response = client.post(PATIENT_VIEW, json=fallback_call(fhir_server.url("endless-body")))
     assert response.status_code == 502
     assert time.monotonic() - started < 2.0
     streams = [sent for name, sent in fhir_server.streamed.items() if name.startswith("endless-body/")]
@@ -163,7 +152,7 @@ def test_a_body_without_content_length_is_cut_off_at_the_limit_as_it_streams(
 def test_a_patient_read_answered_with_another_patient_is_a_502(
     client: TestClient, fhir_server: FhirTestServer
 ) -> None:
-    response = client.post(PATIENT_VIEW, json=_fallback_call(fhir_server.url("otherpatient")))
+    response = client.post(PATIENT_VIEW, json=fallback_call(fhir_server.url("otherpatient")))
     assert response.status_code == 502
     assert response.json()["issue"][0]["expression"] == ["prefetch.patient"]
     assert "different patient" in _diagnostics(response)

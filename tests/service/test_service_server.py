@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import socket
 import sqlite3
 import threading
 import time
@@ -85,7 +86,10 @@ def test_a_second_service_on_the_same_data_directory_is_refused(
     services: Callable[..., ServiceProcess], tmp_path: Path
 ) -> None:
     first = services("--no-auth")
-    result = CliRunner().invoke(cli, ["serve", "--no-auth", "--port", "1", "--data-dir", str(first.data_dir)])
+    with socket.create_server(("127.0.0.1", 0)) as probe:  # a port free to bind, even without root
+        port = str(probe.getsockname()[1])
+    args = ["serve", "--no-auth", "--port", port, "--data-dir", str(first.data_dir)]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code != 0
     assert "another cds serve" in result.output
 
