@@ -19,8 +19,8 @@ from cds.bench.stats import ms, percentile
 from cds.bench.workload import BenchRequest
 from cds.evaluation import Evaluator
 from cds.fhir import parse_json_bytes, read_prefetch
-from cds.rulebook.requirements import prefetch_templates
 from cds.service.hooks import parse_hook_request
+from cds.service.templates import TEMPLATES
 
 SERVICE_ID = "spasm-patient-view"
 HOOK = "patient-view"
@@ -31,7 +31,7 @@ class BodyHandler:
 
     def __init__(self, evaluator: Evaluator) -> None:
         self.evaluator = evaluator
-        self.keys = tuple(prefetch_templates(evaluator.rulebook))
+        self.keys = tuple(TEMPLATES)
 
     def __call__(self, body: bytes) -> bytes:
         document = parse_json_bytes(body)

@@ -104,11 +104,8 @@ def recognise(
 ) -> ConceptMatch | MedicationMatch | None:
     resource = raw.resource
     rtype = resource.get("resourceType")
-    if rtype == "Observation":
-        return terminology.classify(codings(resource.get("code")), None)
-    if rtype == "Condition":
-        concept = resource.get("code")
-        return terminology.classify(codings(concept), concept_text(concept))
+    if rtype in ("Observation", "Condition"):
+        return terminology.finding(resource)
     if rtype in MEDICATION_TYPES:
         found = medication_matches(resource, terminology, meds)
         return found[0] if found else None
@@ -175,6 +172,8 @@ def select(
         verification = status_code(raw.resource.get("verificationStatus"))
         certainty = _certainty(raw.resource, match, verification, parameters)
         why_not = certainty if certainty not in ("known", "suspected") else _not_current(raw.resource, now)
+        absent = terminology.absent_because(raw.resource, match) if isinstance(match, ConceptMatch) else None
+        why_not = why_not or (f"recorded as absent ({absent})" if absent else None)
         when, note = _when_used(raw, match, now)
         if note:
             notes.append(f"{_reference(raw)}: {note}")
@@ -296,8 +295,6 @@ def _not_current(resource: Mapping[str, Any], now: dt.datetime) -> str | None:
     if rtype == "Observation":
         if status in ("entered-in-error", "cancelled"):
             return f"status is {status}"
-        if resource.get("valueBoolean") is False:
-            return "recorded as absent (valueBoolean false)"
     elif rtype == "Condition":
         clinical = status_code(resource.get("clinicalStatus"))
         if clinical in ("inactive", "resolved", "remission"):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from cds.fhir.raw import RawResource
+from cds.fielderrors import message_of
 
 T = TypeVar("T", bound=Resource)
 
@@ -91,7 +92,7 @@ def _child(node: Any, step: int | str) -> dict[str, Any] | list[Any] | None:
 
 
 def _problem(resource_type: str, detail: ErrorDetails) -> ValidationIssue:
-    message = detail["msg"].removeprefix("Value error, ")
+    message = message_of(detail)
     return ValidationIssue(path=_path(resource_type, detail["loc"]), message=message, severity="error")
 
 

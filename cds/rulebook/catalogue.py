@@ -6,6 +6,8 @@ import re
 
 from cds.rulebook.files import FactPattern
 from cds.rulebook.model import Rule, Rulebook
+from cds.terminology import Terminology
+from cds.terminology.valuesets import CodeEntry
 
 CONCEPT_FIELDS = {"symptom": "concept", "red_flag": "concept", "problem": "concept", "lab": "analyte"}
 
@@ -51,9 +53,12 @@ def _code_lines(rule: Rule, rulebook: Rulebook) -> list[str]:
     lines = []
     for kind, name in seen:
         spec = terminology.concepts.get(kind, {}).get(name) or terminology.measured[kind][name]
-        codes = ", ".join(
-            f"{c.code}{'' if c.status == 'confirmed' else f' [{c.status.upper()}]'}" for c in spec.codes
-        )
+        codes = ", ".join(_code_words(c, terminology) for c in spec.codes)
+        for taken in getattr(spec, "valuesets", []):
+            imported = [
+                c.code for c in terminology.codes(kind, name) if (c.source or "").startswith("FHIR ValueSet")
+            ]
+            codes += f"; FHIR ValueSet {taken.file} [{taken.status.upper()}]: {', '.join(imported)}"
         words = getattr(spec, "text_patterns", [])
         if words:
             codes = (codes + "; " if codes else "") + "text: " + ", ".join(words) + " [UNCONFIRMED: no code]"
@@ -63,6 +68,17 @@ def _code_lines(rule: Rule, rulebook: Rulebook) -> list[str]:
             atc = ", ".join(a.code for a in cls.atc)
             lines.append(f"      medication {cls_name}: ATC {atc}")
     return lines
+
+
+def _code_words(entry: CodeEntry, terminology: Terminology) -> str:
+    """`R47 with descendants (R47, R47.1, ...; excluded R47.0, R47.82)`: the expansion, in full."""
+    mark = "" if entry.status == "confirmed" else f" [{entry.status.upper()}]"
+    if not entry.descendants:
+        return entry.code + mark
+    family = terminology.family(entry)
+    excluded = f"; excluded {', '.join(family.exclude)}" if family.exclude else ""
+    members = ", ".join(m.code for m in family.members)
+    return f"{entry.code} with descendants ({members}{excluded}){mark}"
 
 
 def catalogue(rulebook: Rulebook) -> str:

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
-from cds.terminology.schema import CodeStatus, Identifier, Strict, Text
+from cds.frozen import Frozen
+from cds.terminology.schema import CodeStatus, Identifier, Text
 from cds.terminology.systems import system_uri
 
 RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=64)]
@@ -16,17 +17,17 @@ ParamRef = Annotated[str, Field(pattern=r"^\$[a-z][a-z0-9_]*$")]
 Scalar = str | int | float | bool
 
 
-class Parameter(Strict):
+class Parameter(Frozen):
     value: Scalar
     description: Text
     unit: str | None = None
 
 
-class ParametersFile(Strict):
+class ParametersFile(Frozen):
     parameters: dict[Identifier, Parameter]
 
 
-class OrderCode(Strict):
+class OrderCode(Frozen):
     system: str
     code: Text
     display: Text
@@ -38,7 +39,7 @@ class OrderCode(Strict):
         return system_uri(value, info)
 
 
-class Order(Strict):
+class Order(Frozen):
     description: Text
     code: OrderCode | None = None
     text: Text | None = None
@@ -51,11 +52,11 @@ class Order(Strict):
         return self
 
 
-class OverrideReason(Strict):
+class OverrideReason(Frozen):
     display: Text
 
 
-class OrdersFile(Strict):
+class OrdersFile(Frozen):
     orders: dict[Identifier, Order]
     override_reasons: dict[Identifier, OverrideReason]
 
@@ -66,7 +67,7 @@ Comparison = dict[Literal["below", "at_most", "above", "at_least", "not"], Scala
 WhereValue = Scalar | list[Scalar] | Comparison
 
 
-class FactPattern(Strict):
+class FactPattern(Frozen):
     fact: str
     where: dict[str, WhereValue] = {}
     because: Text | None = None
@@ -74,7 +75,7 @@ class FactPattern(Strict):
     advice: Text | None = None
 
 
-class Condition(Strict):
+class Condition(Frozen):
     all: Annotated[list[FactPattern], Field(min_length=1)]
     any: list[FactPattern] = []
     unless: list[FactPattern] = []
@@ -83,12 +84,12 @@ class Condition(Strict):
     """Facts that change no decision but the card's words: when one matches, `card.in_context` is shown."""
 
 
-class Implements(Strict):
+class Implements(Frozen):
     article: Text
     guideline: Text | None = None
 
 
-class SuggestionSpec(Strict):
+class SuggestionSpec(Frozen):
     label: Text
     order: Identifier | None = None
     orders: list[Identifier] = []
@@ -105,17 +106,17 @@ class SuggestionSpec(Strict):
         return [self.order] if self.order else list(self.orders)
 
 
-class LinkSpec(Strict):
+class LinkSpec(Frozen):
     label: Text
     url: HttpUrl
 
 
-class ContextWording(Strict):
+class ContextWording(Frozen):
     summary: Text
     detail: Text
 
 
-class CardSpec(Strict):
+class CardSpec(Frozen):
     indicator: Literal["info", "warning", "critical"] | ParamRef
     summary: Text
     detail: Text
@@ -137,7 +138,7 @@ class CardSpec(Strict):
 VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
-class RuleFile(Strict):
+class RuleFile(Frozen):
     id: RuleId
     version: Annotated[str, Field(pattern=VERSION.pattern)]
     title: Annotated[str, Field(min_length=1, max_length=120)]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -20,95 +18,33 @@ from cds.facts.parameters import (
     InterpretationFile,
     LabReadingFile,
 )
-from cds.rulebook.conditions import ConditionError, FieldDomain, compile_pattern, field_domains
-from cds.rulebook.files import FactPattern, OrdersFile, ParametersFile, RuleFile, Scalar
+from cds.rulebook.checks import check_card, ordered_by_unless_fired, resolve_indicator
+from cds.rulebook.collect import Collector
+from cds.rulebook.compile import compile_rule
+from cds.rulebook.conditions import ConditionError, field_domains
+from cds.rulebook.files import OrdersFile, ParametersFile, RuleFile, Scalar
 from cds.rulebook.model import Alternative, Rule, Rulebook
 from cds.rulebook.problems import Problem, RulebookError
-from cds.rulebook.templates import TemplateError, Vocabulary, check_template, join_words
-from cds.rulebook.yamlsource import YamlDocument, YamlSyntaxError, read_yaml
-from cds.terminology import CodeSystems, SystemsFile, Terminology
-from cds.terminology.systems import SYSTEMS_CONTEXT
-from cds.terminology.valuesets import (
-    BodySiteFile,
-    ConceptFile,
-    MeasureFile,
-    MedicationFile,
-    SeverityFile,
-)
+from cds.rulebook.templates import Vocabulary, join_words
+from cds.rulebook.terminology import TERMINOLOGY_VALUE_SETS, build_terminology, load_code_systems
+from cds.rulebook.valuesets import load_value_sets
+from cds.rulebook.yamlsource import YamlDocument
+from cds.terminology import Terminology
+from cds.terminology.valuesets import BodySiteFile, ConceptFile
 
 M = TypeVar("M", bound=BaseModel)
 
 VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
-    "symptom": ConceptFile,
-    "red_flag": ConceptFile,
-    "problem": ConceptFile,
-    "lab": MeasureFile,
-    "assessment": MeasureFile,
-    "medication": MedicationFile,
-    "severity": SeverityFile,
-    "body_site": BodySiteFile,
+    **TERMINOLOGY_VALUE_SETS,
     "certainty": CertaintyFile,
     "interpretation": InterpretationFile,
     "lab_reading": LabReadingFile,
     "course": CourseFile,
     "explaining_condition": ConceptFile,
 }
-INDICATORS = ("info", "warning", "critical")
+
 DEFAULT_RULES_DIR = Path(str(resources.files("cds") / "rules")).resolve()
 """The rules shipped in the package; in a checkout `cds/rules` links to the top-level rules/ it copies."""
-
-
-class _Collector:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.problems: list[Problem] = []
-        self.digest = hashlib.sha256()
-        self.files: list[str] = []
-        self.context: dict[str, object] = {}
-
-    def name(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.root.parent))
-        except ValueError:
-            return str(path)
-
-    def _within_rules(self, path: Path) -> str:
-        """What the version hashes besides content: the place inside the rules, never the folder's name,
-        so a copy of the rules (a back-test) has the version the same rules have live."""
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.name
-
-    def read(self, path: Path) -> YamlDocument | None:
-        display = self.name(path)
-        try:
-            self.digest.update(self._within_rules(path).encode() + b"\0" + path.read_bytes() + b"\0")
-            doc = read_yaml(path, display)
-        except (YamlSyntaxError, OSError) as exc:
-            line = exc.line if isinstance(exc, YamlSyntaxError) else None
-            self.problems.append(Problem(display, line, None, "", str(exc)))
-            return None
-        self.files.append(display)
-        if not isinstance(doc.data, dict):
-            self.problems.append(Problem(display, 1, None, "", "expected a mapping at the top of the file"))
-            return None
-        return doc
-
-    def validate(self, doc: YamlDocument, model: type[M], rule_id: str | None = None) -> M | None:
-        try:
-            return model.model_validate(doc.data, context=self.context)
-        except ValidationError as exc:
-            for error in exc.errors():
-                loc = tuple(error["loc"])
-                field = ".".join(str(part) for part in loc if not str(part).startswith("function-after"))
-                message = str(error["msg"]).removeprefix("Value error, ")
-                self.problems.append(Problem(doc.display_name, doc.line_of(loc), rule_id, field, message))
-            return None
-
-    def add(self, doc: YamlDocument, loc: tuple[str | int, ...], rule_id: str | None, message: str) -> None:
-        field = ".".join(str(p) for p in loc)
-        self.problems.append(Problem(doc.display_name, doc.line_of(loc), rule_id, field, message))
 
 
 def _loc(dotted: str) -> tuple[str | int, ...]:
@@ -121,30 +57,20 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     root = root.resolve()
     if not root.is_dir():
         raise RulebookError([Problem(str(root), None, None, "", "rules directory not found")])
-    out = _Collector(root)
-    systems = _load_single(out, root / "terminology" / "systems.yaml", SystemsFile)
-    if systems is None:
-        raise RulebookError(out.problems)
-    code_systems = CodeSystems(systems[1])
-    out.context[SYSTEMS_CONTEXT] = code_systems
-
+    out = Collector(root)
+    load_code_systems(out, root)
+    value_sets = load_value_sets(out, root / "valuesets", VALUE_SET_MODELS)
+    loaded = build_terminology(out, root, value_sets) if value_sets is not None else None
     parameters = _load_single(out, root / "parameters.yaml", ParametersFile)
     orders = _load_single(out, root / "orders.yaml", OrdersFile)
-    value_sets = _load_value_sets(out, root / "valuesets")
     rule_docs = [doc for p in sorted((root / "definitions").glob("*.yaml")) if (doc := out.read(p))]
     if not rule_docs and not out.problems:
         out.problems.append(Problem(out.name(root / "definitions"), None, None, "", "no rule files (*.yaml)"))
-    if parameters is None or orders is None or value_sets is None:
+    if parameters is None or orders is None or value_sets is None or loaded is None:
         raise RulebookError(out.problems)
+    terminology = loaded.terminology
     params_doc, params = parameters
     fact_parameters = _fact_parameters(out, params_doc, params, value_sets)
-    terminology = Terminology(
-        systems=code_systems,
-        concept_files=[f for f in value_sets.values() if isinstance(f, ConceptFile)],
-        measured_files=[f for f in value_sets.values() if isinstance(f, MeasureFile)],
-        medications=_only(value_sets, MedicationFile),
-        severity=_only(value_sets, SeverityFile),
-    )
     values = {name: p.value for name, p in params.parameters.items()}
     vocabulary = _vocabulary(terminology, rule_docs, values)
     rules, compiled, alternatives = _load_rules(out, rule_docs, values, terminology, vocabulary, orders[1])
@@ -165,48 +91,29 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         alternatives=alternatives,
         vocabulary=vocabulary,
         files=tuple(out.files),
+        notes=tuple(
+            f"{file}: ICD-10-CM family {family.code} expanded live from the tabular ({family.tabular}); "
+            "record it with `cds rules expand` so loading does not need the tabular"
+            for file, family in loaded.live
+        ),
     )
 
 
-def _only(value_sets: dict[str, BaseModel], model: type[M]) -> M:
-    return next(f for f in value_sets.values() if isinstance(f, model))
-
-
-def _load_single(out: _Collector, path: Path, model: type[M]) -> tuple[YamlDocument, M] | None:
-    if not path.is_file():
-        out.problems.append(Problem(out.name(path), None, None, "", "required file is missing"))
-        return None
-    doc = out.read(path)
+def _load_single(out: Collector, path: Path, model: type[M]) -> tuple[YamlDocument, M] | None:
+    doc = out.read_required(path)
     parsed = out.validate(doc, model) if doc else None
     return (doc, parsed) if doc and parsed else None
 
 
-def _load_value_sets(out: _Collector, folder: Path) -> dict[str, BaseModel] | None:
-    found: dict[str, BaseModel] = {}
-    for path in sorted(folder.glob("*.yaml")):
-        doc = out.read(path)
-        if doc is None:
-            continue
-        kind = doc.data.get("kind")
-        if kind not in VALUE_SET_MODELS:
-            out.add(doc, ("kind",), None, f"expected one of: {', '.join(VALUE_SET_MODELS)}; got {kind!r}")
-            continue
-        if kind in found:
-            out.add(doc, ("kind",), None, f"a second value-set file of kind {kind!r}")
-            continue
-        parsed = out.validate(doc, VALUE_SET_MODELS[kind])
-        if parsed is not None:
-            found[kind] = parsed
-    missing = [k for k in VALUE_SET_MODELS if k not in found]
-    if missing and not out.problems:
-        out.problems.append(
-            Problem(out.name(folder), None, None, "", f"no value-set file of kind: {', '.join(missing)}")
-        )
-    return None if missing else found
+def _only_model(value_sets: dict[str, tuple[YamlDocument, BaseModel]], model: type[M]) -> M:
+    return next(m for _, m in value_sets.values() if isinstance(m, model))
 
 
 def _fact_parameters(
-    out: _Collector, doc: YamlDocument, params: ParametersFile, value_sets: dict[str, BaseModel]
+    out: Collector,
+    doc: YamlDocument,
+    params: ParametersFile,
+    value_sets: dict[str, tuple[YamlDocument, BaseModel]],
 ) -> FactParameters | None:
     """The parameters the fact layer reads, typed; each missing or mistyped one named in parameters.yaml."""
     values = {name: p.value for name, p in params.parameters.items()}
@@ -222,7 +129,7 @@ def _fact_parameters(
             if name in values:
                 out.add(doc, ("parameters", name, "value"), None, str(error["msg"]))
         return None
-    reading = _only(value_sets, LabReadingFile)
+    reading = _only_model(value_sets, LabReadingFile)
     lookbacks: dict[str, int] = {}
     for analyte, name in reading.lookback_parameters.items():
         value = values.get(name)
@@ -239,11 +146,11 @@ def _fact_parameters(
     return FactParameters(
         **settings.model_dump(),
         lookbacks=lookbacks,
-        certainty=_only(value_sets, CertaintyFile),
-        interpretation=_only(value_sets, InterpretationFile),
+        certainty=_only_model(value_sets, CertaintyFile),
+        interpretation=_only_model(value_sets, InterpretationFile),
         lab_reading=reading,
-        course=_only(value_sets, CourseFile),
-        body_sites=_only(value_sets, BodySiteFile),
+        course=_only_model(value_sets, CourseFile),
+        body_sites=_only_model(value_sets, BodySiteFile),
     )
 
 
@@ -275,7 +182,7 @@ def _vocabulary(terminology: Terminology, docs: list[YamlDocument], values: dict
 
 
 def _load_rules(
-    out: _Collector,
+    out: Collector,
     docs: list[YamlDocument],
     values: dict[str, Scalar],
     terminology: Terminology,
@@ -298,147 +205,24 @@ def _load_rules(
             continue
         seen[spec.id] = doc.display_name
         before = len(out.problems)
-        for loc, message in _check_card(spec, values, vocabulary, orders):
+        for loc, message in check_card(spec, values, vocabulary, orders):
             out.add(doc, _loc(loc), spec.id, message)
         try:
-            rule_compiled, rule_alternatives = _compile_rule(spec, domains, values)
+            rule_compiled, rule_alternatives = compile_rule(spec, domains, values)
         except ConditionError as exc:
             out.add(doc, _loc(exc.field), spec.id, str(exc))
             continue
         if len(out.problems) > before:
             continue
-        indicator = str(_resolve_indicator(spec.card.indicator, values))
+        indicator = str(resolve_indicator(spec.card.indicator, values))
         rules.append(Rule(spec=spec, file=doc.display_name, indicator=indicator))
         compiled.extend(rule_compiled)
         alternatives.update(rule_alternatives)
-    if not _check_unless_fired(out, docs, rules, set(seen)):
-        return rules, compiled, alternatives
-    return _ordered(rules), compiled, alternatives
+    ordered = ordered_by_unless_fired(out, docs, rules, set(seen))
+    return ordered or rules, compiled, alternatives
 
 
-def _resolve_indicator(indicator: str, values: dict[str, Scalar]) -> Scalar:
-    return values.get(indicator[1:], indicator) if indicator.startswith("$") else indicator
-
-
-def _check_card(
-    spec: RuleFile, values: dict[str, Scalar], vocabulary: Vocabulary, orders: OrdersFile
-) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    card = spec.card
-    if card.indicator.startswith("$") and card.indicator[1:] not in values:
-        found.append(("card.indicator", f"unknown parameter {card.indicator} (define it in parameters.yaml)"))
-    elif _resolve_indicator(card.indicator, values) not in INDICATORS:
-        found.append(("card.indicator", f"must resolve to one of {', '.join(INDICATORS)}"))
-    templates = [("card.summary", card.summary, 139), ("card.detail", card.detail, None)]
-    if card.in_context is not None:
-        templates += [
-            ("card.in_context.summary", card.in_context.summary, 139),
-            ("card.in_context.detail", card.in_context.detail, None),
-        ]
-    for loc, template, limit in templates:
-        try:
-            check_template(template, vocabulary, limit=limit)
-        except TemplateError as exc:
-            found.append((loc, str(exc)))
-    param_only = vocabulary.parameters_only()
-    for section in ("all", "any", "unless", "context"):
-        for index, pattern in enumerate(getattr(spec.when, section)):
-            for loc_suffix, text in (("because", pattern.because), ("label", pattern.label)):
-                if text is None:
-                    continue
-                try:
-                    check_template(text, param_only, limit=None)
-                except TemplateError as exc:
-                    found.append((f"when.{section}.{index}.{loc_suffix}", str(exc)))
-    for index, suggestion in enumerate(card.suggestions):
-        for name in suggestion.order_names:
-            if name not in orders.orders:
-                found.append((f"card.suggestions.{index}", f"unknown order {name!r} (see orders.yaml)"))
-    for index, reason in enumerate(card.override_reasons):
-        if reason not in orders.override_reasons:
-            found.append(
-                (f"card.override_reasons.{index}", f"unknown override reason {reason!r} (see orders.yaml)")
-            )
-    return found
-
-
-def _compile_rule(
-    spec: RuleFile, domains: dict[str, dict[str, FieldDomain]], values: dict[str, Scalar]
-) -> tuple[list[CompiledRule], dict[str, Alternative]]:
-    """Expands all/any into one engine rule per combination; each `unless` pattern into blocker rules."""
-    when = spec.when
-    required = [
-        [(p, alt) for alt in compile_pattern(p, domains, values, f"when.all.{i}")]
-        for i, p in enumerate(when.all)
-    ]
-    optional = [
-        [(p, alt) for alt in compile_pattern(p, domains, values, f"when.any.{i}")]
-        for i, p in enumerate(when.any)
-    ]
-    choices = required + ([[c for options in optional for c in options]] if optional else [])
-    compiled: list[CompiledRule] = []
-    alternatives: dict[str, Alternative] = {}
-    for n, combo in enumerate(itertools.product(*choices)):
-        key = f"{spec.id}#{n}"
-        compiled.append(CompiledRule(key=key, patterns=tuple(alt for _, alt in combo)))
-        sources = tuple(p for p, _ in combo)
-        alternatives[key] = Alternative(key, spec.id, "when", sources, _reasons(sources, values))
-    for role, mark, patterns in (("unless", "!", when.unless), ("context", "~", when.context)):
-        for j, pattern in enumerate(patterns):
-            for k, alt in enumerate(compile_pattern(pattern, domains, values, f"when.{role}.{j}")):
-                key = f"{spec.id}{mark}{j}.{k}"
-                compiled.append(CompiledRule(key=key, patterns=(alt,)))
-                alternatives[key] = Alternative(key, spec.id, role, (pattern,), _reasons((pattern,), values))
-    return compiled, alternatives
-
-
-def _reasons(patterns: tuple[FactPattern, ...], values: dict[str, Scalar]) -> tuple[str, ...]:
-    return tuple((p.because or p.fact.replace("_", " ")).format_map(values) for p in patterns)
-
-
-def _check_unless_fired(
-    out: _Collector, docs: list[YamlDocument], rules: list[Rule], known: set[str]
-) -> bool:
-    """`known` holds every rule id written, valid or not, so one broken rule does not cascade."""
-    by_file = {d.display_name: d for d in docs}
-    for rule in rules:
-        for index, other in enumerate(rule.spec.when.unless_fired):
-            if other not in known:
-                out.add(
-                    by_file[rule.file], ("when", "unless_fired", index), rule.id, f"unknown rule id {other!r}"
-                )
-    try:
-        _ordered(rules)
-    except ValueError as exc:
-        out.problems.append(Problem(rules[0].file, None, None, "when.unless_fired", str(exc)))
-        return False
-    return True
-
-
-def _ordered(rules: list[Rule]) -> list[Rule]:
-    """Rules a rule's `unless_fired` names must be decided before it; refuses cycles."""
-    by_id = {r.id: r for r in rules}
-    ordered: list[Rule] = []
-    state: dict[str, str] = {}
-
-    def visit(rule: Rule, path: tuple[str, ...]) -> None:
-        if state.get(rule.id) == "done":
-            return
-        if state.get(rule.id) == "active":
-            raise ValueError("unless_fired forms a cycle: " + " -> ".join((*path, rule.id)))
-        state[rule.id] = "active"
-        for other in rule.spec.when.unless_fired:
-            if other in by_id:
-                visit(by_id[other], (*path, rule.id))
-        state[rule.id] = "done"
-        ordered.append(rule)
-
-    for rule in rules:
-        visit(rule, ())
-    return ordered
-
-
-def _check_engine_accepts(out: _Collector, doc: YamlDocument, compiled: list[CompiledRule]) -> None:
+def _check_engine_accepts(out: Collector, doc: YamlDocument, compiled: list[CompiledRule]) -> None:
     """The engine has hard limits (alpha tests per ruleset); find out now, not on the first request."""
     try:
         Engine(compiled, name="rulebook-check")

@@ -52,6 +52,8 @@ class Rulebook:
     alternatives: dict[str, Alternative]
     vocabulary: Vocabulary
     files: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
+    """What loaded but deserves the author's attention (`cds rules check` prints it)."""
 
     def value(self, name: str) -> Scalar:
         return self.parameters[name].value

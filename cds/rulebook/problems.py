@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from cds.errors import CdsError
 
@@ -17,16 +18,25 @@ def located(file: str, line: int | None, subject: str, field: str, message: str)
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """One problem in a rules file or a rule test-case file, with its place."""
+
     file: str
     line: int | None
-    rule_id: str | None
+    subject: str | None
+    """The rule id (or, with `of="case"`, the test case's name) the problem is in, if any."""
     field: str
     message: str
+    of: Literal["rule", "case"] = "rule"
 
     def __str__(self) -> str:
-        return located(
-            self.file, self.line, f"rule {self.rule_id}" if self.rule_id else "", self.field, self.message
+        subject = (
+            ""
+            if not self.subject
+            else f"rule {self.subject}"
+            if self.of == "rule"
+            else f"case {self.subject!r}"
         )
+        return located(self.file, self.line, subject, self.field, self.message)
 
 
 class RulebookError(CdsError):

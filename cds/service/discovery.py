@@ -1,8 +1,7 @@
 """The discovery document (GET /cds-services): one service per hook, both running the same rules.
 
 Two ids rather than one id listed twice, because several clients (the sandbox among them) key services
-by id. The prefetch templates come from the rulebook's own data requirements, so they cannot drift
-from what the rules read.
+by id. The prefetch templates are `cds.service.templates`, the one home of the keys and queries.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from collections.abc import Mapping
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from cds.service.prefetch import OPTIONAL_KEYS, REQUIRED_KEYS
+from cds.service.templates import OPTIONAL_KEYS, REQUIRED_KEYS
 
 
 class ServiceDescription(BaseModel):

@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cds.fielderrors import message_of
+
 IssueType = Literal[
     "invalid",
     "structure",
@@ -84,7 +86,7 @@ def invalid_request(error: ValidationError, prefix: str = "") -> ServiceError:
         )
         path = path or "body"
         code: IssueType = "required" if detail["type"] == "missing" else "value"
-        message = str(detail["msg"]).removeprefix("Value error, ")
+        message = message_of(detail)
         issues.append(Issue(code=code, diagnostics=f"{path}: {message}", expression=(path,)))
     return ServiceError(400, issues)
 

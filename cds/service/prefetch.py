@@ -28,10 +28,8 @@ from cds.service.fhirclient import FetchFailure, FhirServerClient, has_next_link
 from cds.service.hooks import HookContext, HookRequest
 from cds.service.logging import get_logger
 from cds.service.settings import is_loopback_url
+from cds.service.templates import OPTIONAL_KEYS
 from cds.service.urls import NormalUrl, normalise
-
-REQUIRED_KEYS = ("patient", "conditions", "observations")
-OPTIONAL_KEYS = ("medicationRequests", "medicationStatements")
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
 _USER_TOKENS = {

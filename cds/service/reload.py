@@ -22,10 +22,10 @@ from typing import Literal
 
 from cds.evaluation import Evaluator
 from cds.rulebook import Rulebook, RulebookError, load_rulebook
-from cds.rulebook.requirements import prefetch_templates
 from cds.service import metrics
 from cds.service.discovery import discovery_json
 from cds.service.logging import get_logger
+from cds.service.templates import TEMPLATES
 
 log = get_logger("reload")
 
@@ -44,7 +44,7 @@ class ActiveRules:
 
     @classmethod
     def build(cls, rulebook: Rulebook) -> ActiveRules:
-        templates = prefetch_templates(rulebook)
+        templates = dict(TEMPLATES)
         return cls(
             evaluator=Evaluator(rulebook),
             templates=templates,

@@ -32,6 +32,7 @@ from pydantic_settings import (
 )
 
 from cds.errors import CdsError
+from cds.fielderrors import message_of
 from cds.rulebook import DEFAULT_RULES_DIR
 from cds.service.urls import NormalUrl, UrlRefused, normalise
 
@@ -378,10 +379,7 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**given)
     except ValidationError as error:
-        lines = [
-            f"- {_setting_name(e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}"
-            for e in error.errors()
-        ]
+        lines = [f"- {_setting_name(e['loc'])}: {message_of(e)}" for e in error.errors()]
         raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None
 
 

@@ -7,11 +7,14 @@ alpha networks, so rules match on concept names, never on code lists.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cds.terminology.codeable import codings, concept_text
+from cds.terminology.families import Family, FamilyKey, family_key
+from cds.terminology.icd10cm import Icd10CmTabular
+from cds.terminology.presence import PresenceVocabulary
 from cds.terminology.systems import Coded, CodeSystems
 from cds.terminology.valuesets import (
     CodeEntry,
@@ -33,6 +36,8 @@ class ConceptMatch:
     name: str
     code: CodeEntry | None
     region: str | None
+    on_text: str | None = None
+    """The words it was recognised by, when no coding named it (text is the last resort)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +63,23 @@ class Terminology:
         measured_files: list[MeasureFile],
         medications: MedicationFile,
         severity: SeverityFile,
+        families: Mapping[FamilyKey, Family],
+        presence: PresenceVocabulary,
+        imported: Mapping[tuple[str, str], Sequence[CodeEntry]],
     ) -> None:
         self.systems = systems
+        self.families = dict(families)
+        self.presence = presence
         self.concepts: dict[str, dict[str, Concept]] = {f.kind: dict(f.concepts) for f in concept_files}
         self.measured: dict[str, dict[str, Measure]] = {f.kind: dict(f.concepts) for f in measured_files}
         self.medication_classes: dict[str, MedicationClass] = dict(medications.classes)
         self._exact: dict[Coded, ConceptMatch] = {}
-        self._prefix: list[tuple[Coded, ConceptMatch]] = []
+        self._codes: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
         self._text: list[tuple[re.Pattern[str], ConceptMatch]] = []
         self._unit_aliases: dict[tuple[str, str], dict[str, str]] = {}
         for kind, concepts in self.concepts.items():
             for name, concept in concepts.items():
-                self._index(kind, name, concept.codes, concept.region)
+                self._index(kind, name, [*concept.codes, *imported.get((kind, name), ())], concept.region)
                 if concept.text_patterns:
                     self._text.append(
                         (_word_pattern(concept.text_patterns), ConceptMatch(kind, name, None, concept.region))
@@ -101,6 +111,22 @@ class Terminology:
         self._all_medications = tuple(dict.fromkeys([*self._rxnorm.values(), *names.values()]))
         self._medication_pattern = _word_pattern(names)
         self.severity_ranks: dict[str, int] = {name: level.rank for name, level in severity.levels.items()}
+        self._written: list[tuple[str, CodeEntry]] = [
+            (f"{kind} {name}", entry)
+            for kind, concepts in self.concepts.items()
+            for name, concept in concepts.items()
+            for entry in [*concept.codes, *imported.get((kind, name), ())]
+        ]
+        self._written += [
+            (f"{kind} {name}", entry)
+            for kind, measures in self.measured.items()
+            for name, measure in measures.items()
+            for entry in measure.codes
+        ]
+        self._written += [
+            (f"severity {name}", e) for name, level in severity.levels.items() for e in level.codes
+        ]
+        self._written += [(f"presence {said}", entry) for said, entry in presence.entries]
         self._severity_codes = {
             self._coded(entry): level.rank for level in severity.levels.values() for entry in level.codes
         }
@@ -112,25 +138,66 @@ class Terminology:
         return Coded(entry.system, self.systems.normalise(entry.system, entry.code))
 
     def _index(self, kind: str, name: str, codes: list[CodeEntry], region: str | None) -> None:
+        """A code written out wins over the same code reached through a family (it may name a region)."""
+        expanded: list[CodeEntry] = []
         for entry in codes:
-            match = ConceptMatch(kind, name, entry, entry.region or region)
-            if entry.match == "prefix":
-                self._prefix.append((self._coded(entry), match))
-            else:
-                self._exact[self._coded(entry)] = match
+            members = self._members(entry)
+            expanded += members
+            for member in members:
+                match = ConceptMatch(kind, name, member, member.region or region)
+                if entry.descendants:
+                    self._exact.setdefault(self._coded(member), match)
+                else:
+                    self._exact[self._coded(member)] = match
+        self._codes[(kind, name)] = tuple(expanded)
+
+    def _members(self, entry: CodeEntry) -> list[CodeEntry]:
+        if not entry.descendants:
+            return [entry]
+        family = self.family(entry)
+        return [
+            entry.model_copy(
+                update={
+                    "code": member.code,
+                    "display": member.display,
+                    "status": "confirmed",
+                    "source": f"ICD-10-CM tabular ({family.tabular})",
+                    "note": None if member.code == family.code else f"below {family.code}",
+                    "descendants": False,
+                    "exclude": [],
+                }
+            )
+            for member in family.members
+        ]
+
+    def family(self, entry: CodeEntry) -> Family:
+        """The expansion of a `descendants: true` code (the rulebook expanded every one at load)."""
+        normal = [self.systems.normalise(entry.system, c) for c in (entry.code, *entry.exclude)]
+        return self.families[family_key(normal[0], normal[1:])]
+
+    def written_codes(self) -> list[tuple[str, CodeEntry]]:
+        """Every code as the value sets write it (families unexpanded), with the concept it belongs to."""
+        return list(self._written)
+
+    def codes(self, kind: str, name: str) -> tuple[CodeEntry, ...]:
+        """Every code of a concept, families expanded (their members carry the tabular as source)."""
+        return self._codes.get((kind, name), ())
 
     def lookup(self, system: str | None, code: str | None) -> ConceptMatch | None:
         """The concept a coding names, whichever way its system and code are written."""
         coded = self.systems.canonical(system, code)
         if coded is None:
             return None
-        found = self._exact.get(coded)
-        if found:
-            return found
-        for prefix, match in self._prefix:
-            if prefix.system == coded.system and coded.code.startswith(prefix.code):
-                return match
-        return None
+        return self._exact.get(coded)
+
+    def descendants(self, system: str, code: str) -> tuple[str, ...]:
+        """Codes below `code` in its system's hierarchy (ICD-10-CM: the tabular, read on first use, about
+        2 s: for authoring and checks, not per request); () for a system without one."""
+        coded = self.systems.canonical(system, code)
+        if coded is None or self.systems.hierarchy(coded.system) is None:
+            return ()
+        tabular = Icd10CmTabular()
+        return tuple(tabular.descendants(coded.code)) if tabular.is_code(coded.code) else ()
 
     def classify(self, codings: Codings, text: str | None) -> ConceptMatch | None:
         """The first coding that names a concept wins; the words only when no coding does."""
@@ -138,11 +205,43 @@ class Terminology:
             found = self.lookup(system, code)
             if found:
                 return found
-        if text:
-            for pattern, match in self._text:
-                if pattern.search(text):
-                    return match
-        return None
+        return self._by_text(text) if text else None
+
+    def _by_text(self, text: str) -> ConceptMatch | None:
+        """The concept named first in the text (the longest words at the same place win)."""
+        best: tuple[int, int, ConceptMatch, str] | None = None
+        for pattern, match in self._text:
+            found = pattern.search(text)
+            if found and (best is None or (found.start(), -len(found.group())) < (best[0], best[1])):
+                best = (found.start(), -len(found.group()), match, found.group())
+        if best is None:
+            return None
+        _, _, match, words = best
+        return ConceptMatch(match.kind, match.name, None, match.region, on_text=words)
+
+    def finding(self, resource: Mapping[str, Any]) -> ConceptMatch | None:
+        """Which concept a Condition or Observation names: by its codes, else by the words of its code."""
+        concept = resource.get("code")
+        return self.classify(codings(concept), concept_text(concept))
+
+    def absent_because(self, resource: Mapping[str, Any], match: ConceptMatch) -> str | None:
+        """What in the resource says the finding is absent (`interpretation 'Negative' (...)`, `text 'no
+        weakness'`), or None. Only findings (symptoms, red flags, problems) can be absent: a lab's
+        NEG is a result, read by the lab rules."""
+        if match.kind not in self.concepts:
+            return None
+        if resource.get("resourceType") == "Observation":
+            reading = self.presence.of_observation(resource)
+            if reading is not None:
+                return reading.because if reading.presence == "absent" else None
+        text = concept_text(resource.get("code"))
+        if not text:
+            return None
+        if match.on_text is not None:
+            start = text.lower().find(match.on_text.lower())
+            negation = self.presence.negated(text, start, start + len(match.on_text)) if start >= 0 else None
+            return f"text {negation!r}" if negation else None
+        return f"text {text!r}" if self.presence.opens_with_negation(text) else None
 
     def canonical_unit(self, kind: str, name: str, unit: str | None) -> str | None:
         if not unit:
@@ -190,6 +289,10 @@ class Terminology:
         concept = resource.get("code")
         text = concept_text(concept) or "(no text)"
         pairs = [(s, c) for s, c in codings(concept) if c]
+        if not any(self.lookup(s, c) for s, c in pairs):
+            by_text = self._by_text(text)
+            if by_text is not None:
+                return f"{text} (matched on text {by_text.on_text!r})"
         if not pairs:
             return text
         system, code = pairs[0]

@@ -1,4 +1,4 @@
-"""Field types every rules file shares, and the one strict base they are validated with."""
+"""Field types every rules file shares."""
 
 from __future__ import annotations
 
@@ -6,13 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from cds.frozen import Frozen
-
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, Field(min_length=1)]
 CodeStatus = Literal["confirmed", "repo-only", "unconfirmed"]
 Region = Literal["bulbar", "cervical", "thoracic", "lumbosacral"]
-
-
-Strict = Frozen
-"""The rules files' name for the one frozen, strict base."""

@@ -12,20 +12,22 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from cds.terminology.schema import Strict
+from cds.frozen import Frozen
 
 CodeForm = Literal["as-written", "icd"]
 SYSTEMS_CONTEXT = "code_systems"
 
 
-class SystemSpec(Strict):
+class SystemSpec(Frozen):
     uri: str = Field(min_length=1)
     label: str = Field(min_length=1)
     codes: CodeForm = "as-written"
     aliases: list[str] = []
+    hierarchy: Literal["icd-10-cm-tabular"] | None = None
+    """Where `descendants: true` is expanded from; a system without one lists its members."""
 
 
-class ReadAs(Strict):
+class ReadAs(Frozen):
     """Codes of another system read as the same codes of one of ours (only those listed)."""
 
     uri: str = Field(min_length=1)
@@ -35,7 +37,7 @@ class ReadAs(Strict):
     codes: list[str] = Field(min_length=1)
 
 
-class SystemsFile(Strict):
+class SystemsFile(Frozen):
     kind: Literal["code_systems"]
     systems: dict[str, SystemSpec]
     read_as: list[ReadAs] = []
@@ -81,6 +83,7 @@ class CodeSystems:
     def __init__(self, spec: SystemsFile) -> None:
         self.names: dict[str, str] = {name: s.uri for name, s in spec.systems.items()}
         self._form: dict[str, CodeForm] = {s.uri: s.codes for s in spec.systems.values()}
+        self._hierarchy = {s.uri: s.hierarchy for s in spec.systems.values() if s.hierarchy}
         self._labels: dict[str, str] = {}
         self._canonical: dict[str, str] = {}
         for system in spec.systems.values():
@@ -122,6 +125,10 @@ class CodeSystems:
     def normalise(self, uri: str, code: str) -> str:
         """`code` in the form its (canonical) system compares codes."""
         return normalise(self._form.get(uri, "as-written"), code)
+
+    def hierarchy(self, uri: str) -> str | None:
+        """The name of the hierarchy a (canonical) system's families are expanded from, if any."""
+        return self._hierarchy.get(uri)
 
     def label(self, system: str) -> str:
         """'SNOMED' for any spelling of SNOMED CT; an unknown system is shown as written."""

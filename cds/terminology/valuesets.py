@@ -7,26 +7,46 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from cds.terminology.schema import CodeStatus, Identifier, Region, Strict, Text
+from cds.frozen import Frozen
+from cds.terminology.schema import CodeStatus, Identifier, Region, Text
 from cds.terminology.systems import system_uri
 
 
-class CodeEntry(Strict):
+class CodeEntry(Frozen):
     system: str
     code: Text
     display: Text
     status: CodeStatus
+    source: Text | None = None
+    """Where the code and its display were checked (IPS free set, CMS tabular, a named document)."""
     note: str | None = None
     region: Region | None = None
-    match: Literal["exact", "prefix"] = "exact"
+    descendants: bool = False
+    """The code and every code below it in its system's hierarchy (ICD-10-CM: the tabular)."""
+    exclude: list[Text] = []
+    """Codes below this one that do not belong, each with everything below it."""
 
     @field_validator("system")
     @classmethod
     def _known_system(cls, value: str, info: ValidationInfo) -> str:
         return system_uri(value, info)
 
+    @model_validator(mode="after")
+    def _exclude_needs_descendants(self) -> CodeEntry:
+        if self.exclude and not self.descendants:
+            raise ValueError("`exclude` needs `descendants: true` (it names codes below this one)")
+        return self
 
-class Concept(Strict):
+
+class ValueSetImport(Frozen):
+    file: Text
+    """Relative to rules/valuesets/, e.g. `fhir/dysphagia.json`."""
+    status: CodeStatus = "repo-only"
+    """What the imported codes count as: repo-only until someone checks them against a source."""
+    region: Region | None = None
+
+
+class Concept(Frozen):
     label: Text
     codes: list[CodeEntry]
     text_patterns: list[Text] = []
@@ -34,22 +54,28 @@ class Concept(Strict):
     region: Region | None = None
     group: Literal["contributor", "context"] | None = None
     advice: Text | None = None
+    reviewed_out: list[Text] = []
+    """Candidate codes a reviewer read and left out, each with why: the record of a SNOMED CT review."""
+    valuesets: list[ValueSetImport] = []
+    """FHIR ValueSets (with an expansion) whose codes are members too."""
     explains: list[Identifier] = []
     """For a condition that explains red flags: the red-flag concepts it accounts for."""
 
     @model_validator(mode="after")
     def _recognisable(self) -> Concept:
-        if not self.codes and not self.text_patterns:
-            raise ValueError("a concept needs codes or text_patterns, or it can never be recognised")
+        if not self.codes and not self.text_patterns and not self.valuesets:
+            raise ValueError(
+                "a concept needs codes, text_patterns or valuesets, or it can never be recognised"
+            )
         return self
 
 
-class ConceptFile(Strict):
+class ConceptFile(Frozen):
     kind: Literal["symptom", "red_flag", "problem", "explaining_condition"]
     concepts: dict[Identifier, Concept]
 
 
-class Measure(Strict):
+class Measure(Frozen):
     """A lab analyte or an assessment instrument: its codes and the units its value may come in."""
 
     label: Text
@@ -66,37 +92,37 @@ class Measure(Strict):
         return self
 
 
-class MeasureFile(Strict):
+class MeasureFile(Frozen):
     kind: Literal["lab", "assessment"]
     concepts: dict[Identifier, Measure]
     unit_aliases: dict[str, list[str]] = {}
 
 
-class AtcEntry(Strict):
+class AtcEntry(Frozen):
     code: Annotated[str, Field(pattern=r"^[A-Z][0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?$")]
     display: Text
     status: CodeStatus
 
 
-class MedicationClass(Strict):
+class MedicationClass(Frozen):
     label: Text
     advice: Text
     atc: list[AtcEntry]
 
 
-class RxNormEntry(Strict):
+class RxNormEntry(Frozen):
     code: Annotated[str, Field(pattern=r"^[0-9]+$")]
     display: Text
     status: CodeStatus
 
 
-class Ingredient(Strict):
+class Ingredient(Frozen):
     atc: str
     rxnorm: list[RxNormEntry] = []
     names: list[Text] = []
 
 
-class MedicationFile(Strict):
+class MedicationFile(Frozen):
     kind: Literal["medication"]
     classes: dict[Identifier, MedicationClass]
     ingredients: dict[str, Ingredient]
@@ -113,13 +139,13 @@ class MedicationFile(Strict):
         return self
 
 
-class SeverityLevel(Strict):
+class SeverityLevel(Frozen):
     rank: Annotated[int, Field(ge=1, le=9)]
     words: list[Text]
     codes: list[CodeEntry]
 
 
-class SeverityFile(Strict):
+class SeverityFile(Frozen):
     kind: Literal["severity"]
     levels: dict[Identifier, SeverityLevel]
 
@@ -136,7 +162,7 @@ class BodySiteCode(CodeEntry):
         return self
 
 
-class BodySite(Strict):
+class BodySite(Frozen):
     """A site with a rule of its own: placed in a region or in none, maybe raising a red flag."""
 
     region: Region | None
@@ -147,7 +173,7 @@ class BodySite(Strict):
     counts_toward_widespread: bool = True
 
 
-class BodySiteFile(Strict):
+class BodySiteFile(Frozen):
     kind: Literal["body_site"]
     regions: dict[Region, list[Text]]
     muscles: dict[Region, list[Text]] = {}

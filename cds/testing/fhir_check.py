@@ -13,6 +13,7 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from cds.fielderrors import message_of
 from cds.testing.jsonrules import Findings, join
 
 FHIR = "FHIR R4"
@@ -37,7 +38,7 @@ def check_resource(resource: Mapping[str, Any], path: str, found: Findings) -> N
             for step in steps:
                 where = f"{where}[{step}]" if isinstance(step, int) else join(where, str(step))
             element = ".".join([resource_type, *(str(s) for s in steps if not isinstance(s, int))])
-            found.add(where, detail["msg"].removeprefix("Value error, "), f"{FHIR} {element}")
+            found.add(where, message_of(detail), f"{FHIR} {element}")
     except (AttributeError, KeyError, TypeError) as error:
         # fhir.resources trusts the shape of contained resources and _element extensions
         found.add(path, f"cannot be validated ({type(error).__name__}: {error})", f"{FHIR} {resource_type}")

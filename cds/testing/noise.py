@@ -92,7 +92,9 @@ def _other_observation(draw: st.DrawFn, chart: Chart) -> JsonObject:
         coding = {"system": LOINC, "code": random}
     elif variant == "foreign system":
         rule_code = pick(draw, [c for f in space.findings for c in f.codes])
-        coding = {"system": LOCAL, "code": rule_code.code, "display": rule_code.display}
+        coding = {"system": LOCAL, "code": rule_code.code}
+        if not space.mentions(rule_code.display):  # the rules read an Observation's words too
+            coding["display"] = rule_code.display
     return {
         "resourceType": "Observation",
         "id": draw(FHIR_IDS),

@@ -111,11 +111,10 @@ class HookCall(BaseModel):
 @functools.cache
 def own_discovery() -> Discovery:
     """This project's discovery document, as the service would serve it."""
-    from cds.rulebook import load_rulebook
-    from cds.rulebook.requirements import prefetch_templates
     from cds.service.discovery import discovery_json
+    from cds.service.templates import TEMPLATES
 
-    return read_discovery(discovery_json(prefetch_templates(load_rulebook())))
+    return read_discovery(discovery_json(TEMPLATES))
 
 
 def _prefetch_value(

@@ -39,6 +39,8 @@ class Code(_Frozen):
     """Every way data may write the system (the URI first, then aliases such as the OID)."""
     dotted: bool = False
     """ICD-style: data may write the code without its dot."""
+    family: bool = False
+    """Written with descendants: codes below it may be recognised too (so none is drawn as noise)."""
 
 
 class FindingConcept(_Frozen):
@@ -184,7 +186,7 @@ class RuleSpace(_Frozen):
 
     @functools.cached_property
     def _prefixes(self) -> tuple[tuple[str, str], ...]:
-        every = [c for f in self.findings for c in f.codes if c.prefix]
+        every = [c for f in self.findings for c in f.codes if c.prefix or c.family]
         return tuple((c.system, self.code_systems.normalise(c.system, c.code)) for c in every)
 
     @functools.cached_property
@@ -226,6 +228,7 @@ def _codes(
                 prefix=entry.get("match") == "prefix",
                 spellings=(spec.uri, *spec.aliases),
                 dotted=spec.codes == "icd",
+                family=bool(entry.get("descendants")),
             )
         )
     return tuple(found)

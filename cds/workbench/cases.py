@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from cds.fielderrors import message_of
 from cds.frozen import Frozen
 from cds.rulebook.model import Rulebook
-from cds.rulebook.problems import located
+from cds.rulebook.problems import Problem
 from cds.rulebook.yamlsource import Loc, YamlDocument, YamlSyntaxError, read_yaml
 from cds.workbench.builder import JsonObject, PatientSpec
 from cds.workbench.lexicon import Lexicon
@@ -81,20 +82,6 @@ class SuiteSpec(_Strict):
 
 
 @dataclass(frozen=True)
-class CaseProblem:
-    file: str
-    line: int | None
-    case: str | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return located(
-            self.file, self.line, f"case {self.case!r}" if self.case else "", self.field, self.message
-        )
-
-
-@dataclass(frozen=True)
 class Case:
     name: str
     file: str
@@ -112,7 +99,7 @@ class Case:
 @dataclass
 class CaseSuite:
     cases: list[Case] = field(default_factory=list)
-    problems: list[CaseProblem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
 
@@ -120,11 +107,15 @@ def load_cases(directory: Path, rulebook: Rulebook, *, now: dt.datetime) -> Case
     """Every *.yaml under `directory` (sorted); `now` is for cases that do not set their own."""
     suite = CaseSuite()
     if not directory.is_dir():
-        suite.problems.append(CaseProblem(str(directory), None, None, "", "test-case directory not found"))
+        suite.problems.append(
+            Problem(str(directory), None, None, "", "test-case directory not found", of="case")
+        )
         return suite
     files = sorted(p for p in directory.rglob("*.yaml") if p.is_file())
     if not files:
-        suite.problems.append(CaseProblem(str(directory), None, None, "", "no test cases (*.yaml) here"))
+        suite.problems.append(
+            Problem(str(directory), None, None, "", "no test cases (*.yaml) here", of="case")
+        )
     lexicon = Lexicon(rulebook)
     rule_ids = {rule.id for rule in rulebook.rules}
     for path in files:
@@ -159,13 +150,13 @@ class _FileLoader:
     def problem(self, loc: Loc, case: str | None, message: str, field: str | None = None) -> None:
         line = self.doc.line_of(loc) if self.doc else None
         where = field if field is not None else ".".join(str(part) for part in loc)
-        self.suite.problems.append(CaseProblem(self.display, line, case, where, message))
+        self.suite.problems.append(Problem(self.display, line, case, where, message, of="case"))
 
     def load(self) -> None:
         try:
             self.doc = read_yaml(self.path, self.display)
         except YamlSyntaxError as exc:
-            self.suite.problems.append(CaseProblem(self.display, exc.line, None, "", str(exc)))
+            self.suite.problems.append(Problem(self.display, exc.line, None, "", str(exc), of="case"))
             return
         data = self.doc.data
         if not isinstance(data, dict):
@@ -186,7 +177,7 @@ class _FileLoader:
         except ValidationError as exc:
             for error in exc.errors():
                 where = (*loc, *error["loc"])
-                message = str(error["msg"]).removeprefix("Value error, ")
+                message = message_of(error)
                 if error["type"] == "extra_forbidden" and "expect" in where:
                     message += f" (expect knows: {_EXPECT_KEYS})"
                 self.problem(where, case, message, ".".join(str(part) for part in where))

@@ -266,8 +266,7 @@ def _kept(resources: list[RawResource], matcher: PatientMatcher, rulebook: Ruleb
         if not matcher.is_about_patient(raw):
             continue
         if rtype in ("Condition", "Observation"):
-            concept = resource.get("code")
-            readable = terminology.classify(codings(concept), concept_text(concept)) is not None
+            readable = terminology.finding(resource) is not None
         elif rtype in _MEDICATION_TYPES:
             concept = resource.get("medicationCodeableConcept")
             readable = (

@@ -70,11 +70,11 @@ class Lexicon:
         self._terminology = rulebook.terminology
         self._terms: dict[str, list[Term]] = {}
         groups: list[tuple[str, dict[str, tuple[str, list[CodeEntry]]]]] = [
-            (kind, {key: (c.label, c.codes) for key, c in concepts.items()})
+            (kind, {key: (c.label, list(self._terminology.codes(kind, key))) for key, c in concepts.items()})
             for kind, concepts in self._terminology.concepts.items()
         ]
         groups += [
-            (kind, {key: (m.label, m.codes) for key, m in measured.items()})
+            (kind, {key: (m.label, list(self._terminology.codes(kind, key))) for key, m in measured.items()})
             for kind, measured in self._terminology.measured.items()
         ]
         for kind, concepts in groups:

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 from cds.explain import explain
 from cds.rulebook.model import Rulebook
-from cds.workbench.cases import CaseProblem
+from cds.rulebook.problems import Problem
 from cds.workbench.runner import CaseResult
 
 
 def case_report(
     results: Sequence[CaseResult],
-    problems: Sequence[CaseProblem],
+    problems: Sequence[Problem],
     rulebook: Rulebook,
     *,
     source: str,

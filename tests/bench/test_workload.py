@@ -12,8 +12,8 @@ from conftest import TODAY
 from cds.bench.inprocess import HOOK, SERVICE_ID, BodyHandler
 from cds.bench.workload import BenchError, BenchRequest, ChartLibrary, build_request
 from cds.evaluation import Evaluator
-from cds.rulebook.requirements import prefetch_templates
 from cds.service.hooks import parse_hook_request
+from cds.service.templates import TEMPLATES
 
 
 def _bundled(body: bytes) -> list[dict[str, Any]]:
@@ -51,7 +51,7 @@ def test_requests_carry_every_prefetch_key_the_service_asks_for(
     workload: dict[int, list[BenchRequest]], evaluator: Evaluator
 ) -> None:
     prefetch = orjson.loads(workload[10][0].body)["prefetch"]
-    assert set(prefetch) == set(prefetch_templates(evaluator.rulebook))
+    assert set(prefetch) == set(TEMPLATES)
 
 
 def test_requests_are_valid_patient_view_calls(workload: dict[int, list[BenchRequest]]) -> None:

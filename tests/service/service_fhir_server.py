@@ -1,7 +1,9 @@
 """A real HTTP FHIR server on loopback for the fallback tests, misbehaving in whichever way a test asks.
 
 The first path segment picks the behaviour: `/ok/Condition?patient=...` answers properly (one entry per
-page, so paging is always exercised), `/error/...` answers 500, `/stall/...` never answers in time,
+page, so paging is always exercised; search parameters applied as a real server applies them: `patient`,
+`code` and `category` tokens, `system|code` exact, `status`, and only the current version of each
+resource), `/error/...` answers 500, `/stall/...` never answers in time,
 and so on. Every request is recorded so tests can check what the service sent; the bodies streamed
 without Content-Length count what they sent in `streamed`.
 """
@@ -49,8 +51,10 @@ class FhirTestServer:
     def __init__(self, record: dict[str, Any]) -> None:
         self.patient: dict[str, Any] = record["patient"]
         self.entries: dict[str, list[dict[str, Any]]] = {name: [] for name in SEARCH_TYPES}
-        for key in ("conditions", "observations"):
-            for entry in (record.get(key) or {}).get("entry", []):
+        for key, value in record.items():
+            if key == "patient" or not isinstance(value, dict):
+                continue
+            for entry in _current_versions(value.get("entry", [])):
                 self.entries[entry["resource"]["resourceType"]].append({"resource": entry["resource"]})
         self.seen: list[Seen] = []
         self.streamed: dict[str, int] = {}
@@ -163,7 +167,7 @@ class FhirTestServer:
                 )
             return _json(self.patient)
         page = int(request.query_params.get("_page", "1"))
-        entries = self.entries.get(path, [])
+        entries = [e for e in self.entries.get(path, []) if _matches(e["resource"], request.query_params)]
         bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": len(entries)}
         if entries[page - 1 : page]:
             bundle["entry"] = entries[page - 1 : page]
@@ -187,6 +191,46 @@ class FhirTestServer:
 
 
 _GZIP = {"Content-Encoding": "gzip"}
+
+
+def _current_versions(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A search answers with the current version of each resource only (the highest versionId)."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in entries:
+        resource = entry["resource"]
+        key = (resource["resourceType"], resource.get("id", str(id(entry))))
+        version = int((resource.get("meta") or {}).get("versionId", "0"))
+        kept = latest.get(key)
+        if kept is None or version >= int((kept["resource"].get("meta") or {}).get("versionId", "0")):
+            latest[key] = entry
+    return list(latest.values())
+
+
+def _token_matches(tokens: str, concepts: list[Any]) -> bool:
+    """FHIR token search: `system|code` matches that system and code exactly, `code` any system's."""
+    codings = [c for concept in concepts if isinstance(concept, dict) for c in concept.get("coding") or []]
+    for token in tokens.split(","):
+        system, bar, code = token.rpartition("|")
+        for coding in codings:
+            if coding.get("code") == code and (not bar or coding.get("system") == (system or None)):
+                return True
+    return False
+
+
+def _matches(resource: dict[str, Any], params: Any) -> bool:
+    patient = params.get("patient")
+    if patient is not None:
+        subject = (resource.get("subject") or resource.get("patient") or {}).get("reference", "")
+        if subject not in (patient, f"Patient/{patient}"):
+            return False
+    code = params.get("code")
+    if code is not None and not _token_matches(code, [resource.get("code")]):
+        return False
+    category = params.get("category")
+    if category is not None and not _token_matches(category, list(resource.get("category") or [])):
+        return False
+    status = params.get("status")
+    return status is None or resource.get("status") in status.split(",")
 
 
 def _json(value: Any, status: int = 200) -> Response:

@@ -6,8 +6,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from cds.rulebook import Rulebook
-from cds.rulebook.requirements import prefetch_templates
+from cds.service.templates import TEMPLATES
 
 
 def _services(client: TestClient) -> list[dict[str, Any]]:
@@ -24,11 +23,16 @@ def test_discovery_lists_a_service_for_patient_view_and_one_for_encounter_start(
     }
 
 
-def test_prefetch_templates_are_the_rulebooks_own_data_requirements(
-    client: TestClient, rulebook: Rulebook
-) -> None:
+def test_prefetch_templates_are_the_services_own(client: TestClient) -> None:
     for service in _services(client):
-        assert service["prefetch"] == prefetch_templates(rulebook)
+        assert service["prefetch"] == TEMPLATES
+
+
+def test_observations_and_conditions_are_asked_for_whole(client: TestClient) -> None:
+    """The rules read Observations by any spelling of any code system and by their words."""
+    prefetch = _services(client)[0]["prefetch"]
+    assert prefetch["observations"] == "Observation?patient={{context.patientId}}"
+    assert prefetch["conditions"] == "Condition?patient={{context.patientId}}"
 
 
 def test_every_service_carries_the_required_and_recommended_fields(client: TestClient) -> None:
