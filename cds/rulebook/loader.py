@@ -6,31 +6,25 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from cds.engine import CompiledRule, Engine, EngineError
-from cds.facts.models import PATTERN_LABELS, PROGRESSIVE_SUFFIX
-from cds.facts.parameters import (
-    CertaintyFile,
-    CourseFile,
-    FactParameters,
-    FactSettings,
-    InterpretationFile,
-    LabReadingFile,
-)
+from cds.facts.parameters import CertaintyFile, CourseFile, InterpretationFile, LabReadingFile
 from cds.rulebook.checks import check_card, ordered_by_unless_fired, resolve_indicator
 from cds.rulebook.collect import Collector
 from cds.rulebook.compile import compile_rule
 from cds.rulebook.conditions import ConditionError, field_domains
+from cds.rulebook.fact_parameters import fact_parameters
 from cds.rulebook.files import OrdersFile, ParametersFile, RuleFile, Scalar
 from cds.rulebook.model import Alternative, Rule, Rulebook
 from cds.rulebook.problems import Problem, RulebookError
-from cds.rulebook.templates import Vocabulary, join_words
+from cds.rulebook.templates import Vocabulary
 from cds.rulebook.terminology import TERMINOLOGY_VALUE_SETS, build_terminology, load_code_systems
 from cds.rulebook.valuesets import load_value_sets
+from cds.rulebook.vocabulary import build_vocabulary
 from cds.rulebook.yamlsource import YamlDocument
 from cds.terminology import Terminology
-from cds.terminology.valuesets import BodySiteFile, ConceptFile
+from cds.terminology.valuesets import ConceptFile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -70,13 +64,13 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         raise RulebookError(out.problems)
     terminology = loaded.terminology
     params_doc, params = parameters
-    fact_parameters = _fact_parameters(out, params_doc, params, value_sets)
+    fact_params = fact_parameters(out, params_doc, params, value_sets)
     values = {name: p.value for name, p in params.parameters.items()}
-    vocabulary = _vocabulary(terminology, rule_docs, values)
+    vocabulary = build_vocabulary(terminology, rule_docs, values)
     rules, compiled, alternatives = _load_rules(out, rule_docs, values, terminology, vocabulary, orders[1])
     if not out.problems:
         _check_engine_accepts(out, rule_docs[0] if rule_docs else params_doc, compiled)
-    if out.problems or fact_parameters is None:
+    if out.problems or fact_params is None:
         raise RulebookError(out.problems)
     return Rulebook(
         directory=root,
@@ -84,7 +78,7 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
         parameters=dict(params.parameters),
         rules=tuple(rules),
         terminology=terminology,
-        fact_parameters=fact_parameters,
+        fact_parameters=fact_params,
         orders=dict(orders[1].orders),
         override_reasons=dict(orders[1].override_reasons),
         compiled=tuple(compiled),
@@ -103,82 +97,6 @@ def _load_single(out: Collector, path: Path, model: type[M]) -> tuple[YamlDocume
     doc = out.read_required(path)
     parsed = out.validate(doc, model) if doc else None
     return (doc, parsed) if doc and parsed else None
-
-
-def _only_model(value_sets: dict[str, tuple[YamlDocument, BaseModel]], model: type[M]) -> M:
-    return next(m for _, m in value_sets.values() if isinstance(m, model))
-
-
-def _fact_parameters(
-    out: Collector,
-    doc: YamlDocument,
-    params: ParametersFile,
-    value_sets: dict[str, tuple[YamlDocument, BaseModel]],
-) -> FactParameters | None:
-    """The parameters the fact layer reads, typed; each missing or mistyped one named in parameters.yaml."""
-    values = {name: p.value for name, p in params.parameters.items()}
-    scalars = {name: values[name] for name in FactSettings.model_fields if name in values}
-    for name in FactSettings.model_fields:
-        if name not in values:
-            out.add(doc, ("parameters",), None, f"parameter {name} is required by the fact layer")
-    try:
-        settings = FactSettings.model_validate(scalars, strict=True)
-    except ValidationError as exc:
-        for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else ""
-            if name in values:
-                out.add(doc, ("parameters", name, "value"), None, str(error["msg"]))
-        return None
-    reading = _only_model(value_sets, LabReadingFile)
-    lookbacks: dict[str, int] = {}
-    for analyte, name in reading.lookback_parameters.items():
-        value = values.get(name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            out.add(
-                doc,
-                ("parameters",),
-                None,
-                f"parameter {name} (lookback of {analyte}, lab_reading.yaml) "
-                "must be a non-negative whole number of days",
-            )
-            continue
-        lookbacks[analyte] = value
-    return FactParameters(
-        **settings.model_dump(),
-        lookbacks=lookbacks,
-        certainty=_only_model(value_sets, CertaintyFile),
-        interpretation=_only_model(value_sets, InterpretationFile),
-        lab_reading=reading,
-        course=_only_model(value_sets, CourseFile),
-        body_sites=_only_model(value_sets, BodySiteFile),
-    )
-
-
-def _vocabulary(terminology: Terminology, docs: list[YamlDocument], values: dict[str, Scalar]) -> Vocabulary:
-    contributor = {c.label for c in terminology.concepts["problem"].values() if c.group == "contributor"}
-    contributor |= {c.label for kind in terminology.measured.values() for c in kind.values()}
-    contributor |= {
-        f"{terminology.medication_classes[m.med_class].label} ({m.ingredient})"
-        for m in terminology.all_medications()
-    }
-    for doc in docs:
-        for pattern in (doc.data.get("when") or {}).get("any") or []:
-            if isinstance(pattern, dict) and isinstance(pattern.get("label"), str):
-                contributor.add(pattern["label"])
-    red_flags = {c.label for c in terminology.concepts["red_flag"].values()}
-    red_flag_labels = red_flags | {label + PROGRESSIVE_SUFFIX for label in red_flags}
-    context = {c.label for c in terminology.concepts["problem"].values() if c.group == "context"}
-    return Vocabulary(
-        labels={
-            "symptom": frozenset(c.label for c in terminology.concepts["symptom"].values()),
-            "red_flag": frozenset(red_flag_labels),
-            "pattern": frozenset(PATTERN_LABELS.values()),
-            "contributor": frozenset(contributor),
-            "context": frozenset(context | red_flag_labels),
-        },
-        parameters={name: str(value) for name, value in values.items()},
-        constants={"red_flags_to_watch": join_words([*sorted(red_flags), "progressive loss of function"])},
-    )
 
 
 def _load_rules(
