@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from rules_copy import copy_rules, edit
 
-from cds.rulebook import DEFAULT_RULES_DIR, RulebookError, load_rulebook
+from cds.rulebook import RulebookError, load_rulebook
 
 
 @pytest.fixture
 def rules(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(DEFAULT_RULES_DIR, target)
-    return target
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
+    return copy_rules(tmp_path)
 
 
 def problems_of(rules: Path) -> list[str]:
