@@ -29,6 +29,7 @@ from cds.cards.models import Indicator
 from cds.service import endpoints, metrics
 from cds.service.access import RequireCaller
 from cds.service.addresses import GuardedTransport
+from cds.service.audit import audit_queue
 from cds.service.auth import Authenticator
 from cds.service.errors import (
     Issue,
@@ -81,6 +82,8 @@ def create_app(
             pool=settings.fhir_connect_timeout,
         )
         opened = store or open_store(settings.database)
+        audit = audit_queue(opened)
+        audit.start()
         replay = ReplayGuard(opened, keep_after_expiry=settings.jwt_clock_skew_seconds)
         keep = dt.timedelta(days=settings.retention_days)
         purging = asyncio.create_task(purge_periodically(opened, keep, settings.purge_interval_seconds))
@@ -105,6 +108,7 @@ def create_app(
                 settings=settings,
                 holder=rules,
                 store=opened,
+                audit=audit,
                 resolver=PrefetchResolver(
                     fhir,
                     total_timeout=settings.fhir_total_timeout,
@@ -126,6 +130,7 @@ def create_app(
                     stop_reloading_on_sighup()
                 purging.cancel()
                 sampling.cancel()
+                await audit.close(settings.shutdown_drain_seconds)
                 if store is None:
                     opened.close()
                 metrics.worker_exiting()

@@ -3,17 +3,36 @@
 Every hook call answered leaves one record in the store (never in the operational log): when, the
 calling EHR (JWT `iss`), `userId`, the patient id, `hookInstance`, the service, the rules version and
 the rule ids of the cards returned, none when there were none. The cards themselves are recorded
-beside it for feedback. Both are written after the response is sent, so they cost the caller no
-latency; a process crash in that instant can lose the last call's records.
+beside it for feedback. Both go through the worker's bounded queue (`cds.service.background`) and are
+written in batches after the response, so they cost the caller no latency unless the queue is full;
+a process crash can lose the calls still queued, and a shutdown writes them first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from cds.service.background import BatchQueue
 from cds.store import AuditRecord, IssuedCard, Store
 
+CAPACITY = 1024
+"""Answered calls whose records may wait, about 700 bytes each (a card, measured): under 1 MB in all."""
+MAX_BATCH = 256
 
-def remember_call(store: Store, call: AuditRecord, cards: Sequence[IssuedCard]) -> None:
-    store.record_call(call)
-    store.record_cards(cards)
+
+@dataclass(frozen=True)
+class AnsweredCall:
+    call: AuditRecord
+    cards: tuple[IssuedCard, ...]
+
+
+def remember_calls(store: Store, answered: Sequence[AnsweredCall]) -> None:
+    store.record_calls([entry.call for entry in answered])
+    store.record_cards([card for entry in answered for card in entry.cards])
+
+
+def audit_queue(store: Store) -> BatchQueue[AnsweredCall]:
+    return BatchQueue(
+        "audit", lambda answered: remember_calls(store, answered), capacity=CAPACITY, max_batch=MAX_BATCH
+    )

@@ -8,7 +8,6 @@ import os
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,7 +15,7 @@ from starlette.responses import Response
 from cds.fhir import InputError
 from cds.service import metrics
 from cds.service.access import caller_of
-from cds.service.audit import remember_call
+from cds.service.audit import AnsweredCall
 from cds.service.body import read_json
 from cds.service.discovery import SERVICE_HOOKS
 from cds.service.errors import ServiceError, invalid_request
@@ -110,9 +109,8 @@ async def call_service(request: Request) -> Response:
         rules_version=active.version,
         rule_ids=tuple(card.rule_id for card in issued),
     )
-    return Response(
-        body, media_type=JSON, background=BackgroundTask(remember_call, state.store, call, issued)
-    )
+    await state.audit.submit(AnsweredCall(call, tuple(issued)))
+    return Response(body, media_type=JSON)
 
 
 async def feedback(request: Request) -> Response:

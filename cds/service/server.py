@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import signal
+import time
+from socket import socket
 from types import FrameType
 
 import uvicorn
@@ -24,6 +26,8 @@ from cds.service.settings import Settings
 from cds.service.sockets import check_port_free, worker_socket
 
 STARTUP_FAILURE = 3
+STARTUP_GRACE_S = 60.0
+"""How long a worker may take to start before a missed health ping counts against it."""
 
 log = get_logger("server")
 
@@ -38,14 +42,31 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
 
 class _Supervisor(Multiprocess):
     """uvicorn's supervisor, giving each worker it starts or restarts a listening socket of its own
-    (`cds.service.sockets`), and forwarding SIGHUP instead of replacing the workers."""
+    (`cds.service.sockets`), and forwarding SIGHUP instead of replacing the workers.
+
+    A worker answers uvicorn's health ping from a thread it starts only once its interpreter has
+    imported the service; on a busy machine that takes longer than the ping timeout (5 s), and
+    uvicorn killed such workers as hung and started others, which were slow for the same reason. So
+    a worker that is running and still within its start-up grace is left alone.
+    """
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket]) -> None:
+        super().__init__(config, sockets)
+        self._started_at: dict[Process, float] = {}
 
     def _start_worker(self) -> Process:
         sock = worker_socket(self.config.host, self.config.port)
         process = Process(self.config, [sock])
         process.start()
+        self._started_at[process] = time.monotonic()
         sock.close()  # the worker has its copy; one kept here would queue connections nobody accepts
         return process
+
+    def _starting(self, process: Process) -> bool:
+        """Running, and started within the grace: not pinged, since a ping unanswered now is answered
+        late, and the stale answers would then stand in for the next checks."""
+        young = time.monotonic() - self._started_at.get(process, 0.0) < STARTUP_GRACE_S
+        return young and process.process.is_alive()
 
     def init_processes(self) -> None:
         self.processes = [self._start_worker() for _ in range(self.processes_num)]
@@ -54,8 +75,9 @@ class _Supervisor(Multiprocess):
         if self.should_exit.is_set():
             return
         for index, process in enumerate(self.processes):
-            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+            if self._starting(process) or process.is_alive(timeout=self.config.timeout_worker_healthcheck):
                 continue
+            del self._started_at[process]
             process.kill()
             process.join()
             if process.pid is not None:

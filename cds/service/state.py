@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from cds.service.audit import AnsweredCall
 from cds.service.auth import Authenticator, Caller, Unauthorized
+from cds.service.background import BatchQueue
 from cds.service.errors import Issue, ServiceError
 from cds.service.logging import annotate
 from cds.service.prefetch import PrefetchResolver
@@ -26,6 +28,8 @@ class ServiceState:
     settings: Settings
     holder: RulesHolder
     store: Store
+    audit: BatchQueue[AnsweredCall]
+    """Where answered calls wait for their audit record and issued cards to be written."""
     resolver: PrefetchResolver
     authenticator: Authenticator | None
     """None when auth is off (only possible on loopback)."""

@@ -61,9 +61,9 @@ class MemoryStore:
             self._jti[(iss, jti)] = expires
             return True
 
-    def record_call(self, call: AuditRecord) -> None:
+    def record_calls(self, calls: Sequence[AuditRecord]) -> None:
         with self._lock:
-            self._calls.append(call)
+            self._calls.extend(calls)
 
     def calls(self, *, patient_id: str | None = None, user_id: str | None = None) -> list[AuditRecord]:
         with self._lock:

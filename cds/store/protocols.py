@@ -38,8 +38,8 @@ class ReplayCache(Protocol):
 
 
 class AuditTrail(Protocol):
-    def record_call(self, call: AuditRecord) -> None:
-        """One record per hook call answered."""
+    def record_calls(self, calls: Sequence[AuditRecord]) -> None:
+        """One record per hook call answered; many calls at once are one transaction."""
 
     def calls(self, *, patient_id: str | None = None, user_id: str | None = None) -> list[AuditRecord]:
         """Who was shown what, about whom: calls recorded, oldest first, for one patient or user if given."""

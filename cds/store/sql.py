@@ -98,19 +98,24 @@ class SqlStore:
         with self.database.fast() as db:
             return db.execute(statement).first() is not None
 
-    def record_call(self, call: AuditRecord) -> None:
-        row = {
-            "called_at": call.called_at,
-            "issuer": call.issuer,
-            "user_id": call.user_id,
-            "patient_id": call.patient_id,
-            "hook_instance": call.hook_instance,
-            "service": call.service,
-            "rules_version": call.rules_version,
-            "rule_ids": orjson.dumps(list(call.rule_ids)).decode(),
-        }
+    def record_calls(self, calls: Sequence[AuditRecord]) -> None:
+        if not calls:
+            return
+        rows = [
+            {
+                "called_at": call.called_at,
+                "issuer": call.issuer,
+                "user_id": call.user_id,
+                "patient_id": call.patient_id,
+                "hook_instance": call.hook_instance,
+                "service": call.service,
+                "rules_version": call.rules_version,
+                "rule_ids": orjson.dumps(list(call.rule_ids)).decode(),
+            }
+            for call in calls
+        ]
         with self.database.fast() as db:
-            db.execute(audit_call.insert(), row)
+            db.execute(audit_call.insert(), rows)
 
     def calls(self, *, patient_id: str | None = None, user_id: str | None = None) -> list[AuditRecord]:
         query = sa.select(audit_call).order_by(audit_call.c.called_at, audit_call.c.id)

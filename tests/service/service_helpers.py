@@ -99,3 +99,12 @@ def metric_sample(client: TestClient, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return float(sample.value)
     return 0.0
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """For what the service does after answering (audit records and issued cards are written in batches)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)

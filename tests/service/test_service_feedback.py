@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from service_helpers import FEEDBACK, PATIENT_VIEW, MakeClient, hook_call
+from service_helpers import FEEDBACK, PATIENT_VIEW, MakeClient, hook_call, wait_until
 from starlette.testclient import TestClient
 
 from cds.cli.main import cli
@@ -121,6 +121,7 @@ def test_issued_cards_are_remembered_without_clinical_values(
     client: TestClient, urgent_prefetch: dict[str, Any], tmp_path: Path
 ) -> None:
     card = _issued_card(client, urgent_prefetch)
+    wait_until(lambda: bool(_rows(tmp_path / "var", "SELECT * FROM issued_card")))
     rows = _rows(tmp_path / "var", "SELECT * FROM issued_card")
     assert len(rows) == 1
     uuid, rule_id, rule_version, _, indicator, hook_instance, service, _ = rows[0]
@@ -145,6 +146,7 @@ def test_the_report_counts_issued_accepted_overridden_and_reasons_per_rule(
         _overridden(second["uuid"], overrideReason=OVERRIDE),
     ]
     client.post(FEEDBACK, json={"feedback": feedback})
+    wait_until(lambda: len(_rows(tmp_path / "var", "SELECT * FROM issued_card")) == 2)
     report = _report(tmp_path / "var")
     assert "spasm-urgent-red-flag (version 1.0.0)" in report
     assert "issued: 2   accepted: 1   overridden: 2" in report

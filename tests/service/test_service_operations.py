@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from postgres_server import PostgresServer
-from service_helpers import FEEDBACK, HOOK_INSTANCE, PATIENT_VIEW, MakeClient, hook_call
+from service_helpers import FEEDBACK, HOOK_INSTANCE, PATIENT_VIEW, MakeClient, hook_call, wait_until
 
 from cds.store import IssuedCard, open_store
 
@@ -47,6 +47,7 @@ def test_every_hook_call_leaves_one_audit_record(
         json=hook_call({"patient": urgent_prefetch["patient"], "conditions": None, "observations": None}),
     )
     store = open_store(_store_url(tmp_path / "var"))
+    wait_until(lambda: len(store.calls()) == 2)
     calls = store.calls()
     store.close()
     rules_version = client.get("/healthz").json()["rulesVersion"]

@@ -7,7 +7,6 @@ import signal
 import socket
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from service_helpers import FEEDBACK, PATIENT_VIEW
+from service_helpers import FEEDBACK, PATIENT_VIEW, wait_until
 from service_process import ServiceProcess
 
 from cds.cli.main import cli
@@ -41,14 +40,6 @@ def services(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
         service.ensure_stopped()
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
-
-
 def _worker_healths(service: ServiceProcess, workers: int) -> dict[int, dict[str, Any]]:
     """The health of every worker, asking over fresh connections until each one has answered."""
     seen: dict[int, dict[str, Any]] = {}
@@ -58,7 +49,7 @@ def _worker_healths(service: ServiceProcess, workers: int) -> dict[int, dict[str
         seen[health["pid"]] = health
         return len(seen) == workers
 
-    _wait_until(everyone_answered)
+    wait_until(everyone_answered)
     return seen
 
 
@@ -115,7 +106,7 @@ def test_every_acknowledged_feedback_survives_a_kill_of_the_server(
     clients = [threading.Thread(target=client) for _ in range(12)]
     for thread in clients:
         thread.start()
-    _wait_until(lambda: len(acknowledged) >= 200)
+    wait_until(lambda: len(acknowledged) >= 200)
     service.kill_all()
     stop.set()
     for thread in clients:
@@ -136,11 +127,11 @@ def test_sighup_reloads_every_worker_and_broken_rules_leave_the_old_ones_live(
     parameters = rules / "parameters.yaml"
     parameters.write_text(parameters.read_text().replace(PARAMETER, PARAMETER.replace("6", "7")))
     service.signal(signal.SIGHUP)
-    _wait_until(lambda: all(h.get("lastReload") for h in _worker_healths(service, 2).values()))
+    wait_until(lambda: all(h.get("lastReload") for h in _worker_healths(service, 2).values()))
     reloaded = {h["rulesVersion"] for h in _worker_healths(service, 2).values()}
     parameters.write_text(parameters.read_text() + "\nbroken: [\n")
     service.signal(signal.SIGHUP)
-    _wait_until(
+    wait_until(
         lambda: all(h["lastReload"]["status"] == "rejected" for h in _worker_healths(service, 2).values())
     )
     kept = {h["rulesVersion"] for h in _worker_healths(service, 2).values()}
@@ -155,4 +146,4 @@ def test_cds_reload_signals_the_service_found_by_its_pid_file(
     service = services("--no-auth")
     result = CliRunner().invoke(cli, ["reload", "--data-dir", str(service.data_dir)])
     assert result.exit_code == 0, result.output
-    _wait_until(lambda: service.health().get("lastReload", {}).get("status") == "unchanged")
+    wait_until(lambda: service.health().get("lastReload", {}).get("status") == "unchanged")

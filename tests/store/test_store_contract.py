@@ -75,9 +75,10 @@ def test_a_card_recorded_twice_is_issued_once(store: Store) -> None:
 
 
 def test_the_audit_trail_answers_who_was_shown_what_about_whom(store: Store) -> None:
-    store.record_call(_call("pat-2", at=NOW + 2 * DAY, rules=()))
-    store.record_call(_call("pat-1", user="Practitioner/9", rules=("rule-a", "rule-b")))
-    store.record_call(_call("pat-1", at=NOW + DAY))
+    store.record_calls([_call("pat-2", at=NOW + 2 * DAY, rules=())])
+    store.record_calls(
+        [_call("pat-1", user="Practitioner/9", rules=("rule-a", "rule-b")), _call("pat-1", at=NOW + DAY)]
+    )
     about_pat_1 = store.calls(patient_id="pat-1")
     assert [(c.user_id, c.rule_ids, c.called_at) for c in about_pat_1] == [
         ("Practitioner/9", ("rule-a", "rule-b"), NOW),
@@ -91,8 +92,7 @@ def test_a_purge_removes_what_is_past_retention_and_keeps_the_rest(store: Store)
     old, recent = NOW - 400 * DAY, NOW - 10 * DAY
     store.record_cards([_card("old", at=old), _card("recent", at=recent)])
     store.record_feedback([_feedback("old", at=old), _feedback("recent", at=recent)])
-    store.record_call(_call("pat-old", at=old))
-    store.record_call(_call("pat-recent", at=recent))
+    store.record_calls([_call("pat-old", at=old), _call("pat-recent", at=recent)])
     store.first_use("iss", "expired", NOW.timestamp() - 1)
     store.first_use("iss", "live", NOW.timestamp() + 60)
     purged = store.purge(NOW, 365 * DAY)

@@ -42,7 +42,7 @@ def test_a_migrated_database_matches_the_schema_the_code_uses(database_url: str)
 
 def test_reopening_a_migrated_database_keeps_its_data(database_url: str) -> None:
     first = open_store(database_url)
-    first.record_call(AuditRecord(NOW, None, "Practitioner/1", "pat-1", "hook-1", "svc", "v1", ()))
+    first.record_calls([AuditRecord(NOW, None, "Practitioner/1", "pat-1", "hook-1", "svc", "v1", ())])
     first.close()
     again = open_store(database_url)
     assert [call.patient_id for call in again.calls()] == ["pat-1"]
