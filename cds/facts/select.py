@@ -28,7 +28,7 @@ from cds.facts.dates import (
     parse_when,
 )
 from cds.facts.models import Certainty, SetAside
-from cds.facts.parameters import FactParameters
+from cds.facts.parameters import STATUS_ELEMENTS, FactParameters
 from cds.fhir import PatientMatcher, RawResource, latest_versions, validate_resource
 from cds.terminology import ConceptMatch, MedicationMatch, Terminology
 from cds.terminology.codeable import codings, concept_text, status_code
@@ -171,7 +171,8 @@ def select(
         notes.extend(f"{_reference(raw)}: {p}" for p in problems)
         verification = status_code(raw.resource.get("verificationStatus"))
         certainty = _certainty(raw.resource, match, verification, parameters)
-        why_not = certainty if certainty not in ("known", "suspected") else _not_current(raw.resource, now)
+        current = certainty in ("known", "suspected")
+        why_not = _not_current(raw.resource, parameters, now) if current else certainty
         absent = terminology.absent_because(raw.resource, match) if isinstance(match, ConceptMatch) else None
         why_not = why_not or (f"recorded as absent ({absent})" if absent else None)
         when, note = _when_used(raw, match, now)
@@ -288,20 +289,15 @@ def _when_used(
     )
 
 
-def _not_current(resource: Mapping[str, Any], now: dt.datetime) -> str | None:
-    """Why a valid resource cannot count as current clinical data, or None when it can."""
+def _not_current(resource: Mapping[str, Any], parameters: FactParameters, now: dt.datetime) -> str | None:
+    """Why a valid resource cannot count as current clinical data (its status, `valuesets/status.yaml`,
+    or a Condition's abatement), or None when it can."""
     rtype = resource["resourceType"]
-    status = resource.get("status")
-    if rtype == "Observation":
-        if status in ("entered-in-error", "cancelled"):
-            return f"status is {status}"
-    elif rtype == "Condition":
-        clinical = status_code(resource.get("clinicalStatus"))
-        if clinical in ("inactive", "resolved", "remission"):
-            return f"clinical status is {clinical}, not a current problem"
+    written = resource.get(STATUS_ELEMENTS.get(rtype, "status"))
+    code = written if isinstance(written, str) else status_code(written)
+    why_not = parameters.status.set_aside_because(rtype, code)
+    if why_not is None and rtype == "Condition":
         abated = condition_abated(resource)
         if abated is not None and abated <= now:
             return f"abated on {abated.date().isoformat()}, not a current problem"
-    elif status != "active":
-        return f"medication status is {status}, not active"
-    return None
+    return why_not
