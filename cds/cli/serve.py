@@ -49,6 +49,18 @@ def _settings_epilog() -> str:
     help="Rules directory [CDS_RULES_DIR; default: the rules/ shipped with the package].",
 )
 @click.option(
+    "--shadow-rules",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Candidate rules to evaluate in shadow after each answer, never shown [CDS_SHADOW_RULES].",
+)
+@click.option(
+    "--shadow-sample",
+    type=click.FloatRange(min=0.0, max=1.0, min_open=True),
+    default=None,
+    help="Share of calls shadowed [CDS_SHADOW_SAMPLE; default 1].",
+)
+@click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -77,6 +89,8 @@ def serve_command(
     workers: int | None,
     config_file: Path | None,
     rules_dir: Path | None,
+    shadow_rules: Path | None,
+    shadow_sample: float | None,
     data_dir: Path | None,
     public_base_url: str | None,
     no_auth: bool,
@@ -94,6 +108,8 @@ def serve_command(
         port=port,
         workers=workers,
         rules_dir=rules_dir,
+        shadow_rules=shadow_rules,
+        shadow_sample=shadow_sample,
         data_dir=data_dir,
         public_base_url=public_base_url,
         auth="off" if no_auth else None,
@@ -103,10 +119,16 @@ def serve_command(
     if settings.auth == "jwt":
         issuer_keys(settings)
     rulebook = load_rulebook(settings.rules_dir)
+    candidate = load_rulebook(settings.shadow_rules) if settings.shadow_rules is not None else None
     store = open_store(settings.database)  # reachable, and migrated before any worker starts
     store.close()
     _check_port_free(settings.host, settings.port)
     _announce(settings, rulebook.version, len(rulebook.rules), store.database.describe())
+    if candidate is not None:
+        click.echo(
+            f"Shadow: candidate rules version {candidate.version} from {settings.shadow_rules}, "
+            f"{settings.shadow_sample:.0%} of calls; `cds shadow report` compares them"
+        )
     sys.exit(serve(settings))
 
 
