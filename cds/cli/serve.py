@@ -123,12 +123,13 @@ def serve_command(
     store = open_store(settings.database)  # reachable, and migrated before any worker starts
     store.close()
     _check_port_free(settings.host, settings.port)
-    _announce(settings, rulebook.version, len(rulebook.rules), store.database.describe())
-    if candidate is not None:
-        click.echo(
-            f"Shadow: candidate rules version {candidate.version} from {settings.shadow_rules}, "
-            f"{settings.shadow_sample:.0%} of calls; `cds shadow report` compares them"
-        )
+    shadow = (
+        f"Shadow: candidate rules version {candidate.version} from {settings.shadow_rules}, "
+        f"{settings.shadow_sample:.0%} of calls, never shown; `cds shadow report` compares them"
+        if candidate is not None
+        else None
+    )
+    _announce(settings, rulebook.version, len(rulebook.rules), store.database.describe(), shadow)
     sys.exit(serve(settings))
 
 
@@ -146,7 +147,9 @@ def _check_port_free(host: str, port: int) -> None:
         ) from None
 
 
-def _announce(settings: Settings, rules_version: str, rule_count: int, database: str) -> None:
+def _announce(
+    settings: Settings, rules_version: str, rule_count: int, database: str, shadow: str | None
+) -> None:
     base = settings.public_url
     auth = "" if settings.auth == "off" else " -H 'Authorization: Bearer <JWT>'"
     workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
@@ -156,6 +159,7 @@ def _announce(settings: Settings, rules_version: str, rule_count: int, database:
         f"spasm-cds: {rule_count} rules, rules version {rules_version}, from {settings.rules_dir}",
         f"Listening on http://{settings.host}:{settings.port} ({workers}; auth: {mode})",
         f"Pid file and metrics in {settings.data_dir}; cards, feedback and audit in {database}",
+        *([shadow] if shadow else []),
         "",
         f"  Discovery:  curl{auth} {base}/cds-services",
         f"  Call:       curl{auth} -H 'Content-Type: application/json' \\",

@@ -144,7 +144,8 @@ class Settings(BaseSettings):
         default=1.0, gt=0.0, le=1.0, description="Share of hook calls evaluated again in shadow (0 to 1]."
     )
     shadow_queue: PositiveInt = Field(
-        default=100, description="Calls waiting for shadow evaluation at most; beyond, a call is skipped."
+        default=16,
+        description="Most calls waiting for shadow evaluation (each holds its resources); more are skipped.",
     )
     shadow_timeout_seconds: PositiveFloat = Field(
         default=10.0, description="Seconds one shadow evaluation may take before its process is replaced."

@@ -226,10 +226,14 @@ def _describe_pair(pair: PairReport) -> str:
         lines.append("  (the diff of this pair was not recorded)")
     else:
         lines += ["  " + line for line in describe(RulesDiff.from_json(pair.diff)).splitlines()[1:]]
-    lines += ["", "Per rule:            live  candidate  calls differing  the rule's card, before -> after"]
+    lines += [
+        "",
+        "Per rule:",
+        f"  {'rule':<28}{'live':>5}{'candidate':>11}{'differing':>11}  this rule's card, before -> after",
+    ]
     for row in pair.rules:
         moves = ", ".join(f"{c.before} -> {c.after}: {c.calls}" for c in row.changes) or "-"
-        counts = f"{row.live_cards:>5}{row.candidate_cards:>11}{row.calls_differing:>17}"
+        counts = f"{row.live_cards:>5}{row.candidate_cards:>11}{row.calls_differing:>11}"
         lines.append(f"  {row.rule_id:<28}{counts}  {moves}")
     lines += ["", "Most urgent card per call, before -> after:"]
     lines += [f"  {c.before} -> {c.after}: {c.calls}" for c in pair.top_changes] or ["  no change"]

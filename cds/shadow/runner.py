@@ -17,12 +17,12 @@ from pathlib import Path
 from cds.rulebook import Rulebook
 from cds.rulebook.diff import diff_rulebooks
 from cds.service import metrics
+from cds.service.background import BoundedWorker
 from cds.service.logging import get_logger
 from cds.service.reload import ReloadResult, log_reload, validate_then_build
 from cds.shadow.candidate import CandidateCall, CandidateFailed, CandidateProcess
 from cds.shadow.compare import differs
 from cds.shadow.job import ShadowJob
-from cds.shadow.queue import BoundedWorker
 from cds.store import ShadowPair, ShadowRecord, Store
 
 SKIP_REASONS = ("queue_full", "crash", "timeout", "error", "retired")

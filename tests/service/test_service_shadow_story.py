@@ -88,10 +88,9 @@ def test_a_threshold_change_from_edit_through_shadow_to_live(tmp_path: Path) -> 
 
     # Shadow it while calls arrive: three charts with magnesium 1.6 (low today, not with the edit), one 1.3.
     data = tmp_path / "var"
-    service = ServiceProcess(
-        data, "--no-auth", "--rules", str(live_rules), "--shadow-rules", str(mine)
-    ).start(WAIT)
+    service = ServiceProcess(data, "--no-auth", "--rules", str(live_rules), "--shadow-rules", str(mine))
     try:
+        service.start(WAIT)
         with httpx.Client(base_url=service.url, timeout=30.0) as client:
             removed = [_call(client, 1.6)["cards"][0] for _ in range(3)]
             assert [c["indicator"] for c in _call(client, 1.3)["cards"]] == ["info"]
@@ -129,4 +128,4 @@ def test_a_threshold_change_from_edit_through_shadow_to_live(tmp_path: Path) -> 
         assert counts[(old, "spasm-benign-contributors")] == (4, 0, 1)
         assert counts[(new, "spasm-benign-contributors")] == (1, 0, 1)
     finally:
-        service.stop()
+        service.ensure_stopped()

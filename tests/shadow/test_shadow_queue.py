@@ -1,9 +1,8 @@
-"""Shadow work waits in a bounded queue: a full queue skips the call and counts it, never grows."""
+"""Which calls are shadowed: the sampled share, and none beyond the queue's bound (skipped, counted)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from prometheus_client import REGISTRY
 from cds.fhir import read_path
 from cds.rulebook import Rulebook
 from cds.shadow.job import ShadowJob
-from cds.shadow.queue import BoundedWorker
 from cds.shadow.runner import Shadow
 from cds.store import MemoryStore
 
@@ -22,39 +20,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _skipped(reason: str) -> float:
     return REGISTRY.get_sample_value("cds_shadow_skipped_total", {"reason": reason}) or 0.0
-
-
-def test_an_item_beyond_the_bound_is_refused() -> None:
-    worker: BoundedWorker[int] = BoundedWorker("test", lambda item: None, capacity=2)
-    assert [worker.offer(n) for n in range(3)] == [True, True, False]
-
-
-def test_an_item_that_raises_does_not_stop_the_items_after_it() -> None:
-    handled: list[int] = []
-
-    def handle(item: int) -> None:
-        if item == 1:
-            raise ValueError("boom")
-        handled.append(item)
-
-    worker: BoundedWorker[int] = BoundedWorker("test", handle, capacity=10)
-    worker.start()
-    for n in range(3):
-        worker.offer(n)
-    assert worker.wait_idle(10.0)
-    worker.stop(10.0)
-    assert handled == [0, 2]
-
-
-def test_waiting_for_idle_gives_up_after_its_timeout() -> None:
-    release = threading.Event()
-    worker: BoundedWorker[int] = BoundedWorker("test", lambda item: release.wait(10.0) and None, capacity=1)
-    worker.start()
-    worker.offer(1)
-    assert worker.wait_idle(0.05) is False
-    release.set()
-    assert worker.wait_idle(10.0)
-    worker.stop(10.0)
 
 
 @pytest.fixture
