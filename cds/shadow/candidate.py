@@ -21,8 +21,11 @@ import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+import orjson
+
 from cds.evaluation import Evaluator
 from cds.fhir import ReadResult
+from cds.fhir.raw import RawResource, SourceNote
 from cds.rulebook import Rulebook
 from cds.store import ShadowCard
 
@@ -41,9 +44,25 @@ class CandidateFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class CandidateCall:
-    read: ReadResult
+    """A call as it crosses the pipe: the resources as JSON, because pickling the parsed resources costs
+    the worker about 1 ms per 100 resources (its own evaluation takes a few), orjson a tenth of that."""
+
+    resources: bytes
     patient_id: str
     now: dt.datetime
+
+    @classmethod
+    def of(cls, read: ReadResult, patient_id: str, now: dt.datetime) -> CandidateCall:
+        rows = [[r.resource, r.full_url, r.origin] for r in read.resources]
+        notes = [[n.origin, n.message] for n in read.notes]
+        return cls(orjson.dumps([rows, notes]), patient_id, now)
+
+    def read(self) -> ReadResult:
+        rows, notes = orjson.loads(self.resources)
+        return ReadResult(
+            [RawResource(resource, url, origin) for resource, url, origin in rows],
+            [SourceNote(origin, message) for origin, message in notes],
+        )
 
 
 @dataclass(frozen=True)
@@ -54,7 +73,7 @@ class _Answer:
 
 def cards_of(evaluator: Evaluator, call: CandidateCall) -> tuple[ShadowCard, ...]:
     """The rule, version and indicator of each card the rules give; no text, no patient data."""
-    evaluation = evaluator.evaluate(call.read, patient_id=call.patient_id, now=call.now)
+    evaluation = evaluator.evaluate(call.read(), patient_id=call.patient_id, now=call.now)
     versions = {rule.id: rule.version for rule in evaluator.rulebook.rules}
     return tuple(
         ShadowCard(rule_id, versions.get(rule_id, "unknown"), card.indicator)

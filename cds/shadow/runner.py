@@ -104,7 +104,7 @@ class Shadow:
     def _handle(self, job: ShadowJob) -> None:
         candidate = self._candidate
         try:
-            cards = candidate.evaluate(CandidateCall(job.read, job.patient_id, job.called_at))
+            cards = candidate.evaluate(CandidateCall.of(job.read, job.patient_id, job.called_at))
         except CandidateFailed as failure:
             metrics.SHADOW_SKIPPED.labels(reason=failure.reason).inc()
             fields = {"event": "shadow_failed", "reason": failure.reason, "hook_instance": job.hook_instance}
