@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 import orjson
@@ -26,7 +27,7 @@ from cds.service.hooks import parse_hook_request
 from cds.service.logging import annotate, get_logger
 from cds.service.prefetch import RequiredDataUnavailable
 from cds.service.reload import ReloadResult
-from cds.service.state import service_state
+from cds.service.state import ServiceState, service_state
 from cds.service.unavailable import missing_data_card
 from cds.shadow.job import ShadowJob
 from cds.store import AuditRecord, IssuedCard, ShadowCard, StoreUnavailable
@@ -66,6 +67,11 @@ async def discovery(request: Request) -> Response:
 
 async def call_service(request: Request) -> Response:
     state = service_state(request)
+    with state.shadow.answering() if state.shadow is not None else nullcontext():
+        return await _answer(request, state)
+
+
+async def _answer(request: Request, state: ServiceState) -> Response:
     caller = caller_of(request)
     service_id = _known_service(request)
     document = await read_json(request, state.settings.max_request_bytes)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from cds.rulebook import Rulebook
@@ -25,10 +27,38 @@ from cds.shadow.compare import differs
 from cds.shadow.job import ShadowJob
 from cds.store import ShadowPair, ShadowRecord, Store
 
+IDLE_WAIT_SECONDS = 1.0
+"""Longest a shadow step waits for a moment when no live call is being answered; then it goes anyway."""
 SKIP_REASONS = ("queue_full", "crash", "timeout", "error", "retired")
 STOP_SECONDS = 5.0
 
 log = get_logger("shadow")
+
+
+class LiveCalls:
+    """Hook calls being answered in this worker. The shadow's own Python work (encoding the resources,
+    storing the record) holds the GIL; done while a live call is answered, it would delay it, so each
+    step waits for a moment when none is. Under constant load the queue fills and calls are skipped."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = threading.Condition()
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        with self._idle:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._count -= 1
+                if self._count == 0:
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> None:
+        with self._idle:
+            self._idle.wait_for(lambda: self._count == 0, timeout)
 
 
 class Shadow:
@@ -51,6 +81,7 @@ class Shadow:
         self._sample = sample
         self._draw = draw
         self._pairs: set[tuple[str, str]] = set()
+        self._live = LiveCalls()
         self._worker: BoundedWorker[ShadowJob] = BoundedWorker("shadow", self._handle, capacity)
         for reason in SKIP_REASONS:
             metrics.SHADOW_SKIPPED.labels(reason=reason)
@@ -73,6 +104,10 @@ class Shadow:
     def stop(self) -> None:
         self._worker.stop(STOP_SECONDS)
         self._candidate.retire()
+
+    def answering(self) -> AbstractContextManager[None]:
+        """Wraps the answer to a live call: shadow work waits while any is in progress."""
+        return self._live.answering()
 
     def sampled(self) -> bool:
         return self._sample >= 1.0 or self._draw() < self._sample
@@ -103,13 +138,16 @@ class Shadow:
 
     def _handle(self, job: ShadowJob) -> None:
         candidate = self._candidate
+        self._live.wait_idle(IDLE_WAIT_SECONDS)
+        call = CandidateCall.of(job.read, job.patient_id, job.called_at)
         try:
-            cards = candidate.evaluate(CandidateCall.of(job.read, job.patient_id, job.called_at))
+            cards = candidate.evaluate(call)
         except CandidateFailed as failure:
             metrics.SHADOW_SKIPPED.labels(reason=failure.reason).inc()
             fields = {"event": "shadow_failed", "reason": failure.reason, "hook_instance": job.hook_instance}
             log.warning("shadow evaluation failed: %s", failure, extra={"fields": fields})
             return
+        self._live.wait_idle(IDLE_WAIT_SECONDS)
         self._remember_pair(job.live, candidate.rulebook)
         record = ShadowRecord(
             called_at=job.called_at,
