@@ -3,9 +3,9 @@
 Every hook call answered leaves one record in the store (never in the operational log): when, the
 calling EHR (JWT `iss`), `userId`, the patient id, `hookInstance`, the service, the rules version and
 the rule ids of the cards returned, none when there were none. The cards themselves are recorded
-beside it for feedback. Both go through the worker's bounded queue (`cds.service.background`) and are
-written in batches after the response, so they cost the caller no latency unless the queue is full;
-a process crash can lose the calls still queued, and a shutdown writes them first.
+beside it for feedback. Both wait in the worker's bounded queue (`cds.service.background`) and are
+written in batches on a thread of their own after the response, so they cost the caller no latency
+unless the queue is full; a process crash can lose the calls still queued, a shutdown writes them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cds.service.background import BatchQueue
+from cds.service.background import BoundedWorker
 from cds.store import AuditRecord, IssuedCard, Store
 
 CAPACITY = 1024
@@ -32,7 +32,7 @@ def remember_calls(store: Store, answered: Sequence[AnsweredCall]) -> None:
     store.record_cards([card for entry in answered for card in entry.cards])
 
 
-def audit_queue(store: Store) -> BatchQueue[AnsweredCall]:
-    return BatchQueue(
-        "audit", lambda answered: remember_calls(store, answered), capacity=CAPACITY, max_batch=MAX_BATCH
+def audit_queue(store: Store) -> BoundedWorker[AnsweredCall]:
+    return BoundedWorker(
+        "audit", lambda answered: remember_calls(store, answered), CAPACITY, max_batch=MAX_BATCH
     )

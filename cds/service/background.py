@@ -1,17 +1,23 @@
-"""Work a call leaves for after its answer, done in batches off the request path, with a bound on what waits.
+"""Work done after the response, on a thread of its own, from a queue that never grows past its bound.
 
 A task per call (Starlette's `BackgroundTask`) keeps the whole finished call alive, its response and
-coroutine chain (about 36 KB), until its work is done; once the work runs slower than calls are
-answered, the finished calls pile up and memory grows without bound. Here only the item waits, in one
-queue of fixed capacity; one consumer hands the items to `process` in batches (one transaction for
-many calls, instead of one per call contending for the database's write lock). When the queue is
-full, the caller processes its own item before it answers: nothing is dropped, nothing grows without
-bound, and an overloaded worker slows its callers down instead.
+coroutine chain (about 36 KB measured), until its work is done; once that work runs slower than calls
+are answered, finished calls pile up and memory grows without bound. Here only the item waits, and
+only up to `capacity`. The thread hands items to `handle` in batches of up to `max_batch` (the audit
+trail writes one transaction for many calls, instead of one per call contending for the database's
+write lock).
+
+When the queue is full, `offer` refuses the item (shadow evaluations count the skip: a slow consumer
+costs skipped work, never memory or the caller's time) and `submit` handles it in the caller's turn
+instead (audit records: nothing is lost, and an overloaded worker slows its callers instead of
+growing). A batch that raises is logged and dropped; the thread carries on with the next.
 """
 
 from __future__ import annotations
 
-import asyncio
+import queue
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -24,81 +30,96 @@ T = TypeVar("T")
 log = get_logger("background")
 
 
-class BatchQueue(Generic[T]):
-    """`process` is blocking (it runs in the thread pool) and must be safe to call from several threads:
-    the consumer and an inline fallback may run at once. Its errors are logged with the item count."""
+class BoundedWorker(Generic[T]):
+    """`handle` runs on the worker's thread, and for `submit`'s overflow in the thread pool too, so it
+    must be safe to call from two threads at once."""
 
     def __init__(
-        self, name: str, process: Callable[[Sequence[T]], None], *, capacity: int, max_batch: int
+        self, name: str, handle: Callable[[Sequence[T]], None], capacity: int, *, max_batch: int = 1
     ) -> None:
         self.name = name
-        self._process = process
-        self._queue: asyncio.Queue[T] = asyncio.Queue(maxsize=capacity)
+        self._handle = handle
         self._max_batch = max_batch
-        self._consumer: asyncio.Task[None] | None = None
+        self._queue: queue.Queue[T | None] = queue.Queue(maxsize=capacity)
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Starts the consumer on the running event loop."""
-        self._consumer = asyncio.create_task(self._consume(), name=f"batch-queue-{self.name}")
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
 
     @property
     def waiting(self) -> int:
         return self._queue.qsize()
 
     def offer(self, item: T) -> bool:
-        """Queues the item without waiting; False when the queue is full or closed."""
-        if self._consumer is None:
-            return False
+        """False when the queue is full: the item is not taken."""
         try:
             self._queue.put_nowait(item)
-        except asyncio.QueueFull:
+        except queue.Full:
             return False
         return True
 
     async def submit(self, item: T) -> None:
-        """Queues the item, or processes it at once (in the thread pool) when the queue is full."""
+        """Queues the item, or handles it now (in the thread pool) when the queue is full."""
         if not self.offer(item):
-            await run_in_threadpool(self._process_logged, [item])
+            await run_in_threadpool(self._handle_logged, [item])
 
-    async def close(self, timeout: float) -> None:
-        """Processes what is queued, waiting at most `timeout` seconds; later items are processed inline."""
-        consumer, self._consumer = self._consumer, None
-        if consumer is None:
+    def wait_idle(self, timeout: float) -> bool:
+        """True once every item offered so far is handled; False if that took longer than `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(left)
+        return True
+
+    def stop(self, timeout: float) -> None:
+        """Handles what is queued for at most `timeout` seconds, then leaves the rest (logged)."""
+        thread, self._thread = self._thread, None
+        if thread is None:
             return
         try:
-            await asyncio.wait_for(self._queue.join(), timeout)
-        except TimeoutError:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            pass
+        else:
+            thread.join(timeout)
+        if thread.is_alive():
             log.warning(
-                "shutdown: queued work not done in time",
-                extra={
-                    "fields": {"event": "batch_queue_abandoned", "queue": self.name, "items": self.waiting}
-                },
+                "stopping: queued work left undone",
+                extra={"fields": {"event": f"{self.name}_abandoned", "items": self.waiting}},
             )
-        consumer.cancel()
 
-    async def _consume(self) -> None:
+    def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            first = self._queue.get()
+            batch = [] if first is None else [first]
+            stopping = first is None
+            while not stopping and len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                else:
+                    batch.append(item)
             try:
-                await run_in_threadpool(self._process_logged, batch)
+                if batch:
+                    self._handle_logged(batch)
             finally:
-                for _ in batch:
+                for _ in range(len(batch) + stopping):
                     self._queue.task_done()
+            if stopping:
+                return
 
-    def _process_logged(self, batch: Sequence[T]) -> None:
+    def _handle_logged(self, batch: Sequence[T]) -> None:
         try:
-            self._process(batch)
-        except Exception as error:
-            log.error(
-                "queued work failed",
-                extra={
-                    "fields": {
-                        "event": "batch_queue_failed",
-                        "queue": self.name,
-                        "items": len(batch),
-                        "error": type(error).__name__,
-                    }
-                },
+            self._handle(batch)
+        except Exception:
+            log.exception(
+                "after-response work failed",
+                extra={"fields": {"event": f"{self.name}_failed", "items": len(batch)}},
             )

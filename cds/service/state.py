@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
 from cds.service.audit import AnsweredCall
 from cds.service.auth import Authenticator, Caller, Unauthorized
-from cds.service.background import BatchQueue
+from cds.service.background import BoundedWorker
 from cds.service.errors import Issue, ServiceError
 from cds.service.logging import annotate
 from cds.service.prefetch import PrefetchResolver
 from cds.service.reload import RulesHolder
 from cds.service.settings import Settings
 from cds.store import Store
+
+if TYPE_CHECKING:
+    from cds.shadow.runner import Shadow
 
 
 def unauthorized() -> ServiceError:
@@ -28,11 +32,13 @@ class ServiceState:
     settings: Settings
     holder: RulesHolder
     store: Store
-    audit: BatchQueue[AnsweredCall]
+    audit: BoundedWorker[AnsweredCall]
     """Where answered calls wait for their audit record and issued cards to be written."""
     resolver: PrefetchResolver
     authenticator: Authenticator | None
     """None when auth is off (only possible on loopback)."""
+    shadow: Shadow | None = None
+    """None unless candidate rules are shadowed (`--shadow-rules`)."""
 
     async def authorize(self, request: Request) -> Caller | None:
         """The verified caller (None when auth is off); raises the 401 ServiceError, which says nothing

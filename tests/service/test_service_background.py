@@ -1,4 +1,5 @@
-"""The bounded batch queue for after-response work: nothing lost, nothing unbounded, flushed on shutdown."""
+"""After-response work waits in a bounded queue on a thread of its own: never grows past its bound,
+loses nothing it took, hands work over in batches, and is flushed on stop."""
 
 from __future__ import annotations
 
@@ -8,15 +9,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from cds.service.background import BatchQueue
+from cds.service.background import BoundedWorker
 
 
 class Recorder:
-    """A `process` that records each batch; while `hold` is clear, it blocks until released."""
+    """A `handle` that records each batch; while `hold` is clear, it blocks until released."""
 
     def __init__(self, *, held: bool = False) -> None:
         self.batches: list[list[int]] = []
-        self.threads: list[int] = []
         self.hold = threading.Event()
         self.entered = threading.Event()
         if not held:
@@ -32,107 +32,96 @@ class Recorder:
         return [item for batch in self.batches for item in batch]
 
 
-async def _until(condition: threading.Event) -> None:
-    while not condition.is_set():
-        await asyncio.sleep(0.001)
+def test_an_item_beyond_the_bound_is_refused() -> None:
+    recorder = Recorder(held=True)
+    worker: BoundedWorker[int] = BoundedWorker("test", recorder, capacity=2)
+    worker.start()
+    assert worker.offer(0)
+    assert recorder.entered.wait(10)  # the thread holds item 0; two places are free
+    assert [worker.offer(n) for n in (1, 2, 3)] == [True, True, False]
+    recorder.hold.set()
+    worker.stop(10.0)
+    assert recorder.items == [0, 1, 2]
 
 
-def test_a_burst_loses_nothing_and_writes_in_batches() -> None:
+def test_an_item_that_raises_does_not_stop_the_items_after_it(caplog: pytest.LogCaptureFixture) -> None:
+    handled: list[int] = []
+
+    def handle(batch: Sequence[int]) -> None:
+        if 1 in batch:
+            raise ValueError("boom")
+        handled.extend(batch)
+
+    worker: BoundedWorker[int] = BoundedWorker("test", handle, capacity=10)
+    worker.start()
+    for n in range(3):
+        worker.offer(n)
+    assert worker.wait_idle(10.0)
+    worker.stop(10.0)
+    assert handled == [0, 2]
+    failures = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "test_failed"]
+    assert [r.fields["items"] for r in failures] == [1]  # type: ignore[attr-defined]
+
+
+def test_waiting_for_idle_gives_up_after_its_timeout() -> None:
+    release = threading.Event()
+    worker: BoundedWorker[int] = BoundedWorker("test", lambda batch: release.wait(10.0) and None, capacity=1)
+    worker.start()
+    worker.offer(1)
+    assert worker.wait_idle(0.05) is False
+    release.set()
+    assert worker.wait_idle(10.0)
+    worker.stop(10.0)
+
+
+def test_a_burst_loses_nothing_and_is_handled_in_batches() -> None:
     recorder = Recorder()
+    worker: BoundedWorker[int] = BoundedWorker("test", recorder, capacity=16, max_batch=8)
+    worker.start()
 
     async def burst() -> None:
-        queue = BatchQueue("test", recorder, capacity=16, max_batch=8)
-        queue.start()
-        await asyncio.gather(*(queue.submit(i) for i in range(500)))
-        await queue.close(timeout=10)
+        await asyncio.gather(*(worker.submit(i) for i in range(500)))
 
     asyncio.run(burst())
+    worker.stop(10.0)
     assert sorted(recorder.items) == list(range(500))
     assert len(recorder.batches) < 500
     assert max(len(batch) for batch in recorder.batches) <= 8
 
 
-def test_a_full_queue_processes_the_item_before_submit_returns() -> None:
+def test_submitting_to_a_full_queue_handles_the_item_before_returning() -> None:
     recorder = Recorder(held=True)
-
-    async def overflow() -> tuple[list[bool], list[list[int]]]:
-        queue = BatchQueue("test", recorder, capacity=3, max_batch=10)
-        queue.start()
-        assert queue.offer(0)
-        await _until(recorder.entered)  # the consumer holds item 0; the queue is empty again
-        accepted = [queue.offer(i) for i in (1, 2, 3, 4)]
-        recorder.hold.set()
-        await queue.submit(5)
-        done_when_submitted = list(recorder.batches)
-        await queue.close(timeout=10)
-        return accepted, done_when_submitted
-
-    accepted, done_when_submitted = asyncio.run(overflow())
-    assert accepted == [True, True, True, False]
+    worker: BoundedWorker[int] = BoundedWorker("test", recorder, capacity=3, max_batch=10)
+    worker.start()
+    assert worker.offer(0)
+    assert recorder.entered.wait(10)  # the thread holds item 0; the queue is empty again
+    assert [worker.offer(i) for i in (1, 2, 3, 4)] == [True, True, True, False]
+    recorder.hold.set()
+    asyncio.run(worker.submit(5))
+    done_when_submitted = list(recorder.batches)
+    worker.stop(10.0)
     assert [5] in done_when_submitted
     assert sorted(recorder.items) == [0, 1, 2, 3, 5]
 
 
 def test_what_waits_never_exceeds_the_capacity() -> None:
     recorder = Recorder(held=True)
-
-    async def fill() -> int:
-        queue = BatchQueue("test", recorder, capacity=5, max_batch=2)
-        queue.start()
-        for i in range(50):
-            queue.offer(i)
-        most = queue.waiting
-        recorder.hold.set()
-        await queue.close(timeout=10)
-        return most
-
-    assert asyncio.run(fill()) <= 5
+    worker: BoundedWorker[int] = BoundedWorker("test", recorder, capacity=5, max_batch=2)
+    worker.start()
+    for i in range(50):
+        worker.offer(i)
+    most = worker.waiting
+    recorder.hold.set()
+    worker.stop(10.0)
+    assert most <= 5
 
 
-def test_closing_flushes_everything_queued() -> None:
+def test_stopping_handles_everything_queued() -> None:
     recorder = Recorder(held=True)
-
-    async def shutdown() -> None:
-        queue = BatchQueue("test", recorder, capacity=100, max_batch=4)
-        queue.start()
-        for i in range(40):
-            assert queue.offer(i)
-        recorder.hold.set()
-        await queue.close(timeout=10)
-
-    asyncio.run(shutdown())
+    worker: BoundedWorker[int] = BoundedWorker("test", recorder, capacity=100, max_batch=4)
+    worker.start()
+    for i in range(40):
+        assert worker.offer(i)
+    recorder.hold.set()
+    worker.stop(10.0)
     assert sorted(recorder.items) == list(range(40))
-
-
-def test_after_closing_items_are_processed_inline() -> None:
-    recorder = Recorder()
-
-    async def late() -> None:
-        queue = BatchQueue("test", recorder, capacity=4, max_batch=4)
-        queue.start()
-        await queue.close(timeout=10)
-        assert not queue.offer(1)
-        await queue.submit(2)
-
-    asyncio.run(late())
-    assert recorder.batches == [[2]]
-
-
-def test_a_failing_batch_is_logged_and_later_items_still_processed(caplog: pytest.LogCaptureFixture) -> None:
-    done: list[int] = []
-
-    def process(batch: Sequence[int]) -> None:
-        if 0 in batch:
-            raise RuntimeError("database gone")
-        done.extend(batch)
-
-    async def run() -> None:
-        queue = BatchQueue("test", process, capacity=2, max_batch=1)
-        queue.start()
-        assert queue.offer(0) and queue.offer(1)
-        await queue.close(timeout=10)
-
-    asyncio.run(run())
-    assert done == [1]
-    failures = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "batch_queue_failed"]
-    assert failures and failures[0].fields["items"] == 1  # type: ignore[attr-defined]
