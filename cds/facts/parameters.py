@@ -107,11 +107,11 @@ class LabReadingFile(Frozen):
 
 
 class CourseFile(Frozen):
-    """Words that record a finding getting worse, and the words that negate them just before."""
+    """Words that record a finding getting worse; the terminology's negation vocabulary says when
+    they are negated."""
 
     kind: Literal["course"]
     worsening_words: list[Annotated[str, Field(min_length=1)]]
-    negations: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
 
 
 PATTERN_CONCEPTS: tuple[str, ...] = typing.get_args(PatternConcept)
