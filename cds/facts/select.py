@@ -80,7 +80,7 @@ class _MedicationIndex:
     def __init__(self, resources: Sequence[RawResource]) -> None:
         self._by_ref: dict[str, Mapping[str, Any]] = {}
         for raw in resources:
-            if raw.resource.get("resourceType") == "Medication":
+            if raw.resource_type == "Medication":
                 if raw.id:
                     self._by_ref[f"Medication/{raw.id}"] = raw.resource
                 if raw.full_url:
@@ -102,12 +102,12 @@ class _MedicationIndex:
 def recognise(
     raw: RawResource, terminology: Terminology, meds: _MedicationIndex
 ) -> ConceptMatch | MedicationMatch | None:
-    resource = raw.resource
-    rtype = resource.get("resourceType")
+    rtype = raw.resource_type
     if rtype in ("Observation", "Condition"):
-        return terminology.finding(resource)
+        key = raw.code_key
+        return terminology.finding(raw.head) if key is None else terminology.finding_of_code_text(key)
     if rtype in MEDICATION_TYPES:
-        found = medication_matches(resource, terminology, meds)
+        found = medication_matches(raw.resource, terminology, meds)
         return found[0] if found else None
     return None
 
@@ -223,7 +223,7 @@ def _before_lookback(
     latest few can count, so checking the rest would be most of the cost of a request."""
     if not isinstance(match, ConceptMatch) or match.kind not in MEASURED_KINDS:
         return None
-    when = observed_at(raw.resource)
+    when = observed_at(raw.head)
     if when is None:
         return None
     days = parameters.lookback(match.kind, match.name)
@@ -234,10 +234,10 @@ def _before_lookback(
 
 
 def _what(raw: RawResource, terminology: Terminology) -> str:
-    resource = raw.resource
-    if resource.get("resourceType") in MEDICATION_TYPES:
-        return concept_text(resource.get("medicationCodeableConcept")) or "medication"
-    return terminology.describe(resource)
+    if raw.resource_type in MEDICATION_TYPES:
+        return concept_text(raw.resource.get("medicationCodeableConcept")) or "medication"
+    key = raw.code_key
+    return terminology.describe(raw.head) if key is None else terminology.describe_code_text(key)
 
 
 def _when(resource: Mapping[str, Any]) -> dt.datetime | None:
