@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from cds.bench.floorcompare import FloorComparison, compare_with_floor
 from cds.bench.inprocess import BodyHandler, measure_size
 from cds.bench.load import run_load
 from cds.bench.profile import ProfileResult, profile_handler
@@ -43,6 +44,7 @@ PROFILE_SIZE = 1000
 MEMORY_SIZE = 100
 MEMORY_FIRST = 1000
 MEMORY_CONCURRENCY = 16
+FLOOR_SIZES = (10, 100, 1000)
 
 Progress = Callable[[str], None]
 
@@ -70,6 +72,9 @@ class _Plan(BaseModel):
     requests: int
     memory_first: int
     memory_total: int
+    floor_rounds: int
+    floor_requests: int
+    """Requests per round against the floor at up to 100 resources (a tenth at 1000)."""
 
 
 def _plan(options: BenchOptions) -> _Plan:
@@ -84,6 +89,8 @@ def _plan(options: BenchOptions) -> _Plan:
             requests=options.requests or 50,
             memory_first=100,
             memory_total=max(options.memory_requests or 500, 101),
+            floor_rounds=3,
+            floor_requests=options.requests or 50,
         )
     return _Plan(
         sizes=SIZES,
@@ -95,12 +102,14 @@ def _plan(options: BenchOptions) -> _Plan:
         requests=options.requests or 2000,
         memory_first=MEMORY_FIRST,
         memory_total=max(options.memory_requests or 100_000, MEMORY_FIRST + 1),
+        floor_rounds=5,
+        floor_requests=(options.requests or 2000) // 4,
     )
 
 
-def requests_for(size: int, base: int) -> int:
-    """`base` requests up to 100 resources, proportionally fewer above, never under 20."""
-    return max(20, base * 100 // max(size, 100))
+def requests_for(size: int, base: int, least: int = 20) -> int:
+    """`base` requests up to 100 resources, proportionally fewer above, never under `least`."""
+    return max(least, base * 100 // max(size, 100))
 
 
 def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
@@ -109,8 +118,10 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
     today = dt.datetime.now(dt.UTC).date()
     progress(f"building request bodies from {options.data}")
     library = ChartLibrary(options.data)
-    sizes = plan.sizes if not options.profile or PROFILE_SIZE in plan.sizes else (*plan.sizes, PROFILE_SIZE)
-    workload = build_workload(library, sizes, plan.variants, today)
+    wanted = {*plan.sizes, *FLOOR_SIZES} if not options.skip_http else set(plan.sizes)
+    if options.profile:
+        wanted.add(PROFILE_SIZE)
+    workload = build_workload(library, tuple(sorted(wanted)), plan.variants, today)
     del library
     handler = BodyHandler(Evaluator(load_rulebook()))
     gc.collect()
@@ -131,7 +142,9 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
     starts: list[StartFigure] = []
     memory = None
     splits: list[ConnectionSplit] = []
+    floor = None
     if not options.skip_http:
+        floor = _measure_floor(workload, plan, progress)
         http, starts, memory, splits = _measure_http(workload, plan, progress)
     return BenchReport(
         date=dt.datetime.now(dt.UTC).replace(microsecond=0),
@@ -149,10 +162,11 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
         http=http,
         starts=starts,
         memory=memory,
-        targets=check_targets(inprocess, http, starts, memory),
+        targets=check_targets(inprocess, http, starts, memory, floor),
         profile=_profile_text(profile),
         load_average_end=load_average(),
         connection_splits=splits,
+        floor=floor,
     )
 
 
@@ -162,11 +176,28 @@ def _profile_text(profile: ProfileResult | None) -> str | None:
     return f"{profile.calls} calls of {profile.resources} resources, share of the total time:\n{profile.tree}"
 
 
+def _request_limit(workload: dict[int, list[BenchRequest]]) -> int:
+    """The service's body limit, raised when a body is larger, so that every body is accepted."""
+    largest = max(len(r.body) for requests in workload.values() for r in requests)
+    return max(DEFAULT_MAX_REQUEST_BYTES, 2 * largest)
+
+
+def _measure_floor(
+    workload: dict[int, list[BenchRequest]], plan: _Plan, progress: Progress
+) -> FloorComparison:
+    return compare_with_floor(
+        {size: [r.body for r in workload[size]] for size in FLOOR_SIZES},
+        rounds=plan.floor_rounds,
+        requests=lambda size: requests_for(size, plan.floor_requests, least=10),
+        max_request_bytes=_request_limit(workload),
+        progress=progress,
+    )
+
+
 def _measure_http(
     workload: dict[int, list[BenchRequest]], plan: _Plan, progress: Progress
 ) -> tuple[list[HttpFigure], list[StartFigure], MemoryFigure, list[ConnectionSplit]]:
-    largest = max(len(r.body) for requests in workload.values() for r in requests)
-    limit = max(DEFAULT_MAX_REQUEST_BYTES, 2 * largest)
+    limit = _request_limit(workload)
     first_body = workload[MEMORY_SIZE][0].body
     figures: list[HttpFigure] = []
     starts: list[StartFigure] = []

@@ -56,7 +56,7 @@ def bench_command(
 
     The machine should be otherwise idle: other work on it shows up in every figure.
     """
-    from cds.bench.report import render_table, write_json
+    from cds.bench.report import render_floor_table, render_table, write_json
     from cds.bench.run import BenchOptions, run_bench
 
     options = BenchOptions(
@@ -72,5 +72,7 @@ def bench_command(
     write_json(report, path)
     if report.profile:
         click.echo(f"Profile, in process, {report.profile}\n")
+    if report.floor:
+        click.echo(render_floor_table(report) + "\n")
     click.echo(render_table(report))
     click.echo(f"\nFigures written to {path}")
