@@ -15,6 +15,7 @@ from cds.store.records import (
     FeedbackRecord,
     IssuedCard,
     Purged,
+    ReportKey,
     RuleReport,
     assemble_report,
 )
@@ -39,17 +40,18 @@ class MemoryStore:
 
     def report(self) -> list[RuleReport]:
         with self._lock:
-            issued = Counter((c.rule_id, c.rule_version) for c in self._cards.values())
-            outcomes: Counter[tuple[str | None, str | None, str]] = Counter()
-            reasons: Counter[tuple[str | None, str | None, str | None, str | None, str | None]] = Counter()
+            issued: dict[ReportKey, list[dt.datetime]] = {}
+            for card in self._cards.values():
+                issued.setdefault(_key(card), []).append(card.issued_at)
+            outcomes: Counter[tuple[str | None, str | None, str | None, str]] = Counter()
+            reasons: Counter[ReasonKey] = Counter()
             for entry in self._feedback:
-                card = self._cards.get(entry.card_uuid)
-                key = (card.rule_id, card.rule_version) if card else (None, None)
+                key = _key(self._cards.get(entry.card_uuid))
                 outcomes[(*key, entry.outcome)] += 1
                 if entry.outcome == "overridden":
                     reasons[(*key, entry.override_system, entry.override_code, entry.override_display)] += 1
         return assemble_report(
-            [(*key, n) for key, n in issued.items()],
+            [(*key, len(times), min(times), max(times)) for key, times in issued.items()],
             [(*key, n) for key, n in outcomes.items()],
             [(*key, n) for key, n in reasons.items()],
         )
@@ -100,3 +102,10 @@ class MemoryStore:
 
     def close(self) -> None:
         return None
+
+
+ReasonKey = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
+
+
+def _key(card: IssuedCard | None) -> ReportKey:
+    return (card.rules_version, card.rule_id, card.rule_version) if card else (None, None, None)

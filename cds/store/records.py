@@ -7,8 +7,8 @@ the patient and user by id only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,30 @@ class ReasonCount:
 
 @dataclass(frozen=True)
 class RuleReport:
-    """One rule version; rule_id None gathers feedback about cards this store never saw issued."""
+    """One rule version under one rules version, so feedback from before and after a change stays apart.
 
+    rule_id None (and rules_version None) gathers feedback about cards this store never saw issued.
+    """
+
+    rules_version: str | None
     rule_id: str | None
     rule_version: str | None
     issued: int
     accepted: int
     overridden: int
     override_reasons: tuple[ReasonCount, ...]
+    first_issued: dt.datetime | None
+    last_issued: dt.datetime | None
+
+    def with_reason_displays(self, displays: Mapping[tuple[str, str], str]) -> RuleReport:
+        """Fills in the display of reasons a client sent as system and code only, from (system, code)."""
+        reasons = tuple(
+            replace(reason, display=displays.get((reason.system, reason.code)))
+            if reason.display is None and reason.system is not None and reason.code is not None
+            else reason
+            for reason in self.override_reasons
+        )
+        return replace(self, override_reasons=reasons)
 
 
 @dataclass(frozen=True)
@@ -84,34 +100,59 @@ class Purged:
     replay_ids: int
 
 
-RuleKey = tuple[str | None, str | None]
-IssuedRow = tuple[str | None, str | None, int]
-OutcomeRow = tuple[str | None, str | None, str, int]
-ReasonRow = tuple[str | None, str | None, str | None, str | None, str | None, int]
+ReportKey = tuple[str | None, str | None, str | None]
+"""rules version, rule id, rule version."""
+IssuedRow = tuple[str | None, str | None, str | None, int, dt.datetime | None, dt.datetime | None]
+"""The key, cards issued, first and last issue time."""
+OutcomeRow = tuple[str | None, str | None, str | None, str, int]
+ReasonRow = tuple[str | None, str | None, str | None, str | None, str | None, str | None, int]
 
 
 def assemble_report(
     issued: Iterable[IssuedRow], outcomes: Iterable[OutcomeRow], reasons: Iterable[ReasonRow]
 ) -> list[RuleReport]:
-    """The report from grouped counts, in one place for every backend; most frequent reasons first."""
-    counts: dict[RuleKey, dict[str, int]] = {}
-    for rule_id, version, count in issued:
-        counts.setdefault((rule_id, version), {})["issued"] = count
-    for rule_id, version, outcome, count in outcomes:
-        counts.setdefault((rule_id, version), {})[outcome] = count
-    by_rule: dict[RuleKey, list[ReasonCount]] = {}
-    for rule_id, version, system, code, display, count in sorted(reasons, key=lambda r: (-r[5], r[3] or "")):
-        by_rule.setdefault((rule_id, version), []).append(ReasonCount(system, code, display, count))
+    """The report from grouped counts, in one place for every backend.
+
+    Rules versions come in the order they were first used, so a change reads as before and after;
+    cards never issued here come last; most frequent reasons first.
+    """
+    counts: dict[ReportKey, dict[str, int]] = {}
+    spans: dict[ReportKey, tuple[dt.datetime | None, dt.datetime | None]] = {}
+    for rules_version, rule_id, version, count, first, last in issued:
+        counts.setdefault((rules_version, rule_id, version), {})["issued"] = count
+        spans[(rules_version, rule_id, version)] = (first, last)
+    for rules_version, rule_id, version, outcome, count in outcomes:
+        counts.setdefault((rules_version, rule_id, version), {})[outcome] = count
+    by_key: dict[ReportKey, list[ReasonCount]] = {}
+    for *key, system, code, display, count in sorted(reasons, key=lambda r: (-r[6], r[4] or "")):
+        by_key.setdefault((key[0], key[1], key[2]), []).append(ReasonCount(system, code, display, count))
+    since: dict[str | None, dt.datetime] = {}
+    for (rules_version, _, _), (first, _) in spans.items():
+        if first is not None and (rules_version not in since or first < since[rules_version]):
+            since[rules_version] = first
+    never = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+    def order(key: ReportKey) -> tuple[bool, dt.datetime, str, str, str]:
+        rules_version, rule_id, version = key
+        return (
+            rule_id is None,
+            since.get(rules_version, never),
+            rules_version or "",
+            rule_id or "",
+            version or "",
+        )
+
     return [
         RuleReport(
-            rule_id=key[0],
-            rule_version=key[1],
-            issued=tally.get("issued", 0),
-            accepted=tally.get("accepted", 0),
-            overridden=tally.get("overridden", 0),
-            override_reasons=tuple(by_rule.get(key, ())),
+            rules_version=key[0],
+            rule_id=key[1],
+            rule_version=key[2],
+            issued=counts[key].get("issued", 0),
+            accepted=counts[key].get("accepted", 0),
+            overridden=counts[key].get("overridden", 0),
+            override_reasons=tuple(by_key.get(key, ())),
+            first_issued=spans.get(key, (None, None))[0],
+            last_issued=spans.get(key, (None, None))[1],
         )
-        for key, tally in sorted(
-            counts.items(), key=lambda item: (item[0][0] is None, item[0][0] or "", item[0][1] or "")
-        )
+        for key in sorted(counts, key=order)
     ]

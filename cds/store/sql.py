@@ -67,15 +67,18 @@ class SqlStore:
             feedback.c.override_code,
             feedback.c.override_display,
         )
+        key = (card.rules_version, card.rule_id, card.rule_version)
         with self.database.fast() as db:
             issued = db.execute(
-                sa.select(card.rule_id, card.rule_version, count).group_by(card.rule_id, card.rule_version)
+                sa.select(*key, count, sa.func.min(card.issued_at), sa.func.max(card.issued_at)).group_by(
+                    *key
+                )
             ).all()
-            outcome_key = (card.rule_id, card.rule_version, feedback.c.outcome)
+            outcome_key = (*key, feedback.c.outcome)
             outcomes = db.execute(
                 sa.select(*outcome_key, count).select_from(joined).group_by(*outcome_key)
             ).all()
-            reason_key = (card.rule_id, card.rule_version, *reason)
+            reason_key = (*key, *reason)
             reasons = db.execute(
                 sa.select(*reason_key, count)
                 .select_from(joined)

@@ -151,6 +151,16 @@ def test_the_report_counts_issued_accepted_overridden_and_reasons_per_rule(
     assert "2  Already known [urn:spasm-cds:override-reason|known]" in report
 
 
+def test_a_reason_the_card_offered_sent_back_without_its_display_is_reported_with_it(
+    client: TestClient, urgent_prefetch: dict[str, Any], tmp_path: Path
+) -> None:
+    card = _issued_card(client, urgent_prefetch)
+    offered = card["overrideReasons"][0]
+    reason = {"reason": {"system": offered["system"], "code": offered["code"]}}
+    client.post(FEEDBACK, json={"feedback": [_overridden(card["uuid"], overrideReason=reason)]})
+    assert f"1  {offered['display']} [{offered['system']}|{offered['code']}]" in _report(tmp_path / "var")
+
+
 def test_feedback_about_a_card_never_issued_is_kept_and_reported_apart(
     client: TestClient, tmp_path: Path
 ) -> None:

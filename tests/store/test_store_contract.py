@@ -10,8 +10,8 @@ NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 
 
-def _card(uuid: str, rule: str = "rule-a", at: dt.datetime = NOW) -> IssuedCard:
-    return IssuedCard(uuid, rule, "1.0.0", "rules-v1", "warning", "hook-1", "svc", at)
+def _card(uuid: str, rule: str = "rule-a", at: dt.datetime = NOW, rules: str = "rules-v1") -> IssuedCard:
+    return IssuedCard(uuid, rule, "1.0.0", rules, "warning", "hook-1", "svc", at)
 
 
 def _feedback(
@@ -55,12 +55,46 @@ def test_feedback_is_counted_against_the_rule_that_issued_the_card(store: Store)
     )
     report = {(r.rule_id, r.rule_version): r for r in store.report()}
     rule_a = report[("rule-a", "1.0.0")]
+    assert rule_a.rules_version == "rules-v1"
     assert (rule_a.issued, rule_a.accepted, rule_a.overridden) == (2, 1, 3)
     assert rule_a.override_reasons == (
         ReasonCount("urn:reasons", "known", "Known", 2),
         ReasonCount("urn:reasons", "other", "Other", 1),
     )
     assert (report[("rule-b", "1.0.0")].issued, report[("rule-b", "1.0.0")].overridden) == (1, 0)
+
+
+def test_feedback_before_and_after_a_rules_change_is_never_lumped_together(store: Store) -> None:
+    """A threshold change keeps the rule's id and version but changes the rules version (content hash)."""
+    store.record_cards([_card("before", rules="rules-v1"), _card("after", at=NOW + DAY, rules="rules-v2")])
+    store.record_feedback([_feedback("before"), _feedback("after", "accepted"), _feedback("after")])
+    report = store.report()
+    assert [
+        (r.rules_version, r.rule_id, r.rule_version, r.issued, r.accepted, r.overridden) for r in report
+    ] == [
+        ("rules-v1", "rule-a", "1.0.0", 1, 0, 1),
+        ("rules-v2", "rule-a", "1.0.0", 1, 1, 1),
+    ]
+
+
+def test_rules_versions_are_reported_in_the_order_they_were_first_used(store: Store) -> None:
+    store.record_cards(
+        [
+            _card("z-1", rules="a-later", at=NOW + 2 * DAY),
+            _card("z-2", rules="a-later", at=NOW + 3 * DAY),
+            _card("a-1", rules="z-earlier", at=NOW),
+            _card("a-2", rules="z-earlier", rule="rule-b", at=NOW + DAY),
+        ]
+    )
+    store.record_feedback([_feedback("never-issued")])
+    report = store.report()
+    assert [(r.rules_version, r.rule_id) for r in report] == [
+        ("z-earlier", "rule-a"),
+        ("z-earlier", "rule-b"),
+        ("a-later", "rule-a"),
+        (None, None),
+    ]
+    assert (report[2].first_issued, report[2].last_issued) == (NOW + 2 * DAY, NOW + 3 * DAY)
 
 
 def test_feedback_about_an_unknown_card_is_reported_apart(store: Store) -> None:
