@@ -18,6 +18,7 @@ from cds.bench.floorcompare import APPS, RATIO_TARGETS, FloorComparison
 from cds.bench.inprocess import InProcessFigure
 from cds.bench.load import LoadResult
 from cds.bench.serve import ConnectionSplit, MemoryFigure, StartFigure
+from cds.bench.stages import StageProfile
 
 PACKAGES = (
     "spasm-cds",
@@ -96,6 +97,8 @@ class BenchReport(BaseModel):
     connection_splits: list[ConnectionSplit] = []
     floor: FloorComparison | None = None
     """The service against the bare floor app, interleaved (issue 12); None with --skip-http."""
+    stages: list[StageProfile] = []
+    """Where the time of a call goes, per stage (--profile)."""
 
 
 def describe_machine() -> Machine:

@@ -35,6 +35,7 @@ from cds.bench.serve import (
     measure_split,
     running_server,
 )
+from cds.bench.stages import StageProfile, profile_stages
 from cds.bench.workload import SERVICE_PATH, SIZES, BenchRequest, ChartLibrary, build_workload
 from cds.evaluation import Evaluator
 from cds.rulebook import load_rulebook
@@ -45,6 +46,7 @@ MEMORY_SIZE = 100
 MEMORY_FIRST = 1000
 MEMORY_CONCURRENCY = 16
 FLOOR_SIZES = (10, 100, 1000)
+STAGE_SIZES = (10, PROFILE_SIZE)
 
 Progress = Callable[[str], None]
 
@@ -72,6 +74,8 @@ class _Plan(BaseModel):
     requests: int
     memory_first: int
     memory_total: int
+    stage_requests: int
+    """Calls of the stage profile at 10 resources (a tenth at 1000)."""
     floor_rounds: int
     floor_requests: int
     """Requests per round against the floor at up to 100 resources (a tenth at 1000)."""
@@ -84,6 +88,7 @@ def _plan(options: BenchOptions) -> _Plan:
             variants=2,
             budget_s=0.2,
             profile_s=0.5,
+            stage_requests=200,
             sequential_sizes=(10, 100),
             concurrent_sizes=(100,),
             requests=options.requests or 50,
@@ -97,6 +102,7 @@ def _plan(options: BenchOptions) -> _Plan:
         variants=4,
         budget_s=3.0,
         profile_s=5.0,
+        stage_requests=2000,
         sequential_sizes=SIZES,
         concurrent_sizes=(10, 100, 1000),
         requests=options.requests or 2000,
@@ -138,6 +144,12 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
             profile = profile_handler(handler, bodies, PROFILE_SIZE, seconds=plan.profile_s)
     finally:
         gc.unfreeze()
+    stages: list[StageProfile] = []
+    if options.profile:
+        for size in STAGE_SIZES:
+            progress(f"stages of a call in process: {size} resources")
+            calls = max(20, plan.stage_requests * 10 // size)
+            stages.append(profile_stages([r.body for r in workload[size]], size, requests=calls))
     http: list[HttpFigure] = []
     starts: list[StartFigure] = []
     memory = None
@@ -167,6 +179,7 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
         load_average_end=load_average(),
         connection_splits=splits,
         floor=floor,
+        stages=stages,
     )
 
 
