@@ -39,7 +39,7 @@ from cds import evaluation
 from cds.bench.workload import SERVICE_PATH
 from cds.engine import durable_host, runner
 from cds.evaluation import Evaluation, Evaluator
-from cds.service import access, body, endpoints, middleware, prefetch
+from cds.service import access, endpoints, middleware, prefetch
 from cds.service.app import create_app
 from cds.service.logging import logging_config
 from cds.service.settings import load_settings
@@ -65,7 +65,8 @@ STAGES = (
     Stage("starlette: router", routing.Router, "__call__"),
     Stage("endpoint call_service (Request, records, annotate)", routing.Route, "handle"),
     Stage("body: read_json (stream, size limit)", endpoints, "read_json"),
-    Stage("body: parse_json_bytes", body, "parse_json_bytes"),
+    Stage("body: decode (fast reader)", endpoints, "parse_hook_call"),
+    Stage("body: decode (parse_json_bytes)", endpoints, "parse_json_bytes"),
     Stage("hook envelope: parse_hook_request", endpoints, "parse_hook_request"),
     Stage("prefetch: resolve", prefetch.PrefetchResolver, "resolve"),
     Stage("prefetch: read_prefetch", prefetch, "read_prefetch"),
