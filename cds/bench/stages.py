@@ -30,7 +30,7 @@ from typing import Any
 
 import prometheus_client.metrics
 from pydantic import BaseModel, ConfigDict
-from starlette import background, responses, routing
+from starlette import responses, routing
 from starlette.applications import Starlette
 from starlette.middleware import cors, errors, exceptions
 from starlette.types import Message
@@ -39,7 +39,8 @@ from cds import evaluation
 from cds.bench.workload import SERVICE_PATH
 from cds.engine import durable_host, runner
 from cds.evaluation import Evaluation, Evaluator
-from cds.service import access, endpoints, middleware, prefetch
+from cds.service import access, audit, endpoints, middleware, prefetch
+from cds.service import background as service_background
 from cds.service.app import create_app
 from cds.service.logging import logging_config
 from cds.service.settings import load_settings
@@ -78,8 +79,8 @@ STAGES = (
     Stage("cards: build_cards", evaluation, "build_cards"),
     Stage("serialise: response_json", Evaluation, "response_json"),
     Stage("response: Response.__call__ (send)", responses.Response, "__call__"),
-    Stage("audit hand-off: BackgroundTask (thread pool)", background.BackgroundTask, "__call__"),
-    Stage("audit: remember_call (store writes)", endpoints, "remember_call"),
+    Stage("audit hand-off: BoundedWorker.submit (queue)", service_background.BoundedWorker, "submit"),
+    Stage("audit: remember_calls (batched store writes, writer thread)", audit, "remember_calls"),
     Stage("metrics: labels", prometheus_client.metrics.MetricWrapperBase, "labels"),
     Stage("metrics: Counter.inc", prometheus_client.metrics.Counter, "inc"),
     Stage("metrics: Histogram.observe", prometheus_client.metrics.Histogram, "observe"),
