@@ -184,6 +184,14 @@ def population_group() -> None:
     help="Keep only lab and assessment results of the last N days (N beyond every time window).",
 )
 @rules_option
+@click.option(
+    "--scenarios",
+    "scenarios_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML file of spasm-finding scenarios [default: populations/scenarios.yaml of the rules, "
+    "else the shipped one].",
+)
 def make_command(
     patients: int,
     out: Path,
@@ -193,13 +201,15 @@ def make_command(
     now: dt.datetime | None,
     history_days: int | None,
     rules_dir: Path | None,
+    scenarios_file: Path | None,
 ) -> None:
     """Write a FHIR Bulk Data export of copies of Synthea patients with fresh ids, dates moved to the
-    present, and spasm findings in an exact share of them."""
+    present, and spasm findings in an exact share of them, drawn from the scenarios file."""
     require_extra("workbench", "tqdm")
     import sys
 
     from cds.workbench.generator import PopulationSpec, make_population
+    from cds.workbench.scenarios import load_scenarios, scenarios_path
 
     moment = now or dt.datetime.combine(dt.date.today(), dt.time(), tzinfo=dt.UTC)
     spec = PopulationSpec(
@@ -213,14 +223,16 @@ def make_command(
     )
     if not spec.source.is_dir():
         raise click.ClickException(f"{spec.source}: no such folder of Synthea Bundles; give --source")
-    summary = make_population(spec, load_rulebook(rules_dir), progress=sys.stderr.isatty())
+    rulebook = load_rulebook(rules_dir)
+    scenarios = load_scenarios(scenarios_path(rulebook, scenarios_file), rulebook)
+    summary = make_population(spec, rulebook, scenarios, progress=sys.stderr.isatty())
     click.echo(
         f"Wrote {summary.patients:,} patients copied from {summary.templates} Synthea patients to {out} "
         f"(FHIR Bulk Data export, transactionTime {moment.isoformat()})"
     )
     click.echo(
-        f"Spasm findings: {summary.patients_with_spasm_findings:,} patients ({spasm_share:.1%}): "
-        + ", ".join(f"{name} {count:,}" for name, count in summary.scenarios.items())
+        f"Spasm findings ({summary.scenarios_file}): {summary.patients_with_spasm_findings:,} patients "
+        f"({spasm_share:.1%}): " + ", ".join(f"{name} {count:,}" for name, count in summary.scenarios.items())
     )
     click.echo("Resources: " + ", ".join(f"{name} {count:,}" for name, count in summary.resources.items()))
     click.echo(f"Kept: {summary.kept}")
