@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import orjson
 
 from cds.cli.workbench import test_command
 from cds.rulebook import load_rulebook
 from cds.rulebook.catalogue import catalogue
+from cds.rulebook.diff import describe, diff_rulebooks
 from cds.rulebook.terminology import EXPANSIONS_FILE
 from cds.terminology.families import expansions_yaml
 from cds.terminology.icd10cm import tabular_version
@@ -35,6 +37,19 @@ def check_command(directory: Path | None) -> None:
     click.echo(
         f"OK: {len(rulebook.rules)} rules, {len(rulebook.files)} files, "
         f"{len(rulebook.parameters)} parameters; rules version {rulebook.version}"
+    )
+
+
+@rules_group.command("diff")
+@click.argument("old", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON.")
+def diff_command(old: Path, new: Path, as_json: bool) -> None:
+    """What differs from the rules in OLD to those in NEW: parameters, codes per concept, rules and
+    their versions, card text and severity, each with its old and new value."""
+    diff = diff_rulebooks(load_rulebook(old), load_rulebook(new))
+    click.echo(
+        orjson.dumps(diff.to_json(), option=orjson.OPT_INDENT_2).decode() if as_json else describe(diff)
     )
 
 

@@ -12,7 +12,8 @@ from cds.terminology.valuesets import CodeEntry
 CONCEPT_FIELDS = {"symptom": "concept", "red_flag": "concept", "problem": "concept", "lab": "analyte"}
 
 
-def _parameters_of(rule: Rule) -> list[str]:
+def parameters_of(rule: Rule) -> list[str]:
+    """Parameters a rule names, as `$name` in conditions or `{name}` in its card."""
     text = rule.spec.model_dump_json()
     return sorted(
         set(re.findall(r"\$([a-z][a-z0-9_]*)", text)) | set(re.findall(r"\{([a-z][a-z0-9_]*)\}", text))
@@ -91,7 +92,7 @@ def catalogue(rulebook: Rulebook) -> str:
         out.append(f"    article: {spec.implements.article}")
         if spec.implements.guideline:
             out.append(f"    guideline: {spec.implements.guideline}")
-        params = [p for p in _parameters_of(rule) if p in rulebook.parameters]
+        params = [p for p in parameters_of(rule) if p in rulebook.parameters]
         if params:
             out.append("    parameters:")
             for name in params:
@@ -106,7 +107,7 @@ def catalogue(rulebook: Rulebook) -> str:
             out.append(f"    cites: {link.label} <{link.url}>")
         out.append("")
     fact_params = [
-        name for name in rulebook.parameters if not any(name in _parameters_of(r) for r in rulebook.rules)
+        name for name in rulebook.parameters if not any(name in parameters_of(r) for r in rulebook.rules)
     ]
     out.append("Parameters used by the fact layer (windows and patterns):")
     for name in fact_params:

@@ -32,6 +32,7 @@ def _commands(rules: Path, tmp_path: Path) -> dict[str, list[str]]:
         "evaluate": ["evaluate", str(FIXTURE), "--rules", str(rules)],
         "rules check": ["rules", "check", str(rules)],
         "rules list": ["rules", "list", str(rules)],
+        "rules diff": ["rules", "diff", str(DEFAULT_RULES_DIR), str(rules)],
         "rules test": ["rules", "test", "--rules", str(rules)],
         "backtest": ["backtest", str(population), "--rules", str(rules), "--out", str(tmp_path / "report")],
         "backtest --baseline": [
@@ -46,7 +47,8 @@ def _commands(rules: Path, tmp_path: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize(
-    "command", ["evaluate", "rules check", "rules list", "rules test", "backtest", "backtest --baseline"]
+    "command",
+    ["evaluate", "rules check", "rules list", "rules diff", "rules test", "backtest", "backtest --baseline"],
 )
 def test_rules_that_do_not_load_exit_2_with_every_problem(
     command: str, broken_rules: Path, tmp_path: Path
