@@ -15,7 +15,7 @@ from typing import IO
 
 from cds.workbench.tally import PatientChange
 
-COLUMNS = ("patient_id", "source", "before_top", "after_top", "before_cards", "after_cards")
+COLUMNS = ("patient_id", "source", "before_top", "after_top", "before_cards", "after_cards", "why")
 RUN_ROWS = 50_000
 """About 10 MB of rows held at once."""
 
@@ -30,6 +30,7 @@ def change_row(change: PatientChange) -> Row:
         change.after_top,
         " ".join(change.before_cards),
         " ".join(change.after_cards),
+        change.why,
     )
 
 

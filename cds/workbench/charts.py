@@ -8,7 +8,7 @@ import io
 from typing import TYPE_CHECKING
 
 from cds.workbench.backtest import BacktestReport
-from cds.workbench.impact import percent, rule_rows
+from cds.workbench.impact import percent, rule_rows, what_changed
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -109,6 +109,14 @@ def html_page(report: BacktestReport, png: bytes) -> str:
         f"<p>{html.escape(report.population_kind)}, {report.patients:,} patients read, "
         f"{evaluated:,} evaluated at {html.escape(report.now.isoformat())}; "
         f"{html.escape('; '.join(rules))}.</p>",
+        *(
+            [
+                "<h2>What changed</h2>",
+                f"<pre>{html.escape(chr(10).join(what_changed(report.rules_diff)))}</pre>",
+            ]
+            if report.rules_diff is not None
+            else []
+        ),
         f'<img alt="card rate per rule" src="data:image/png;base64,{base64.b64encode(png).decode()}">',
         "<h2>Cards per rule</h2>",
         _table(headers, table_rows),
@@ -125,13 +133,14 @@ def html_page(report: BacktestReport, png: bytes) -> str:
             ),
             f"<h3>First {min(EXAMPLES_SHOWN, len(changes.examples))} by id</h3>",
             _table(
-                ["patient", "source", "before", "after"],
+                ["patient", "source", "before", "after", "why"],
                 [
                     [
                         c.patient_id,
                         c.source,
                         _cards(c.before_top, c.before_cards),
                         _cards(c.after_top, c.after_cards),
+                        c.why,
                     ]
                     for c in changes.examples[:EXAMPLES_SHOWN]
                 ],

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import orjson
 import pytest
 from rules_copy import copy_rules, edit
 
 from cds.workbench.backtest import BacktestReport, Execution, RuleSources, run_backtest
 from cds.workbench.charts import NO_CARD, card_rate_figure, html_page
+from cds.workbench.impact import impact_text
 from cds.workbench.population import open_population
 from cds.workbench.snapshot import RulesSnapshot
 
@@ -61,3 +63,44 @@ def test_a_patient_left_without_cards_reads_no_card(lowered: BacktestReport) -> 
     page = html_page(lowered, b"")
     assert "none: -" not in page
     assert f"<td>{NO_CARD}</td>" in page
+
+
+def test_the_text_report_starts_with_what_changed_in_the_rules(lowered: BacktestReport) -> None:
+    lines = impact_text(lowered).splitlines()
+    changed = lines.index("What changed from the baseline to the current rules:")
+    parameter = next(
+        i for i, line in enumerate(lines) if "magnesium_low_mg_dl: 1.7 mg/dL -> 1.5 mg/dL" in line
+    )
+    table = next(i for i, line in enumerate(lines) if line.startswith("rule "))
+    assert changed < parameter < table
+
+
+def test_the_page_shows_what_changed_before_the_chart(lowered: BacktestReport) -> None:
+    page = html_page(lowered, b"")
+    assert page.index("<h2>What changed</h2>") < page.index("magnesium_low_mg_dl") < page.index("<img")
+
+
+def test_each_changed_patient_is_given_the_magnesium_result_that_decided_it(
+    lowered: BacktestReport, population: Path
+) -> None:
+    assert lowered.changes is not None
+    latest = _latest_magnesium(population)
+    for change in lowered.changes.examples:
+        value, day = latest[change.patient_id]
+        assert change.why == (
+            f"spasm-benign-contributors no longer fires: magnesium {value:g} mg/dL on {day}, "
+            f"now {'above' if value > 1.5 else 'at'} the threshold 1.5 (was 1.7)"
+        )
+
+
+def _latest_magnesium(population: Path) -> dict[str, tuple[float, str]]:
+    """Patient id -> (value, date) of the latest magnesium result (LOINC 19123-9) in the export."""
+    found: dict[str, tuple[str, float]] = {}
+    for line in (population / "Observation.ndjson").read_bytes().splitlines():
+        resource = orjson.loads(line)
+        if any(c.get("code") == "19123-9" for c in resource["code"].get("coding", [])):
+            patient = resource["subject"]["reference"].removeprefix("Patient/")
+            moment = resource["effectiveDateTime"]
+            if patient not in found or moment > found[patient][0]:
+                found[patient] = (moment, resource["valueQuantity"]["value"])
+    return {patient: (value, moment[:10]) for patient, (moment, value) in found.items()}

@@ -18,6 +18,7 @@ def _change(patient_id: str) -> PatientChange:
         after_top="none",
         before_cards=["spasm-benign-contributors"],
         after_cards=[],
+        why="spasm-benign-contributors no longer fires: magnesium 1.6 mg/dL, now above the threshold 1.5",
     )
 
 
@@ -41,6 +42,7 @@ def test_changes_arriving_in_any_order_are_written_sorted_by_patient_id(tmp_path
         "after_top": "none",
         "before_cards": "spasm-benign-contributors",
         "after_cards": "",
+        "why": "spasm-benign-contributors no longer fires: magnesium 1.6 mg/dL, now above the threshold 1.5",
     }
     assert list(tmp_path.iterdir()) == [tmp_path / "changes.csv"]
 

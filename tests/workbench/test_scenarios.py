@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 from pathlib import Path
 
 import orjson
@@ -179,3 +180,14 @@ def test_a_concept_added_to_the_rules_is_back_tested_from_a_scenarios_file(
     assert {(r["before_cards"], r["after_cards"]) for r in changed.values()} == {
         ("spasm-electrolyte-workup", "spasm-benign-contributors")
     }
+    for patient in set(changed) & hypothyroid:
+        assert changed[patient]["why"].startswith("spasm-benign-contributors now fires: hypothyroidism on ")
+        assert (
+            "not recognised by the baseline rules (codes added 40930008, added E03.9)"
+            in changed[patient]["why"]
+        )
+    for patient in set(changed) & high_tsh - hypothyroid:
+        assert re.match(
+            r"spasm-benign-contributors now fires: TSH [\d.]+ mIU/L on \S+, now above the threshold 4\.5",
+            changed[patient]["why"],
+        )
