@@ -16,6 +16,7 @@ from cds.cards.models import CdsResponse, to_json
 from cds.cards.render import UuidFactory, build_cards, new_uuid
 from cds.engine import Activation, Engine
 from cds.facts.extract import FactSet, extract_facts
+from cds.facts.regions import BodySites
 from cds.fhir import PatientMatcher, ReadResult, check_in_input, read_input, read_path
 from cds.findings import Decision, decide
 from cds.rulebook import Rulebook, load_rulebook
@@ -42,6 +43,7 @@ class Evaluator:
     def __init__(self, rulebook: Rulebook) -> None:
         self.rulebook = rulebook
         self.engine = Engine(rulebook.compiled, name=f"spasm-{rulebook.version}-{next(_engine_serial)}")
+        self.body_sites = BodySites(rulebook.fact_parameters.body_sites, rulebook.terminology.systems)
 
     def evaluate(
         self,
@@ -66,6 +68,7 @@ class Evaluator:
             terminology=self.rulebook.terminology,
             parameters=self.rulebook.fact_parameters,
             now=moment,
+            sites=self.body_sites,
         )
         activations = self.engine.evaluate([f.engine_payload() for f in facts.facts])
         decision = decide(self.rulebook, activations)

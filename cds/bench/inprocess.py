@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from cds.bench.stats import ms, percentile
 from cds.bench.workload import BenchRequest
 from cds.evaluation import Evaluator
-from cds.fhir import parse_json_bytes, read_prefetch
+from cds.fhir import parse_hook_call, read_prefetch
 from cds.service.hooks import parse_hook_request
 from cds.service.templates import TEMPLATES
 
@@ -34,7 +34,7 @@ class BodyHandler:
         self.keys = tuple(TEMPLATES)
 
     def __call__(self, body: bytes) -> bytes:
-        document = parse_json_bytes(body)
+        document = parse_hook_call(body)
         request, context = parse_hook_request(document, SERVICE_ID, HOOK)
         given = request.prefetch or {}
         read = read_prefetch({key: given[key] for key in self.keys if key in given})

@@ -32,6 +32,8 @@ class Course:
     """Why the red flag is context (chronic and stable, or explained); None when it is not."""
     evidence: tuple[Evidence, ...] = ()
     """Resources behind the context beyond the red flag's own (the explaining condition)."""
+    label: str | None = None
+    """The red flag's label as a card names it, when progression changes it ("weakness (progressive)")."""
 
 
 def _day(when: dt.datetime | None) -> str:
@@ -102,7 +104,7 @@ def red_flag_courses(
         label = terminology.label("red_flag", concept)
         progressed = _progression(history, label, levels, pattern, parameters, symptom_onset)
         if progressed:
-            courses[concept] = Course(progressive=progressed)
+            courses[concept] = Course(progressive=progressed, label=parameters.wording.progressive(label))
             continue
         courses[concept] = _context(
             concept, history, label, explainers, terminology, parameters, symptom_onset

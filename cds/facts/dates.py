@@ -17,6 +17,8 @@ def parse_when(value: object) -> dt.datetime | None:
     """The earliest instant a FHIR date/dateTime can mean; None for anything unreadable."""
     if not isinstance(value, str):
         return None
+    if len(value) in _ZONED_LENGTHS and (zoned := _zoned(value)) is not None:
+        return zoned
     match = _DATE.match(value.strip())
     if not match:
         return None
@@ -37,8 +39,26 @@ def parse_when(value: object) -> dt.datetime | None:
     if tz and tz != "Z":
         sign = 1 if tz[0] == "+" else -1
         offset = dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
-        moment -= sign * offset
+        try:
+            moment -= sign * offset
+        except OverflowError:  # an instant before year 1 or after 9999 in UTC
+            return None
     return moment
+
+
+_ZONED_LENGTHS = frozenset({20, 25})
+_ZONED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})")
+
+
+def _zoned(value: str) -> dt.datetime | None:
+    """The common full form (`2026-11-20T14:00:00+01:00`) read by the C parser; None to read it the
+    general way (which also tells the invalid from the unusual, such as offsets of 24 hours or more)."""
+    if _ZONED.fullmatch(value) is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _first(resource: Mapping[str, Any], *paths: tuple[str, ...]) -> dt.datetime | None:

@@ -37,10 +37,11 @@ def extract_facts(
     terminology: Terminology,
     parameters: FactParameters,
     now: dt.datetime,
+    sites: BodySites,
 ) -> FactSet:
+    """`sites` is the placement table of `parameters`, built once per rulebook (`Evaluator`)."""
     selection = select(resources, matcher=matcher, terminology=terminology, parameters=parameters, now=now)
     set_aside = list(selection.set_aside)
-    sites = BodySites(parameters.body_sites, terminology.systems)
     occurrences, aside = build_occurrences(selection.usable, terminology, parameters, sites, now)
     set_aside += aside
     patterns, courses = find_patterns(occurrences, terminology, parameters, sites, now)

@@ -20,14 +20,6 @@ Certainty = Literal["known", "suspected"]
 LabFlag = Literal["low", "critical_low", "normal", "high", "critical_high", "none"]
 PatternConcept = Literal["persistent", "worsening", "widespread_fasciculation", "progressive_red_flag"]
 
-PROGRESSIVE_SUFFIX = " (progressive)"
-PATTERN_LABELS: dict[str, str] = {
-    "persistent": "persistent",
-    "worsening": "worsening",
-    "widespread_fasciculation": "widespread",
-    "progressive_red_flag": "progressive",
-}
-
 
 class Evidence(BaseModel):
     """One resource a fact rests on, as a card cites it."""

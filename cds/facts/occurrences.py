@@ -14,7 +14,6 @@ from typing import Any, cast
 from cds.facts.course import Course
 from cds.facts.dates import days_between
 from cds.facts.models import (
-    PROGRESSIVE_SUFFIX,
     Certainty,
     Diagnosis,
     Evidence,
@@ -253,7 +252,7 @@ def finding_facts(
                     RedFlag(
                         **{
                             **common,
-                            "label": spec.label + (PROGRESSIVE_SUFFIX if course.progressive else ""),
+                            "label": course.label or spec.label,
                             "evidence": evidence + course.evidence,
                         },
                         urgency=spec.urgency or "prompt",

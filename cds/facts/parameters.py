@@ -9,10 +9,14 @@ data an informaticist can read and change.
 
 from __future__ import annotations
 
+import re
+import typing
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from cds.facts.models import PatternConcept
 from cds.frozen import Frozen
 from cds.terminology.valuesets import BodySiteFile
 
@@ -110,6 +114,109 @@ class CourseFile(Frozen):
     negations: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
 
 
+PATTERN_CONCEPTS: tuple[str, ...] = typing.get_args(PatternConcept)
+
+
+def _placeholders(template: str) -> set[str]:
+    return set(re.findall(r"\{([^{}]*)\}", template))
+
+
+def _require_each(what: str, expected: Iterable[str], given: Iterable[str]) -> None:
+    expected, present = list(expected), set(given)
+    missing = [name for name in expected if name not in present]
+    if missing:
+        raise ValueError(f"{what} for each of {', '.join(expected)}; missing {', '.join(missing)}")
+
+
+StatusResource = Literal["Observation", "Condition", "MedicationRequest", "MedicationStatement"]
+STATUS_ELEMENTS: dict[str, str] = {
+    "Observation": "status",
+    "Condition": "clinicalStatus",
+    "MedicationRequest": "status",
+    "MedicationStatement": "status",
+}
+"""The element whose code says whether a resource is current data (a code, or a CodeableConcept)."""
+
+
+class StatusCode(Frozen):
+    display: Annotated[str, Field(min_length=1)]
+    counts: bool
+    """True: a resource with this status is current clinical data; False: it is set aside."""
+    status: CodeStatus
+    source: Annotated[str, Field(min_length=1)]
+
+
+class StatusPolicy(Frozen):
+    """The codes of one resource type's status element, and which of them let the resource count."""
+
+    system: Annotated[str, Field(min_length=1)]
+    codes: Annotated[dict[str, StatusCode], Field(min_length=1)]
+    unlisted: Literal["counts", "set_aside"]
+    """What a status not listed in `codes` (or no status at all) does."""
+    reason: Annotated[str, Field(min_length=1)]
+    """Why a resource is set aside, as --explain and the card say it; `{code}` is the status."""
+
+    @field_validator("reason")
+    @classmethod
+    def _names_the_code(cls, reason: str) -> str:
+        placeholders = _placeholders(reason)
+        if placeholders != {"code"}:
+            found = ", ".join(sorted(placeholders)) or "none"
+            raise ValueError(f"must name the status as {{code}} and nothing else; found: {found}")
+        return reason
+
+    def set_aside_because(self, code: str | None) -> str | None:
+        entry = self.codes.get(code) if code is not None else None
+        counts = entry.counts if entry is not None else self.unlisted == "counts"
+        return None if counts else self.reason.replace("{code}", code or "missing")
+
+
+class StatusFile(Frozen):
+    """Which statuses let a recognised resource count as current clinical data, per resource type."""
+
+    kind: Literal["status"]
+    resources: dict[StatusResource, StatusPolicy]
+
+    @field_validator("resources")
+    @classmethod
+    def _every_resource(cls, resources: dict[str, StatusPolicy]) -> dict[str, StatusPolicy]:
+        _require_each("needs a policy", STATUS_ELEMENTS, resources)
+        return resources
+
+    def set_aside_because(self, resource_type: str, code: str | None) -> str | None:
+        """Why a resource with this status is not current data; None when it counts."""
+        policy = self.resources.get(resource_type)  # type: ignore[call-overload]
+        return policy.set_aside_because(code) if policy is not None else None
+
+
+class WordingFile(Frozen):
+    """How a card names what the fact layer works out: patterns, a progressive red flag, what to watch."""
+
+    kind: Literal["wording"]
+    patterns: dict[PatternConcept, Annotated[str, Field(min_length=1)]]
+    """The label of each pattern ({patterns}, {patterns_brief} in a card)."""
+    progressive_red_flag: Annotated[str, Field(min_length=1)]
+    """A red flag with evidence of progression; `{label}` is the red flag's own label."""
+    red_flags_to_watch_also: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    """{red_flags_to_watch} lists every red flag's label, then these."""
+
+    @field_validator("patterns")
+    @classmethod
+    def _every_pattern(cls, patterns: dict[str, str]) -> dict[str, str]:
+        _require_each("needs a label", PATTERN_CONCEPTS, patterns)
+        return patterns
+
+    @field_validator("progressive_red_flag")
+    @classmethod
+    def _names_the_label(cls, template: str) -> str:
+        if _placeholders(template) != {"label"} or template.count("{label}") != 1:
+            raise ValueError("must name the red flag once as {label}, and nothing else")
+        return template
+
+    def progressive(self, label: str) -> str:
+        return self.progressive_red_flag.replace("{label}", label)
+
+
 class FactSettings(Frozen):
     """The parameters.yaml values the fact layer reads; the rulebook refuses to load without them."""
 
@@ -135,6 +242,8 @@ class FactParameters(FactSettings):
     interpretation: InterpretationFile
     lab_reading: LabReadingFile
     course: CourseFile
+    status: StatusFile
+    wording: WordingFile
     body_sites: BodySiteFile
 
     @property

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from cds.facts.course import Course, red_flag_courses
 from cds.facts.dates import days_between
-from cds.facts.models import PATTERN_LABELS, HistoryPattern
+from cds.facts.models import HistoryPattern
 from cds.facts.occurrences import Occurrence, by_concept
 from cds.facts.parameters import FactParameters
 from cds.facts.regions import BodySites
@@ -59,7 +59,7 @@ def find_patterns(
         patterns.append(
             HistoryPattern(
                 id="pattern:persistent",
-                label=PATTERN_LABELS["persistent"],
+                label=parameters.wording.patterns["persistent"],
                 concept="persistent",
                 evidence=(first.evidence,),
                 detail=f"first recorded {onset.date().isoformat()}, "
@@ -74,7 +74,7 @@ def find_patterns(
             patterns.append(
                 HistoryPattern(
                     id=f"pattern:worsening:{concept}",
-                    label=PATTERN_LABELS["worsening"],
+                    label=parameters.wording.patterns["worsening"],
                     concept="worsening",
                     evidence=tuple(r.evidence for r in history if r.severity_rank or r.frequency is not None),
                     detail=f"{terminology.label('symptom', concept)}: {change}",
@@ -88,7 +88,7 @@ def find_patterns(
             patterns.append(
                 HistoryPattern(
                     id=f"pattern:progressive_red_flag:{concept}",
-                    label=PATTERN_LABELS["progressive_red_flag"],
+                    label=parameters.wording.patterns["progressive_red_flag"],
                     concept="progressive_red_flag",
                     evidence=tuple(
                         r.evidence for r in records if r.kind == "red_flag" and r.concept == concept
@@ -123,7 +123,7 @@ def _widespread(
         )
     return HistoryPattern(
         id="pattern:widespread_fasciculation",
-        label=PATTERN_LABELS["widespread_fasciculation"],
+        label=parameters.wording.patterns["widespread_fasciculation"],
         concept="widespread_fasciculation",
         evidence=tuple(r.evidence for r in counted if r.regions),
         detail=words + f"widespread_min_regions is {minimum} (a rule-author convention)",

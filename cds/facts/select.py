@@ -28,7 +28,7 @@ from cds.facts.dates import (
     parse_when,
 )
 from cds.facts.models import Certainty, SetAside
-from cds.facts.parameters import FactParameters
+from cds.facts.parameters import STATUS_ELEMENTS, FactParameters
 from cds.fhir import PatientMatcher, RawResource, latest_versions, validate_resource
 from cds.terminology import ConceptMatch, MedicationMatch, Terminology
 from cds.terminology.codeable import codings, concept_text, status_code
@@ -80,7 +80,7 @@ class _MedicationIndex:
     def __init__(self, resources: Sequence[RawResource]) -> None:
         self._by_ref: dict[str, Mapping[str, Any]] = {}
         for raw in resources:
-            if raw.resource.get("resourceType") == "Medication":
+            if raw.resource_type == "Medication":
                 if raw.id:
                     self._by_ref[f"Medication/{raw.id}"] = raw.resource
                 if raw.full_url:
@@ -102,12 +102,12 @@ class _MedicationIndex:
 def recognise(
     raw: RawResource, terminology: Terminology, meds: _MedicationIndex
 ) -> ConceptMatch | MedicationMatch | None:
-    resource = raw.resource
-    rtype = resource.get("resourceType")
+    rtype = raw.resource_type
     if rtype in ("Observation", "Condition"):
-        return terminology.finding(resource)
+        key = raw.code_key
+        return terminology.finding(raw.head) if key is None else terminology.finding_of_code_text(key)
     if rtype in MEDICATION_TYPES:
-        found = medication_matches(resource, terminology, meds)
+        found = medication_matches(raw.resource, terminology, meds)
         return found[0] if found else None
     return None
 
@@ -171,7 +171,8 @@ def select(
         notes.extend(f"{_reference(raw)}: {p}" for p in problems)
         verification = status_code(raw.resource.get("verificationStatus"))
         certainty = _certainty(raw.resource, match, verification, parameters)
-        why_not = certainty if certainty not in ("known", "suspected") else _not_current(raw.resource, now)
+        current = certainty in ("known", "suspected")
+        why_not = _not_current(raw.resource, parameters, now) if current else certainty
         absent = terminology.absent_because(raw.resource, match) if isinstance(match, ConceptMatch) else None
         why_not = why_not or (f"recorded as absent ({absent})" if absent else None)
         when, note = _when_used(raw, match, now)
@@ -222,7 +223,7 @@ def _before_lookback(
     latest few can count, so checking the rest would be most of the cost of a request."""
     if not isinstance(match, ConceptMatch) or match.kind not in MEASURED_KINDS:
         return None
-    when = observed_at(raw.resource)
+    when = observed_at(raw.head)
     if when is None:
         return None
     days = parameters.lookback(match.kind, match.name)
@@ -233,10 +234,10 @@ def _before_lookback(
 
 
 def _what(raw: RawResource, terminology: Terminology) -> str:
-    resource = raw.resource
-    if resource.get("resourceType") in MEDICATION_TYPES:
-        return concept_text(resource.get("medicationCodeableConcept")) or "medication"
-    return terminology.describe(resource)
+    if raw.resource_type in MEDICATION_TYPES:
+        return concept_text(raw.resource.get("medicationCodeableConcept")) or "medication"
+    key = raw.code_key
+    return terminology.describe(raw.head) if key is None else terminology.describe_code_text(key)
 
 
 def _when(resource: Mapping[str, Any]) -> dt.datetime | None:
@@ -288,20 +289,15 @@ def _when_used(
     )
 
 
-def _not_current(resource: Mapping[str, Any], now: dt.datetime) -> str | None:
-    """Why a valid resource cannot count as current clinical data, or None when it can."""
+def _not_current(resource: Mapping[str, Any], parameters: FactParameters, now: dt.datetime) -> str | None:
+    """Why a valid resource cannot count as current clinical data (its status, `valuesets/status.yaml`,
+    or a Condition's abatement), or None when it can."""
     rtype = resource["resourceType"]
-    status = resource.get("status")
-    if rtype == "Observation":
-        if status in ("entered-in-error", "cancelled"):
-            return f"status is {status}"
-    elif rtype == "Condition":
-        clinical = status_code(resource.get("clinicalStatus"))
-        if clinical in ("inactive", "resolved", "remission"):
-            return f"clinical status is {clinical}, not a current problem"
+    written = resource.get(STATUS_ELEMENTS.get(rtype, "status"))
+    code = written if isinstance(written, str) else status_code(written)
+    why_not = parameters.status.set_aside_because(rtype, code)
+    if why_not is None and rtype == "Condition":
         abated = condition_abated(resource)
         if abated is not None and abated <= now:
             return f"abated on {abated.date().isoformat()}, not a current problem"
-    elif status != "active":
-        return f"medication status is {status}, not active"
-    return None
+    return why_not

@@ -20,6 +20,8 @@ _BRACKETS_AS_BRACES = bytes.maketrans(b"[]", b"{}")
 _ALL_BUT_BRACKETS_AND_QUOTES = bytes(c for c in range(256) if c not in b'{}[]"')
 _NON_NUMBERS = ("NaN", "Infinity", "-Infinity")
 _RUNS = re.compile(rb"\{+|\}+")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_ESCAPES_ONE_BY_ONE = 64
 _RUN_COST = 16
 """About how many bytes one peeling pass reads in the time one run costs in the running sum."""
 
@@ -39,18 +41,18 @@ def parse_json_bytes(data: bytes | str) -> Any:
 def exceeds_depth(valid_json: bytes) -> bool:
     """Whether containers nest deeper than MAX_DEPTH; the bytes must already be known to be valid JSON.
 
-    Keeps only brackets and quotes and drops the brackets inside strings. Then either peels the
-    innermost empty containers, one level a pass (cheap while it removes much), or, once a pass
-    would remove little, takes the largest running sum over the alternating runs of opening and
-    closing brackets. Peeling alone took 1.4 to 3.1 s on a 5 MB body of depth-60 arrays.
+    Drops escape sequences, then keeps only brackets and quotes, and drops the brackets inside
+    strings: when every string is free of them (each quote is followed by its closing one, which a
+    count tells), by dropping the quotes. Then either peels the innermost empty containers, one level
+    a pass (cheap while it removes much), or, once a pass would remove little, takes the largest
+    running sum over the alternating runs of opening and closing brackets. Peeling alone took 1.4 to
+    3.1 s on a 5 MB body of depth-60 arrays.
     """
-    if b"\\\\" in valid_json:
-        valid_json = valid_json.replace(b"\\\\", b"")
-    if b'\\"' in valid_json:
-        valid_json = valid_json.replace(b'\\"', b"")
-    skeleton = valid_json.translate(_BRACKETS_AS_BRACES, _ALL_BUT_BRACKETS_AND_QUOTES).replace(b'""', b"")
-    if b'"' in skeleton:
-        skeleton = b"".join(skeleton.split(b'"')[::2])
+    skeleton = _without_escapes(valid_json).translate(_BRACKETS_AS_BRACES, _ALL_BUT_BRACKETS_AND_QUOTES)
+    if skeleton.count(b'""') * 2 == skeleton.count(b'"'):
+        skeleton = skeleton.translate(None, b'"')
+    else:
+        skeleton = b"".join(skeleton.replace(b'""', b"").split(b'"')[::2])
     peeled = 0
     while skeleton and peeled <= MAX_DEPTH and skeleton.count(b"{}") * _RUN_COST > len(skeleton):
         skeleton = skeleton.replace(b"{}", b"")
@@ -61,6 +63,22 @@ def exceeds_depth(valid_json: bytes) -> bool:
     steps = map(operator.sub, runs[0::2], itertools.chain((0,), runs[1::2]))
     deepest: int = max(itertools.accumulate(steps))
     return peeled + deepest > MAX_DEPTH
+
+
+def _without_escapes(data: bytes) -> bytes:
+    """The text without its escape sequences (a backslash and the character after it), read left to
+    right as JSON reads them; a few are cut out one by one, many with a regular expression."""
+    pieces: list[bytes] = []
+    start = 0
+    index = data.find(b"\\")
+    while index >= 0 and len(pieces) < _ESCAPES_ONE_BY_ONE:
+        pieces.append(data[start:index])
+        start = index + 2
+        index = data.find(b"\\", start)
+    if not pieces:
+        return data if index < 0 else _ESCAPE.sub(b"", data)
+    rest = data[start:] if index < 0 else _ESCAPE.sub(b"", data[start:])
+    return b"".join(pieces) + rest
 
 
 def to_utf8(data: bytes | str) -> bytes:

@@ -51,7 +51,7 @@ class PatientMatcher:
     def is_about_patient(self, raw: RawResource) -> bool:
         if raw.resource_type == "Patient":
             return raw.id == self.patient_id
-        return any(self._means_patient(reference) for reference in references(raw.resource))
+        return any(self._means_patient(reference) for reference in references(raw.head))
 
     def with_plain_references(self, resource: dict[str, Any]) -> dict[str, Any]:
         """A copy whose references to this patient read `Patient/<id>`, as where no fullUrl resolves
@@ -118,7 +118,7 @@ def _referenced(resources: Iterable[RawResource]) -> list[str]:
     return _distinct(
         patient_id
         for raw in resources
-        for reference in references(raw.resource)
+        for reference in references(raw.head)
         if (patient_id := patient_id_in(reference)) is not None
     )
 

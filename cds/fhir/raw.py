@@ -1,26 +1,116 @@
-"""Resources as they arrived, kept as parsed dicts so that unused ones cost nothing beyond parsing."""
+"""Resources as they arrived: parsed dicts, or their JSON text parsed only when something reads it all.
 
+Deciding whether a resource can matter (its type, id, patient, code and date) reads a few elements; a
+chart is mostly resources that cannot. So the fast reader (`cds.fhir.decode`) gives each resource those
+elements, its head, and keeps the rest as the JSON text of its Bundle entry, parsed (with orjson, as
+the validating reader parses) on first use of `resource`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+import orjson
+
+HEAD_ELEMENTS = (
+    "resourceType",
+    "id",
+    "subject",
+    "patient",
+    "code",
+    "effectiveDateTime",
+    "effectivePeriod",
+    "effectiveInstant",
+    "issued",
+)
+"""The elements a resource is triaged by before anything else of it is read: whom it is about
+(`cds.fhir.patient`), what it names (recognition reads `code` only) and, for results, when it was
+observed (`cds.facts.dates.observed_at`, for the lookback). Triage must read nothing else."""
 
 
-@dataclass(frozen=True, slots=True)
+class EncodedHead(Protocol):
+    """The head of a resource as the fast reader decodes it (`cds.fhir.decode.Head`)."""
+
+    @property
+    def resourceType(self) -> Any: ...
+
+    @property
+    def id(self) -> Any: ...
+
+    def code_key(self) -> bytes | None: ...
+
+    def mapping(self) -> dict[str, Any]: ...
+
+
 class RawResource:
-    """One FHIR resource exactly as parsed; never mutated, only read or validated on demand."""
+    """One FHIR resource exactly as it arrived; never mutated, only read or validated on demand.
 
-    resource: dict[str, Any]
-    full_url: str | None
-    origin: str
+    `resource` is the whole parsed resource. `head` holds at least the HEAD_ELEMENTS with the same
+    values (for a parsed dict it is the dict itself). `code_key` is the JSON text of `code` when the
+    resource came as text, so that recognising a code a chart repeats can cost one dict look-up.
+    """
+
+    __slots__ = ("_encoded", "_entry_text", "_head", "_resource", "full_url", "id", "origin", "resource_type")
+
+    def __init__(self, resource: dict[str, Any], full_url: str | None, origin: str) -> None:
+        self._resource: dict[str, Any] | None = resource
+        self._head: Mapping[str, Any] | None = resource
+        self._encoded: EncodedHead | None = None
+        self._entry_text: Any = None
+        self.resource_type: str = resource["resourceType"]
+        found = resource.get("id")
+        self.id: str | None = found if isinstance(found, str) else None
+        self.full_url = full_url
+        self.origin = origin
+
+    @classmethod
+    def from_entry_text(
+        cls, head: EncodedHead, entry_text: Any, full_url: str | None, origin: str
+    ) -> RawResource:
+        """A resource known by its head; `entry_text` (bytes-like) is the JSON of the Bundle entry
+        holding it, parsed when the whole resource is first read. The head's type must be text."""
+        raw = cls.__new__(cls)
+        raw._resource = None
+        raw._head = None
+        raw._encoded = head
+        raw._entry_text = entry_text
+        raw.resource_type = head.resourceType
+        found = head.id
+        raw.id = found if isinstance(found, str) else None
+        raw.full_url = full_url
+        raw.origin = origin
+        return raw
 
     @property
-    def resource_type(self) -> str:
-        type_: str = self.resource["resourceType"]
-        return type_
+    def resource(self) -> dict[str, Any]:
+        found = self._resource
+        if found is None:
+            found = self._resource = orjson.loads(memoryview(self._entry_text))["resource"]
+        return found
 
     @property
-    def id(self) -> str | None:
-        value = self.resource.get("id")
-        return value if isinstance(value, str) else None
+    def head(self) -> Mapping[str, Any]:
+        found = self._head
+        if found is None:
+            assert self._encoded is not None
+            found = self._head = self._encoded.mapping()
+        return found
+
+    @property
+    def code_key(self) -> bytes | None:
+        return None if self._encoded is None else self._encoded.code_key()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawResource):
+            return NotImplemented
+        return (self.resource, self.full_url, self.origin) == (other.resource, other.full_url, other.origin)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RawResource({self.resource!r}, {self.full_url!r}, {self.origin!r})"
 
 
 @dataclass(frozen=True, slots=True)

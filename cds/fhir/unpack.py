@@ -6,10 +6,13 @@ a bad entry inside a Bundle is skipped with a note, because servers legitimately
 without a resource (deletions, transaction responses) and one odd entry must not sink a request.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from typing import Any
 
 from cds.errors import InputError
+from cds.fhir.decode import FhirText, NotFast, parse_text
 from cds.fhir.raw import RawResource, ReadResult, SourceNote
 from cds.fhir.text import clean_text
 
@@ -32,6 +35,10 @@ class Collector:
 
     def result(self) -> ReadResult:
         return ReadResult(resources=self.resources, notes=self.notes)
+
+    def extend(self, other: Collector) -> None:
+        self.resources += other.resources
+        self.notes += other.notes
 
     def add_document(self, value: Any, label: str) -> None:
         """A whole parsed document: a resource, a Bundle, a list of them, or a prefetch object.
@@ -56,6 +63,8 @@ class Collector:
             origin = f"{label}.{key}"
             if value is None:
                 self.notes.append(SourceNote(origin, "no data (null)"))
+            elif isinstance(value, FhirText):
+                self.add_text(value, origin)
             elif isinstance(value, dict) and "resourceType" in value:
                 self.add_unit(value, origin)
             else:
@@ -71,6 +80,31 @@ class Collector:
         if not isinstance(type_, str) or not type_:
             raise InputError(f"{where}: expected a FHIR resource, but resourceType is missing or not text")
         self._add_resource(value, type_, None, origin, 0)
+
+    def add_text(self, unit: FhirText, origin: str) -> None:
+        """A resource or Bundle still as JSON text: a Bundle's entries are kept as text until read.
+
+        Mirrors `add_unit` and `_add_bundle`; an entry they would treat as unusual is parsed and
+        treated by the same code."""
+        try:
+            texts = unit.entry_texts()
+        except NotFast:
+            texts = None
+        if texts is None:
+            self.add_unit(unit.json(), origin)
+            return
+        heads = unit.heads
+        prefix = f"{origin} " if origin else ""
+        append = self.resources.append
+        from_text = RawResource.from_entry_text
+        for index, entry in enumerate(heads.entry or ()):
+            head = entry.resource
+            if head is not None and isinstance(type_ := head.resourceType, str) and type_ not in _NOT_PLAIN:
+                url = entry.fullUrl if isinstance(entry.fullUrl, str) else None
+                append(from_text(head, texts[index], url, f"{prefix}entry[{index}]"))
+            else:
+                self._add_unusual_entry(parse_text(texts[index]), f"{prefix}entry[{index}]", 1)
+        self._note_next_page({"link": heads.link}, origin or "input")
 
     def _add_resource(
         self, resource: dict[str, Any], type_: str, full_url: str | None, origin: str, nesting: int
@@ -108,10 +142,11 @@ class Collector:
                 append(RawResource(resource, url, f"{prefix}entry[{index}]"))
             else:
                 self._add_unusual_entry(entry, f"{prefix}entry[{index}]", nesting)
+        self._note_next_page(bundle, where_bundle)
+
+    def _note_next_page(self, bundle: Mapping[str, Any], where: str) -> None:
         if _has_next_page(bundle):
-            self.notes.append(
-                SourceNote(where_bundle, "only the first page of results was sent (Bundle.link next)")
-            )
+            self.notes.append(SourceNote(where, "only the first page of results was sent (Bundle.link next)"))
 
     def _add_unusual_entry(self, entry: Any, where: str, nesting: int) -> None:
         """Entries off the hot path: nested Bundles, OperationOutcomes and malformed entries."""

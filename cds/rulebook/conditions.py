@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cds.engine import Pattern, Test
-from cds.facts.models import FACT_KINDS, PATTERN_LABELS
+from cds.facts.models import FACT_KINDS
 from cds.rulebook.files import FactPattern, Scalar, WhereValue
 from cds.terminology import Terminology
 
@@ -58,7 +58,6 @@ def field_domains(terminology: Terminology) -> dict[str, dict[str, FieldDomain]]
         ("lab", "analyte"): terminology.measured.get("lab", {}),
         ("assessment", "instrument"): terminology.measured.get("assessment", {}),
         ("medication", "med_class"): terminology.medication_classes,
-        ("pattern", "concept"): PATTERN_LABELS,
     }
     domains: dict[str, dict[str, FieldDomain]] = {}
     for kind, model in FACT_KINDS.items():

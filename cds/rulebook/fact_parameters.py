@@ -17,6 +17,8 @@ from cds.facts.parameters import (
     FactSettings,
     InterpretationFile,
     LabReadingFile,
+    StatusFile,
+    WordingFile,
 )
 from cds.rulebook.collect import Collector
 from cds.rulebook.files import ParametersFile
@@ -71,5 +73,7 @@ def fact_parameters(
         interpretation=_only_model(value_sets, InterpretationFile),
         lab_reading=reading,
         course=_only_model(value_sets, CourseFile),
+        status=_only_model(value_sets, StatusFile),
+        wording=_only_model(value_sets, WordingFile),
         body_sites=_only_model(value_sets, BodySiteFile),
     )

@@ -9,7 +9,14 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from cds.engine import CompiledRule, Engine, EngineError
-from cds.facts.parameters import CertaintyFile, CourseFile, InterpretationFile, LabReadingFile
+from cds.facts.parameters import (
+    CertaintyFile,
+    CourseFile,
+    InterpretationFile,
+    LabReadingFile,
+    StatusFile,
+    WordingFile,
+)
 from cds.rulebook.checks import check_card, ordered_by_unless_fired, resolve_indicator
 from cds.rulebook.collect import Collector
 from cds.rulebook.compile import compile_rule
@@ -34,6 +41,8 @@ VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
     "interpretation": InterpretationFile,
     "lab_reading": LabReadingFile,
     "course": CourseFile,
+    "status": StatusFile,
+    "wording": WordingFile,
     "explaining_condition": ConceptFile,
 }
 
@@ -66,7 +75,8 @@ def load_rulebook(directory: Path | str | None = None) -> Rulebook:
     params_doc, params = parameters
     fact_params = fact_parameters(out, params_doc, params, value_sets)
     values = {name: p.value for name, p in params.parameters.items()}
-    vocabulary = build_vocabulary(terminology, rule_docs, values)
+    wording = next(m for _, m in value_sets.values() if isinstance(m, WordingFile))
+    vocabulary = build_vocabulary(terminology, rule_docs, values, wording)
     rules, compiled, alternatives = _load_rules(out, rule_docs, values, terminology, vocabulary, orders[1])
     if not out.problems:
         _check_engine_accepts(out, rule_docs[0] if rule_docs else params_doc, compiled)

@@ -6,7 +6,7 @@ label a card can show: concept labels, progressive variants, medication classes 
 
 from __future__ import annotations
 
-from cds.facts.models import PATTERN_LABELS, PROGRESSIVE_SUFFIX
+from cds.facts.parameters import WordingFile
 from cds.rulebook.files import Scalar
 from cds.rulebook.templates import Vocabulary, join_words
 from cds.rulebook.yamlsource import YamlDocument
@@ -14,7 +14,7 @@ from cds.terminology import Terminology
 
 
 def build_vocabulary(
-    terminology: Terminology, docs: list[YamlDocument], values: dict[str, Scalar]
+    terminology: Terminology, docs: list[YamlDocument], values: dict[str, Scalar], wording: WordingFile
 ) -> Vocabulary:
     contributor = {c.label for c in terminology.concepts["problem"].values() if c.group == "contributor"}
     contributor |= {c.label for kind in terminology.measured.values() for c in kind.values()}
@@ -27,16 +27,16 @@ def build_vocabulary(
             if isinstance(pattern, dict) and isinstance(pattern.get("label"), str):
                 contributor.add(pattern["label"])
     red_flags = {c.label for c in terminology.concepts["red_flag"].values()}
-    red_flag_labels = red_flags | {label + PROGRESSIVE_SUFFIX for label in red_flags}
+    red_flag_labels = red_flags | {wording.progressive(label) for label in red_flags}
     context = {c.label for c in terminology.concepts["problem"].values() if c.group == "context"}
     return Vocabulary(
         labels={
             "symptom": frozenset(c.label for c in terminology.concepts["symptom"].values()),
             "red_flag": frozenset(red_flag_labels),
-            "pattern": frozenset(PATTERN_LABELS.values()),
+            "pattern": frozenset(wording.patterns.values()),
             "contributor": frozenset(contributor),
             "context": frozenset(context | red_flag_labels),
         },
         parameters={name: str(value) for name, value in values.items()},
-        constants={"red_flags_to_watch": join_words([*sorted(red_flags), "progressive loss of function"])},
+        constants={"red_flags_to_watch": join_words([*sorted(red_flags), *wording.red_flags_to_watch_also])},
     )

@@ -6,6 +6,7 @@ chunked bodies are counted as they arrive.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -14,8 +15,10 @@ from cds.fhir import InputError, parse_json_bytes
 from cds.service.errors import ServiceError
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """Raises ServiceError: 413 over the limit, 400 for anything that is not one JSON document."""
+async def read_json(request: Request, limit: int, parse: Callable[[bytes], Any] = parse_json_bytes) -> Any:
+    """Raises ServiceError: 413 over the limit, 400 for anything that is not one JSON document.
+
+    `parse` is `parse_json_bytes` or one that refuses exactly what it refuses (`parse_hook_call`)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -32,7 +35,7 @@ async def read_json(request: Request, limit: int) -> Any:
             400, "incomplete", "body: the client left before sending it all", "body"
         ) from None
     try:
-        return parse_json_bytes(b"".join(chunks))
+        return parse(b"".join(chunks))
     except InputError as error:
         raise ServiceError.single(400, "structure", f"body: {error}", "body") from None
 

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cds.fhir import InputError
+from cds.fhir import InputError, parse_hook_call, parse_json_bytes
 from cds.service import metrics
 from cds.service.access import caller_of
 from cds.service.audit import remember_call
@@ -60,7 +60,8 @@ async def call_service(request: Request) -> Response:
     state = service_state(request)
     caller = caller_of(request)
     service_id = _known_service(request)
-    document = await read_json(request, state.settings.max_request_bytes)
+    parse = parse_hook_call if state.settings.reader == "fast" else parse_json_bytes
+    document = await read_json(request, state.settings.max_request_bytes, parse)
     hook_request, context = parse_hook_request(document, service_id, SERVICE_HOOKS[service_id])
     annotate(service=service_id, hook=hook_request.hook, hook_instance=hook_request.hookInstance)
     with state.holder.acquire() as active:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from cds.fhir import InputError, ReadResult, read_prefetch
+from cds.fhir import FhirText, InputError, ReadResult, read_prefetch
 from cds.service import metrics
 from cds.service.errors import Issue, ServiceError
 from cds.service.fhirclient import FetchFailure, FhirServerClient, has_next_link
@@ -253,7 +253,9 @@ def render_query(template: str, context: Mapping[str, Any]) -> str | None:
 
 
 def _plan(prefetch: Mapping[str, Any], templates: Mapping[str, str]) -> _Plan:
-    """Keeps only the keys the service asked for: other keys are unknown fields and are ignored."""
+    """Keeps only the keys the service asked for: other keys are unknown fields and are ignored.
+
+    A value still as FhirText stays so when given; a first page or an OperationOutcome is parsed."""
     given: dict[str, Any] = {}
     paged: dict[str, Any] = {}
     missing: list[str] = []
@@ -262,6 +264,10 @@ def _plan(prefetch: Mapping[str, Any], templates: Mapping[str, str]) -> _Plan:
             missing.append(key)
             continue
         value = prefetch[key]
+        if isinstance(value, FhirText) and (
+            value.resource_type == "OperationOutcome" or has_next_link({"link": value.heads.link})
+        ):
+            value = value.json()
         kind = value.get("resourceType") if isinstance(value, dict) else None
         if kind == "OperationOutcome":
             missing.append(key)

@@ -212,6 +212,13 @@ class Settings(BaseSettings):
         default="412",
         description="When required data cannot be had: 412 (the spec), or 200 with one warning card.",
     )
+    reader: Literal["fast", "validating"] = Field(
+        default="fast",
+        description=(
+            "How call bodies are read: fast (only what the rules can read becomes Python objects) or "
+            "validating (all of it first); both give the same answers."
+        ),
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
     database_url: str | None = Field(
         default=None,

@@ -11,9 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from cds.terminology.codeable import codings, concept_text
 from cds.terminology.families import Family, FamilyKey, family_key
 from cds.terminology.icd10cm import Icd10CmTabular
+from cds.terminology.memo import Memo
 from cds.terminology.presence import PresenceVocabulary
 from cds.terminology.systems import Coded, CodeSystems
 from cds.terminology.valuesets import (
@@ -76,6 +79,9 @@ class Terminology:
         self._exact: dict[Coded, ConceptMatch] = {}
         self._codes: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
         self._text: list[tuple[re.Pattern[str], ConceptMatch]] = []
+        self._by_code: Memo[bytes, ConceptMatch | None] = Memo()
+        self._by_words: Memo[str, ConceptMatch | None] = Memo()
+        self._descriptions: Memo[bytes, str] = Memo()
         self._unit_aliases: dict[tuple[str, str], dict[str, str]] = {}
         for kind, concepts in self.concepts.items():
             for name, concept in concepts.items():
@@ -208,6 +214,9 @@ class Terminology:
         return self._by_text(text) if text else None
 
     def _by_text(self, text: str) -> ConceptMatch | None:
+        return self._by_words.get(text, lambda: self._first_named(text))
+
+    def _first_named(self, text: str) -> ConceptMatch | None:
         """The concept named first in the text (the longest words at the same place win)."""
         best: tuple[int, int, ConceptMatch, str] | None = None
         for pattern, match in self._text:
@@ -221,7 +230,14 @@ class Terminology:
 
     def finding(self, resource: Mapping[str, Any]) -> ConceptMatch | None:
         """Which concept a Condition or Observation names: by its codes, else by the words of its code."""
-        concept = resource.get("code")
+        return self._concept_finding(resource.get("code"))
+
+    def finding_of_code_text(self, code_text: bytes) -> ConceptMatch | None:
+        """`finding` of a resource whose `code` is this JSON text (`RawResource.code_key`): a code a
+        chart repeats costs one look-up."""
+        return self._by_code.get(code_text, lambda: self._concept_finding(orjson.loads(code_text)))
+
+    def _concept_finding(self, concept: object) -> ConceptMatch | None:
         return self.classify(codings(concept), concept_text(concept))
 
     def absent_because(self, resource: Mapping[str, Any], match: ConceptMatch) -> str | None:
@@ -286,7 +302,13 @@ class Terminology:
 
     def describe(self, resource: Mapping[str, Any]) -> str:
         """'Muscle cramp (SNOMED 55300003)': what a clinician recognises, and the code an analyst checks."""
-        concept = resource.get("code")
+        return self._describe(resource.get("code"))
+
+    def describe_code_text(self, code_text: bytes) -> str:
+        """`describe` of a resource whose `code` is this JSON text (`RawResource.code_key`)."""
+        return self._descriptions.get(code_text, lambda: self._describe(orjson.loads(code_text)))
+
+    def _describe(self, concept: object) -> str:
         text = concept_text(concept) or "(no text)"
         pairs = [(s, c) for s, c in codings(concept) if c]
         if not any(self.lookup(s, c) for s, c in pairs):

@@ -6,11 +6,15 @@
   near the thresholds of both (and, most of the time, with a current result of each concept whose
   threshold moved), `card_difference(old_evaluator, new_evaluator, record)` says what changed.
 - Two running services, on the same generated calls: `service_difference(first, second, call)`.
+- The fast reader against the validating one, on any bytes: `reader_difference(evaluator, data, ...)`
+  requires the same evaluation (response, facts, what was set aside, notes) or the same error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,8 +24,10 @@ import yaml
 from hypothesis import strategies as st
 
 from cds.cards import to_dict
+from cds.errors import CdsError
 from cds.evaluation import Evaluation, Evaluator
 from cds.facts.models import Fact
+from cds.fhir import Reader, read_input
 from cds.findings import decide
 from cds.testing.charts import draw_record
 from cds.testing.clinical import Chart, draw_finding, draw_measured
@@ -161,4 +167,38 @@ def service_difference(first: HttpService, second: HttpService, call: HookCall) 
         f"{first.base_url} answered {a.status} {_gist(a.content) if a.status == 200 else ''}\n"
         f"{second.base_url} answered {b.status} {_gist(b.content) if b.status == 200 else ''}\n"
         f"reproduce:\n{a.curl}\n{b.curl}"
+    )
+
+
+def reader_difference(
+    evaluator: Evaluator, data: bytes, *, patient_id: str | None = None, now: dt.datetime
+) -> str | None:
+    """How reading `data` the fast way and the validating way (`cds.fhir.Reader`) changes anything: the
+    response (card uuids numbered alike), the facts, what was set aside, the notes, or the error."""
+    fast, validating = (
+        _reading(evaluator, data, reader, patient_id, now) for reader in ("fast", "validating")
+    )
+    if fast == validating:
+        return None
+    return f"fast reader: {fast!r}\nvalidating reader: {validating!r}"
+
+
+def _reading(
+    evaluator: Evaluator, data: bytes, reader: Reader, patient_id: str | None, now: dt.datetime
+) -> tuple[Any, ...]:
+    serial = itertools.count()
+    try:
+        read = read_input(data, reader=reader)
+        evaluation = evaluator.evaluate(
+            read, patient_id=patient_id, now=now, new_uuid=lambda: str(uuid.UUID(int=next(serial)))
+        )
+    except CdsError as error:
+        return (type(error).__name__, str(error))
+    facts = evaluation.facts
+    return (
+        evaluation.response_json().decode(),
+        facts.facts,
+        facts.set_aside,
+        facts.notes,
+        evaluation.source_notes,
     )

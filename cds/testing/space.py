@@ -115,6 +115,9 @@ class RuleSpace(_Frozen):
     """Every whole-number parameter ending in `_days`, by name: the time windows records are cut by."""
     patterns: tuple[RulePattern, ...]
     """Every pattern of every rule, so facts can be drawn near what the rules test."""
+    context_codes: tuple[Code, ...] = ()
+    """Codes the rules read that no fact is drawn from (conditions that explain a red flag), so they
+    are never drawn as irrelevant data either."""
 
     @functools.cached_property
     def _concepts(self) -> dict[tuple[str, str | None], tuple[FindingConcept, ...]]:
@@ -181,12 +184,13 @@ class RuleSpace(_Frozen):
     @functools.cached_property
     def _codes(self) -> frozenset[tuple[str, str]]:
         every = [c for f in self.findings for c in f.codes] + [c for m in self.measured for c in m.codes]
-        every += [c for i in self.ingredients for c in i.rxnorm]
+        every += [c for i in self.ingredients for c in i.rxnorm] + list(self.context_codes)
         return frozenset((c.system, self.code_systems.normalise(c.system, c.code)) for c in every)
 
     @functools.cached_property
     def _prefixes(self) -> tuple[tuple[str, str], ...]:
         every = [c for f in self.findings for c in f.codes if c.prefix or c.family]
+        every += [c for c in self.context_codes if c.prefix or c.family]
         return tuple((c.system, self.code_systems.normalise(c.system, c.code)) for c in every)
 
     @functools.cached_property
@@ -364,4 +368,9 @@ def load_space(directory: Path | str | None = None) -> RuleSpace:
         body_site_words={region: tuple(words) for region, words in files["body_site"]["regions"].items()},
         windows=windows,
         patterns=patterns,
+        context_codes=tuple(
+            code
+            for spec in files["explaining_condition"]["concepts"].values()
+            for code in _codes(spec.get("codes") or [], systems)
+        ),
     )

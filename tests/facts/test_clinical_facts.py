@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from cds.evaluation import Evaluation, Evaluator
+from cds.facts.dates import parse_when
 from cds.fhir import read_input
 
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
@@ -160,3 +161,12 @@ def test_set_aside_items_are_named_in_the_card(evaluator: Evaluator) -> None:
     evaluation = evaluate(evaluator, condition("c1", SCT, "55300003", "2026-11-20"), refuted)
     [card] = evaluation.response.cards
     assert "`Condition/w1`" in (card.detail or "") and "refuted" in (card.detail or "")
+
+
+def test_a_date_that_leaves_the_calendar_in_utc_is_unreadable_not_a_crash() -> None:
+    assert parse_when("0001-01-01T00:00:00+01:00") is None
+    assert parse_when("9999-12-31T23:30:00-01:00") is None
+
+
+def test_a_full_datetime_with_an_offset_is_the_instant_it_names() -> None:
+    assert parse_when("2026-11-20T14:00:00+01:00") == dt.datetime(2026, 11, 20, 13, tzinfo=dt.UTC)

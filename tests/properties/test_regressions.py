@@ -4,7 +4,8 @@ A new one goes in marked `xfail(strict=True, reason=...)` while it is open: the 
 xfail turns that into a failure, and the marker comes off (with any step-around in the property).
 Fixed so far: a known ALS let a red flag take away the only card (monotonicity); two prescriptions of
 one drug gave order-dependent words (order invariance); a resource without an id was cited as
-`Condition/(no id)` in the suggested order (validity).
+`Condition/(no id)` in the suggested order (validity); an "irrelevant" Asthma explained a red flag away
+(irrelevance invariance).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import datetime as dt
 from typing import Any
 
 from cds.evaluation import Evaluator
+from cds.rulebook import DEFAULT_RULES_DIR
 from cds.testing.compare import cited_references, comparable_cards, indicator_rank, rule_ids, top_indicator
 from cds.testing.library import response_of
 from cds.testing.records import Entry, PatientRecord
+from cds.testing.space import load_space
 
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
 SNOMED = "http://snomed.info/sct"
@@ -79,3 +82,10 @@ def test_a_card_cites_only_resources_it_can_name(evaluator: Evaluator) -> None:
     response = response_of(evaluator, _record(*without_ids), "list")
     assert rule_ids(response) == ["spasm-red-flag"]
     assert cited_references(response) <= {"Patient/p"}
+
+
+def test_a_condition_that_explains_a_red_flag_is_never_drawn_as_irrelevant_data() -> None:
+    """Irrelevance invariance: an "irrelevant" Asthma turned a breathing difficulty into context."""
+    space = load_space(DEFAULT_RULES_DIR)
+    assert space.recognises(SNOMED, "195967001")  # asthma, valuesets/explaining_conditions.yaml
+    assert space.recognises("http://hl7.org/fhir/sid/icd-10-cm", "I50.9")  # a heart failure child

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from cds.rulebook import Rulebook
 
 SNOMED_OID = "urn:oid:2.16.840.1.113883.6.96"
@@ -51,3 +53,11 @@ def test_a_coding_wins_over_the_words(rulebook: Rulebook) -> None:
 def test_evidence_names_the_system_by_its_label_whatever_its_spelling(rulebook: Rulebook) -> None:
     resource = {"code": {"coding": [{"system": SNOMED_OID, "code": "40739000"}], "text": "Dysphagia"}}
     assert rulebook.terminology.describe(resource) == "Dysphagia (SNOMED 40739000)"
+
+
+def test_a_code_given_as_json_text_is_recognised_as_the_parsed_code(rulebook: Rulebook) -> None:
+    code = {"coding": [{"system": SNOMED_OID, "code": "40739000"}], "text": "Dysphagia"}
+    text = orjson.dumps(code)
+    terminology = rulebook.terminology
+    assert terminology.finding_of_code_text(text) == terminology.finding({"code": code})
+    assert terminology.describe_code_text(text) == terminology.describe({"code": code})

@@ -1,0 +1,89 @@
+"""The words the fact layer gives a card (pattern labels, a progressive red flag) are rules data
+(`valuesets/wording.yaml`), checked when the rules load."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from rules_copy import copy_rules, edit
+
+from cds.evaluation import Evaluator
+from cds.fhir import read_path
+from cds.rulebook import RulebookError, load_rulebook
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    return copy_rules(tmp_path)
+
+
+def card_text(rules: Path, fixture: str) -> str:
+    evaluation = Evaluator(load_rulebook(rules)).evaluate(read_path(FIXTURES / fixture), now=NOW)
+    return "\n".join(f"{c.summary}\n{c.detail}" for c in evaluation.response.cards)
+
+
+def problems_of(rules: Path) -> list[str]:
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(rules)
+    return [str(p) for p in caught.value.problems]
+
+
+def line_of(path: Path, words: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if words in line)
+
+
+def test_a_progressive_red_flag_is_named_as_the_wording_file_says(rules: Path) -> None:
+    assert "muscle weakness (progressive)" in card_text(rules, "red-flag-severity-rising.json")
+    edit(rules / "valuesets" / "wording.yaml", '"{label} (progressive)"', '"{label}, worsening"')
+    text = card_text(rules, "red-flag-severity-rising.json")
+    assert "muscle weakness, worsening" in text and "(progressive)" not in text
+
+
+def test_a_pattern_label_is_shown_as_the_wording_file_says(rules: Path) -> None:
+    edit(
+        rules / "valuesets" / "wording.yaml",
+        "widespread_fasciculation: widespread",
+        "widespread_fasciculation: in several regions",
+    )
+    assert "in several regions" in card_text(rules, "widespread-fasciculation.json")
+
+
+def test_red_flags_to_watch_end_with_the_listed_words(rules: Path) -> None:
+    edit(rules / "valuesets" / "wording.yaml", "[progressive loss of function]", "[new falls]")
+    text = card_text(rules, "benign-low-magnesium.json")
+    assert "new falls" in text and "progressive loss of function" not in text
+
+
+def test_a_progressive_wording_without_the_label_is_refused(rules: Path) -> None:
+    path = rules / "valuesets" / "wording.yaml"
+    edit(path, '"{label} (progressive)"', '"(progressive)"')
+    [problem] = problems_of(rules)
+    assert problem.startswith(
+        f"rules/valuesets/wording.yaml:{line_of(path, '(progressive)')}: progressive_red_flag:"
+    )
+    assert "must name the red flag once as {label}" in problem
+
+
+def test_a_pattern_without_a_label_is_named(rules: Path) -> None:
+    path = rules / "valuesets" / "wording.yaml"
+    edit(path, "  persistent: persistent\n", "")
+    [problem] = problems_of(rules)
+    assert (
+        "rules/valuesets/wording.yaml" in problem
+        and "patterns" in problem
+        and "missing persistent" in problem
+    )
+
+
+def test_a_pattern_label_longer_than_a_summary_allows_is_refused(rules: Path) -> None:
+    edit(
+        rules / "valuesets" / "wording.yaml",
+        "persistent: persistent",
+        "persistent: " + "very " * 30 + "persistent",
+    )
+    assert any("must stay under 140" in p and "{patterns} alone can be" in p for p in problems_of(rules))
