@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup postgres serve test lint typecheck bench clean
+.PHONY: setup postgres chromium serve test lint typecheck bench clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,12 @@ postgres:
 	  { test "$$(id -u)" = 0 || { echo "PostgreSQL is needed for the tests: apt-get install postgresql"; exit 1; }; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+# The shadow report's HTML page is checked in headless Chromium (tests/shadow/test_shadow_page.py).
+chromium:
+	@command -v chromium >/dev/null || \
+	  { test "$$(id -u)" = 0 || { echo "Chromium is needed for the tests: apt-get install chromium"; exit 1; }; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 serve: setup
 	$(BIN)/cds serve --no-auth
 
@@ -33,7 +39,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: lint typecheck postgres
+test: lint typecheck postgres chromium
 	$(BIN)/pytest
 
 bench: setup

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "serve": "cds.cli.serve:serve_command",
     "reload": "cds.cli.reload:reload_command",
     "feedback": "cds.cli.feedback:feedback_group",
+    "shadow": "cds.cli.shadow:shadow_group",
     "backtest": "cds.cli.workbench:backtest_command",
     "population": "cds.cli.workbench:population_group",
     "bench": "cds.cli.bench:bench_command",

@@ -49,6 +49,18 @@ def _settings_epilog() -> str:
     help="Rules directory [CDS_RULES_DIR; default: the rules/ shipped with the package].",
 )
 @click.option(
+    "--shadow-rules",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Candidate rules to evaluate in shadow after each answer, never shown [CDS_SHADOW_RULES].",
+)
+@click.option(
+    "--shadow-sample",
+    type=click.FloatRange(min=0.0, max=1.0, min_open=True),
+    default=None,
+    help="Share of calls shadowed [CDS_SHADOW_SAMPLE; default 1].",
+)
+@click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -77,6 +89,8 @@ def serve_command(
     workers: int | None,
     config_file: Path | None,
     rules_dir: Path | None,
+    shadow_rules: Path | None,
+    shadow_sample: float | None,
     data_dir: Path | None,
     public_base_url: str | None,
     no_auth: bool,
@@ -94,6 +108,8 @@ def serve_command(
         port=port,
         workers=workers,
         rules_dir=rules_dir,
+        shadow_rules=shadow_rules,
+        shadow_sample=shadow_sample,
         data_dir=data_dir,
         public_base_url=public_base_url,
         auth="off" if no_auth else None,
@@ -103,10 +119,17 @@ def serve_command(
     if settings.auth == "jwt":
         issuer_keys(settings)
     rulebook = load_rulebook(settings.rules_dir)
+    candidate = load_rulebook(settings.shadow_rules) if settings.shadow_rules is not None else None
     store = open_store(settings.database)  # reachable, and migrated before any worker starts
     store.close()
     _check_port_free(settings.host, settings.port)
-    _announce(settings, rulebook.version, len(rulebook.rules), store.database.describe())
+    shadow = (
+        f"Shadow: candidate rules version {candidate.version} from {settings.shadow_rules}, "
+        f"{settings.shadow_sample:.0%} of calls, never shown; `cds shadow report` compares them"
+        if candidate is not None
+        else None
+    )
+    _announce(settings, rulebook.version, len(rulebook.rules), store.database.describe(), shadow)
     sys.exit(serve(settings))
 
 
@@ -124,7 +147,9 @@ def _check_port_free(host: str, port: int) -> None:
         ) from None
 
 
-def _announce(settings: Settings, rules_version: str, rule_count: int, database: str) -> None:
+def _announce(
+    settings: Settings, rules_version: str, rule_count: int, database: str, shadow: str | None
+) -> None:
     base = settings.public_url
     auth = "" if settings.auth == "off" else " -H 'Authorization: Bearer <JWT>'"
     workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
@@ -134,6 +159,7 @@ def _announce(settings: Settings, rules_version: str, rule_count: int, database:
         f"spasm-cds: {rule_count} rules, rules version {rules_version}, from {settings.rules_dir}",
         f"Listening on http://{settings.host}:{settings.port} ({workers}; auth: {mode})",
         f"Pid file and metrics in {settings.data_dir}; cards, feedback and audit in {database}",
+        *([shadow] if shadow else []),
         "",
         f"  Discovery:  curl{auth} {base}/cds-services",
         f"  Call:       curl{auth} -H 'Content-Type: application/json' \\",

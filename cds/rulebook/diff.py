@@ -116,6 +116,18 @@ class RulesDiff(Frozen):
             entry["version_not_bumped"] = rule.version_not_bumped
         return data
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RulesDiff:
+        """Reads `to_json` back (what it derives is derived again), e.g. from the shadow store."""
+        derived = {"change", "version_not_bumped"}
+        plain = {
+            key: [{k: v for k, v in entry.items() if k not in derived} for entry in value]
+            if isinstance(value, list)
+            else value
+            for key, value in data.items()
+        }
+        return cls.model_validate(plain)
+
 
 def diff_rulebooks(old: Rulebook, new: Rulebook) -> RulesDiff:
     return RulesDiff(

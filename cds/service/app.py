@@ -15,6 +15,7 @@ import threading
 import typing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import httpx
 from starlette.applications import Starlette
@@ -26,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cds.cards.models import Indicator
+from cds.rulebook import Rulebook, load_rulebook
 from cds.service import endpoints, metrics
 from cds.service.access import RequireCaller
 from cds.service.addresses import GuardedTransport
@@ -51,6 +53,9 @@ from cds.service.settings import Settings, load_settings
 from cds.service.state import ServiceState
 from cds.store import Store, StoreUnavailable, open_store
 
+if TYPE_CHECKING:
+    from cds.shadow.runner import Shadow
+
 SETTINGS_ENV = "CDS_SERVICE_RESOLVED_SETTINGS"
 """How `cds serve` hands its resolved settings to worker processes, which start from a fresh interpreter."""
 CORS_METHODS = ("GET", "POST", "OPTIONS")
@@ -62,11 +67,13 @@ log = get_logger("app")
 def create_app(
     settings: Settings, holder: RulesHolder | None = None, store: Store | None = None
 ) -> Starlette:
-    """Raises RulebookError for rules that do not load and SettingsError for unusable issuer keys.
+    """Raises RulebookError for rules (or shadow candidate rules) that do not load and SettingsError for
+    unusable issuer keys.
 
     The store is opened (and migrated) when the app starts, unless one is given, which the caller closes.
     """
     rules = holder or RulesHolder.load(settings.rules_dir)
+    candidate = load_rulebook(settings.shadow_rules) if settings.shadow_rules is not None else None
     keys = issuer_keys(settings) if settings.auth == "jwt" else {}
     openapi = openapi_json()
 
@@ -81,6 +88,7 @@ def create_app(
             pool=settings.fhir_connect_timeout,
         )
         opened = store or open_store(settings.database)
+        shadow = _shadow(settings, candidate, opened)
         replay = ReplayGuard(opened, keep_after_expiry=settings.jwt_clock_skew_seconds)
         keep = dt.timedelta(days=settings.retention_days)
         purging = asyncio.create_task(purge_periodically(opened, keep, settings.purge_interval_seconds))
@@ -112,10 +120,13 @@ def create_app(
                     open_servers=settings.fhir_open_servers,
                 ),
                 authenticator=authenticator if settings.auth == "jwt" else None,
+                shadow=shadow,
             )
+            if shadow is not None:
+                shadow.start()
             serving = threading.current_thread() is threading.main_thread()
             if serving:
-                reload_on_sighup(rules)
+                reload_on_sighup(rules.reload, *([shadow.reload] if shadow else []))
                 gc.collect()
                 gc.freeze()
             _log_ready(settings, rules)
@@ -126,6 +137,8 @@ def create_app(
                     stop_reloading_on_sighup()
                 purging.cancel()
                 sampling.cancel()
+                if shadow is not None:
+                    shadow.stop()
                 if store is None:
                     opened.close()
                 metrics.worker_exiting()
@@ -158,6 +171,22 @@ def create_app(
             StoreUnavailable: _store_unavailable,
         },
         lifespan=lifespan,
+    )
+
+
+def _shadow(settings: Settings, candidate: Rulebook | None, store: Store) -> Shadow | None:
+    """Imported here: cds.shadow builds on this package's metrics, logging and reload."""
+    if candidate is None or settings.shadow_rules is None:
+        return None
+    from cds.shadow.runner import Shadow
+
+    return Shadow(
+        settings.shadow_rules,
+        candidate,
+        store,
+        sample=settings.shadow_sample,
+        capacity=settings.shadow_queue,
+        timeout=settings.shadow_timeout_seconds,
     )
 
 

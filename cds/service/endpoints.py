@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.background import BackgroundTask
+from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,9 +26,14 @@ from cds.service.feedback import FeedbackRequest, feedback_records
 from cds.service.hooks import parse_hook_request
 from cds.service.logging import annotate, get_logger
 from cds.service.prefetch import RequiredDataUnavailable
-from cds.service.state import service_state
+from cds.service.reload import ReloadResult
+from cds.service.state import ServiceState, service_state
 from cds.service.unavailable import missing_data_card
-from cds.store import AuditRecord, IssuedCard, StoreUnavailable
+from cds.shadow.job import ShadowJob
+from cds.store import AuditRecord, IssuedCard, ShadowCard, StoreUnavailable
+
+if TYPE_CHECKING:
+    from cds.shadow.runner import Shadow
 
 JSON = "application/json"
 
@@ -47,6 +54,8 @@ class Health(BaseModel):
     rulesVersion: str
     rulesLoadedAt: dt.datetime
     lastReload: LastReload | None = None
+    shadowRulesVersion: str | None = None
+    lastShadowReload: LastReload | None = None
     auth: str
     pid: int
 
@@ -58,6 +67,11 @@ async def discovery(request: Request) -> Response:
 
 async def call_service(request: Request) -> Response:
     state = service_state(request)
+    with state.shadow.answering() if state.shadow is not None else nullcontext():
+        return await _answer(request, state)
+
+
+async def _answer(request: Request, state: ServiceState) -> Response:
     caller = caller_of(request)
     service_id = _known_service(request)
     parse = parse_hook_call if state.settings.reader == "fast" else parse_json_bytes
@@ -111,9 +125,24 @@ async def call_service(request: Request) -> Response:
         rules_version=active.version,
         rule_ids=tuple(card.rule_id for card in issued),
     )
-    return Response(
-        body, media_type=JSON, background=BackgroundTask(remember_call, state.store, call, issued)
-    )
+    after = BackgroundTasks([BackgroundTask(remember_call, state.store, call, issued)])
+    if state.shadow is not None and state.shadow.sampled():
+        job = ShadowJob(
+            called_at=now,
+            service=service_id,
+            hook_instance=hook_request.hookInstance,
+            patient_id=context.patientId,
+            read=resolved.read,
+            live=active.evaluator.rulebook,
+            live_cards=tuple(ShadowCard(c.rule_id, c.rule_version, c.indicator, c.uuid) for c in issued),
+        )
+        after.add_task(_offer_to_shadow, state.shadow, job)
+    return Response(body, media_type=JSON, background=after)
+
+
+async def _offer_to_shadow(shadow: Shadow, job: ShadowJob) -> None:
+    """On the event loop, after the answer is sent: offering never blocks (a full queue is a skip)."""
+    shadow.offer(job)
 
 
 async def feedback(request: Request) -> Response:
@@ -135,19 +164,24 @@ async def healthz(request: Request) -> Response:
     state = service_state(request)
     active = state.holder.current
     last = state.holder.last_reload
+    shadow = state.shadow
     health = Health(
         status="ok",
         rulesVersion=active.version,
         rulesLoadedAt=active.loaded_at,
-        lastReload=LastReload(
-            status=last.status, rulesVersion=last.rules_version, at=last.at, problems=last.problems
-        )
-        if last
-        else None,
+        lastReload=_last_reload(last),
+        shadowRulesVersion=shadow.version if shadow else None,
+        lastShadowReload=_last_reload(shadow.last_reload) if shadow else None,
         auth=state.settings.auth,
         pid=os.getpid(),
     )
     return Response(orjson.dumps(health.model_dump(mode="json", exclude_none=True)), media_type=JSON)
+
+
+def _last_reload(last: ReloadResult | None) -> LastReload | None:
+    if last is None:
+        return None
+    return LastReload(status=last.status, rulesVersion=last.rules_version, at=last.at, problems=last.problems)
 
 
 async def readyz(request: Request) -> Response:

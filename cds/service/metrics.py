@@ -151,3 +151,32 @@ def rules_in_use(version: str, previous: str | None = None) -> None:
         BUILD_INFO.labels(version=__version__, rules_version=previous).set(0)
     RULES_LOADED.labels(rules_version=version).set(1)
     BUILD_INFO.labels(version=__version__, rules_version=version).set(1)
+
+
+SHADOW_EVALUATIONS = Counter(
+    "cds_shadow_evaluations_total", "Hook calls evaluated again with the candidate rules (shadow mode)."
+)
+SHADOW_SKIPPED = Counter(
+    "cds_shadow_skipped_total",
+    "Calls sampled for shadow evaluation but not evaluated, by reason (queue_full, crash, timeout, error).",
+    ["reason"],
+)
+SHADOW_DIFFERENCES = Counter(
+    "cds_shadow_differences_total",
+    "Shadowed calls where the candidate's cards differ from the live ones (a rule or an indicator).",
+)
+SHADOW_RELOADS = Counter(
+    "cds_shadow_reloads_total", "Reloads of the shadow candidate rules, by result.", ["result"]
+)
+SHADOW_RULES_LOADED = Gauge(
+    "cds_shadow_rules_loaded",
+    "1 for the candidate rules version a worker shadows with.",
+    ["rules_version"],
+    multiprocess_mode="liveall",
+)
+
+
+def shadow_rules_in_use(version: str, previous: str | None = None) -> None:
+    if previous is not None and previous != version:
+        SHADOW_RULES_LOADED.labels(rules_version=previous).set(0)
+    SHADOW_RULES_LOADED.labels(rules_version=version).set(1)

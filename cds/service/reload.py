@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from cds.evaluation import Evaluator
 from cds.rulebook import Rulebook, RulebookError, load_rulebook
@@ -28,6 +28,8 @@ from cds.service.logging import get_logger
 from cds.service.templates import TEMPLATES
 
 log = get_logger("reload")
+
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -106,39 +108,56 @@ class RulesHolder:
 
     def reload(self) -> ReloadResult:
         old = self._active
-        try:
-            rulebook = load_rulebook(self.rules_dir)
-            if rulebook.version == old.version:
-                return self._record(ReloadResult("unchanged", old.version))
-            new = ActiveRules.build(rulebook)
-        except RulebookError as error:
-            problems = tuple(str(problem) for problem in error.problems)
-            return self._record(ReloadResult("rejected", old.version, problems))
-        except Exception as error:
-            log.exception("rules reload failed unexpectedly; the old rules stay live")
-            return self._record(ReloadResult("rejected", old.version, (type(error).__name__,)))
-        self._active = new
+        outcome = validate_then_build(self.rules_dir, old.version, ActiveRules.build)
+        if isinstance(outcome, ReloadResult):
+            return self._record(outcome)
+        self._active = outcome
         old.retire()
-        metrics.rules_in_use(new.version, previous=old.version)
-        return self._record(ReloadResult("reloaded", new.version))
+        metrics.rules_in_use(outcome.version, previous=old.version)
+        return self._record(ReloadResult("reloaded", outcome.version))
 
     def _record(self, result: ReloadResult) -> ReloadResult:
         self.last_reload = result
         metrics.RELOADS.labels(result=result.status).inc()
-        fields = {"event": "rules_reload", "status": result.status, "rules_version": result.rules_version}
-        if result.status == "rejected":
-            log.warning(
-                "rules reload rejected; the old rules stay live",
-                extra={"fields": {**fields, "problems": list(result.problems)}},
-            )
-        else:
-            log.info("rules reload %s", result.status, extra={"fields": fields})
+        log_reload(result, "rules_reload", "rules")
         return result
 
 
-def reload_on_sighup(holder: RulesHolder) -> None:
-    """Installs the SIGHUP handler on the running loop; the reload runs between requests."""
-    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, holder.reload)
+def validate_then_build(directory: Path, current: str, build: Callable[[Rulebook], T]) -> T | ReloadResult:
+    """What the rules in `directory` build into, or the result that keeps `current` live: unchanged, or
+    rejected with every problem. Nothing live is touched here; the caller swaps."""
+    try:
+        rulebook = load_rulebook(directory)
+        if rulebook.version == current:
+            return ReloadResult("unchanged", current)
+        return build(rulebook)
+    except RulebookError as error:
+        return ReloadResult("rejected", current, tuple(str(problem) for problem in error.problems))
+    except Exception as error:
+        log.exception("rules reload failed unexpectedly; the old rules stay live")
+        return ReloadResult("rejected", current, (type(error).__name__,))
+
+
+def log_reload(result: ReloadResult, event: str, what: str) -> None:
+    fields = {"event": event, "status": result.status, "rules_version": result.rules_version}
+    if result.status == "rejected":
+        log.warning(
+            f"{what} reload rejected; the old {what} stay live",
+            extra={"fields": {**fields, "problems": list(result.problems)}},
+        )
+    else:
+        log.info(f"{what} reload %s", result.status, extra={"fields": fields})
+
+
+def reload_on_sighup(*reloads: Callable[[], object]) -> None:
+    """Installs the SIGHUP handler on the running loop; the reloads (live rules, then the shadow
+    candidate) run between requests, each validating before it swaps."""
+
+    def reload_all() -> None:
+        for reload in reloads:
+            reload()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_all)
 
 
 def stop_reloading_on_sighup() -> None:

@@ -39,7 +39,7 @@ from cds.service.urls import NormalUrl, UrlRefused, normalise
 ENV_PREFIX = "CDS_"
 CONFIG_ENV = "CDS_CONFIG"
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
-_FILE_PATH_KEYS = ("rules_dir", "data_dir", "tls_certfile", "tls_keyfile")
+_FILE_PATH_KEYS = ("rules_dir", "shadow_rules", "data_dir", "tls_certfile", "tls_keyfile")
 _LIST_SETTINGS = ("cors_origins", "fhir_servers", "fhir_open_servers", "outbound_private_networks")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -136,6 +136,20 @@ class Settings(BaseSettings):
     rules_dir: Path = Field(
         default=DEFAULT_RULES_DIR, description="Rules directory (default: the shipped rules/)."
     )
+    shadow_rules: Path | None = Field(
+        default=None,
+        description="Candidate rules evaluated in shadow after each answer; their cards are never sent.",
+    )
+    shadow_sample: float = Field(
+        default=1.0, gt=0.0, le=1.0, description="Share of hook calls evaluated again in shadow (0 to 1]."
+    )
+    shadow_queue: PositiveInt = Field(
+        default=16,
+        description="Most calls waiting for shadow evaluation (each holds its resources); more are skipped.",
+    )
+    shadow_timeout_seconds: PositiveFloat = Field(
+        default=10.0, description="Seconds one shadow evaluation may take before its process is replaced."
+    )
     data_dir: Path = Field(default=Path("var"), description="Feedback store, jti cache, pid file, metrics.")
     public_base_url: str | None = Field(
         default=None,
@@ -225,7 +239,8 @@ class Settings(BaseSettings):
         description="postgresql://user@host/db, shared by instances. Default: SQLite in data_dir.",
     )
     retention_days: PositiveInt = Field(
-        default=365, description="Days issued cards, feedback and audit records are kept, then purged."
+        default=365,
+        description="Days issued cards, feedback, audit and shadow records are kept, then purged.",
     )
     purge_interval_seconds: PositiveFloat = Field(
         default=3600.0, description="Seconds between purges of records past retention (and expired JWT ids)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
@@ -13,6 +14,9 @@ from cds.service.prefetch import PrefetchResolver
 from cds.service.reload import RulesHolder
 from cds.service.settings import Settings
 from cds.store import Store
+
+if TYPE_CHECKING:
+    from cds.shadow.runner import Shadow
 
 
 def unauthorized() -> ServiceError:
@@ -29,6 +33,8 @@ class ServiceState:
     resolver: PrefetchResolver
     authenticator: Authenticator | None
     """None when auth is off (only possible on loopback)."""
+    shadow: Shadow | None = None
+    """None unless candidate rules are shadowed (`--shadow-rules`)."""
 
     async def authorize(self, request: Request) -> Caller | None:
         """The verified caller (None when auth is off); raises the 401 ServiceError, which says nothing

@@ -1,11 +1,20 @@
-"""Where the service keeps what must outlive a request: issued cards, feedback, used JWT ids, the audit trail.
+"""Where the service keeps what must outlive a request: issued cards, feedback, used JWT ids, the audit trail,
+shadow results.
 
 `open_store(url)` gives the SQL store (SQLite file or PostgreSQL, migrated to this code's schema);
 `MemoryStore` keeps everything in the process. Both meet the `Store` protocol.
 """
 
 from cds.store.memory import MemoryStore
-from cds.store.protocols import AuditTrail, Feedback, IssuedCards, ReplayCache, Store, StoreUnavailable
+from cds.store.protocols import (
+    AuditTrail,
+    Feedback,
+    IssuedCards,
+    ReplayCache,
+    ShadowResults,
+    Store,
+    StoreUnavailable,
+)
 from cds.store.records import (
     AuditRecord,
     FeedbackRecord,
@@ -13,6 +22,9 @@ from cds.store.records import (
     Purged,
     ReasonCount,
     RuleReport,
+    ShadowCard,
+    ShadowPair,
+    ShadowRecord,
 )
 from cds.store.sql import SqlStore
 
@@ -34,6 +46,10 @@ __all__ = [
     "ReasonCount",
     "ReplayCache",
     "RuleReport",
+    "ShadowCard",
+    "ShadowPair",
+    "ShadowRecord",
+    "ShadowResults",
     "SqlStore",
     "Store",
     "StoreUnavailable",

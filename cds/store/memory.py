@@ -17,6 +17,8 @@ from cds.store.records import (
     Purged,
     ReportKey,
     RuleReport,
+    ShadowPair,
+    ShadowRecord,
     assemble_report,
 )
 
@@ -28,6 +30,8 @@ class MemoryStore:
         self._feedback: list[FeedbackRecord] = []
         self._calls: list[AuditRecord] = []
         self._jti: dict[tuple[str, str], float] = {}
+        self._shadow: list[ShadowRecord] = []
+        self._pairs: dict[tuple[str, str], ShadowPair] = {}
 
     def record_cards(self, cards: Sequence[IssuedCard]) -> None:
         with self._lock:
@@ -76,6 +80,31 @@ class MemoryStore:
                 and (user_id is None or call.user_id == user_id)
             ]
 
+    def record_shadow(self, record: ShadowRecord) -> None:
+        with self._lock:
+            self._shadow.append(record)
+
+    def record_shadow_pair(self, pair: ShadowPair) -> None:
+        with self._lock:
+            self._pairs.setdefault((pair.live_rules_version, pair.candidate_rules_version), pair)
+
+    def shadow_calls(self, *, since: dt.datetime | None = None) -> list[ShadowRecord]:
+        with self._lock:
+            return [
+                record
+                for record in sorted(self._shadow, key=lambda r: r.called_at)
+                if since is None or record.called_at >= since
+            ]
+
+    def shadow_pairs(self) -> list[ShadowPair]:
+        with self._lock:
+            return sorted(self._pairs.values(), key=lambda pair: pair.recorded_at)
+
+    def feedback_on(self, card_uuids: Sequence[str]) -> list[FeedbackRecord]:
+        wanted = set(card_uuids)
+        with self._lock:
+            return [entry for entry in self._feedback if entry.card_uuid in wanted]
+
     def ping(self) -> None:
         return None
 
@@ -89,6 +118,13 @@ class MemoryStore:
             feedback = [entry for entry in self._feedback if entry.received_at >= cutoff]
             calls = [call for call in self._calls if call.called_at >= cutoff]
             expired = [key for key, expires in self._jti.items() if expires < epoch]
+            shadow = [record for record in self._shadow if record.called_at >= cutoff]
+            referred = {(r.live_rules_version, r.candidate_rules_version) for r in shadow}
+            self._pairs = {
+                key: pair
+                for key, pair in self._pairs.items()
+                if pair.recorded_at >= cutoff or key in referred
+            }
             for key in expired:
                 del self._jti[key]
             purged = Purged(
@@ -96,8 +132,9 @@ class MemoryStore:
                 feedback=len(self._feedback) - len(feedback),
                 audit=len(self._calls) - len(calls),
                 replay_ids=len(expired),
+                shadow_calls=len(self._shadow) - len(shadow),
             )
-            self._feedback, self._calls = feedback, calls
+            self._feedback, self._calls, self._shadow = feedback, calls, shadow
         return purged
 
     def close(self) -> None:

@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from cds.errors import CdsError
-from cds.store.records import AuditRecord, FeedbackRecord, IssuedCard, Purged, RuleReport
+from cds.store.records import (
+    AuditRecord,
+    FeedbackRecord,
+    IssuedCard,
+    Purged,
+    RuleReport,
+    ShadowPair,
+    ShadowRecord,
+)
 
 
 class StoreUnavailable(CdsError, RuntimeError):
@@ -45,11 +53,28 @@ class AuditTrail(Protocol):
         """Who was shown what, about whom: calls recorded, oldest first, for one patient or user if given."""
 
 
-class Store(IssuedCards, Feedback, ReplayCache, AuditTrail, Protocol):
+class ShadowResults(Protocol):
+    def record_shadow(self, record: ShadowRecord) -> None:
+        """One record per shadowed call (no clinical value: rule ids, indicators, live card uuids)."""
+
+    def record_shadow_pair(self, pair: ShadowPair) -> None:
+        """Keeps the diff of a live and candidate rules version; a pair already kept is left as it is."""
+
+    def shadow_calls(self, *, since: dt.datetime | None = None) -> list[ShadowRecord]:
+        """Shadowed calls, oldest first, from `since` on if given."""
+
+    def shadow_pairs(self) -> list[ShadowPair]: ...
+
+    def feedback_on(self, card_uuids: Sequence[str]) -> list[FeedbackRecord]:
+        """Every feedback entry about these cards, in the order received."""
+
+
+class Store(IssuedCards, Feedback, ReplayCache, AuditTrail, ShadowResults, Protocol):
     def ping(self) -> None:
         """Raises StoreUnavailable unless the database answers."""
 
     def purge(self, now: dt.datetime, keep: dt.timedelta) -> Purged:
-        """Deletes cards, feedback and audit records older than `keep`, and replay ids already expired."""
+        """Deletes cards, feedback, audit and shadow records older than `keep`, replay ids already expired,
+        and rule-set pairs no shadow record refers to any more."""
 
     def close(self) -> None: ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,40 @@ class AuditRecord:
 
 
 @dataclass(frozen=True)
+class ShadowCard:
+    """A card one side of a shadowed call gave; `uuid` only on the live side, where it was sent."""
+
+    rule_id: str
+    rule_version: str
+    indicator: str
+    uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class ShadowRecord:
+    """One hook call evaluated again with candidate rules after the live answer was sent."""
+
+    called_at: dt.datetime
+    service: str
+    hook_instance: str
+    live_rules_version: str
+    candidate_rules_version: str
+    live_cards: tuple[ShadowCard, ...]
+    candidate_cards: tuple[ShadowCard, ...]
+
+
+@dataclass(frozen=True)
+class ShadowPair:
+    """What differs between a live and a candidate rules version (`cds.rulebook.diff` as JSON), kept
+    once per pair, so the shadow report can say what changed after both rule sets are gone."""
+
+    live_rules_version: str
+    candidate_rules_version: str
+    diff: dict[str, Any]
+    recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class ReasonCount:
     system: str | None
     code: str | None
@@ -98,6 +133,7 @@ class Purged:
     feedback: int
     audit: int
     replay_ids: int
+    shadow_calls: int = 0
 
 
 ReportKey = tuple[str | None, str | None, str | None]

@@ -94,3 +94,35 @@ audit_call = sa.Table(
     sa.Column("rules_version", sa.Text, nullable=False),
     sa.Column("rule_ids", sa.Text, nullable=False),
 )
+
+shadow_call = sa.Table(
+    "shadow_call",
+    METADATA,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("called_at", UtcTimestamp, nullable=False, index=True),
+    sa.Column("service", sa.Text, nullable=False),
+    sa.Column("hook_instance", sa.Text, nullable=False),
+    sa.Column("live_rules_version", sa.Text, nullable=False),
+    sa.Column("candidate_rules_version", sa.Text, nullable=False),
+)
+
+shadow_card = sa.Table(
+    "shadow_card",
+    METADATA,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("call_id", Id, sa.ForeignKey("shadow_call.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("side", sa.Text, nullable=False),
+    sa.Column("rule_id", sa.Text, nullable=False),
+    sa.Column("rule_version", sa.Text, nullable=False),
+    sa.Column("indicator", sa.Text, nullable=False),
+    sa.Column("uuid", sa.Text, index=True),
+)
+
+shadow_pair = sa.Table(
+    "shadow_pair",
+    METADATA,
+    sa.Column("live_rules_version", sa.Text, primary_key=True),
+    sa.Column("candidate_rules_version", sa.Text, primary_key=True),
+    sa.Column("diff", sa.Text, nullable=False),
+    sa.Column("recorded_at", UtcTimestamp, nullable=False),
+)

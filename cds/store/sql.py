@@ -13,8 +13,29 @@ from sqlalchemy.dialects import postgresql, sqlite
 from cds.store import migrate
 from cds.store.database import Database, open_database
 from cds.store.protocols import StoreUnavailable
-from cds.store.records import AuditRecord, FeedbackRecord, IssuedCard, Purged, RuleReport, assemble_report
-from cds.store.schema import audit_call, feedback, issued_card, used_jti
+from cds.store.records import (
+    AuditRecord,
+    FeedbackRecord,
+    IssuedCard,
+    Purged,
+    RuleReport,
+    ShadowCard,
+    ShadowPair,
+    ShadowRecord,
+    assemble_report,
+)
+from cds.store.schema import (
+    audit_call,
+    feedback,
+    issued_card,
+    shadow_call,
+    shadow_card,
+    shadow_pair,
+    used_jti,
+)
+
+_IN_BATCH = 500
+"""Values per `IN (...)`: well under SQLite's limit on bound parameters."""
 
 
 class SqlStore:
@@ -137,6 +158,89 @@ class SqlStore:
             for row in rows
         ]
 
+    def record_shadow(self, record: ShadowRecord) -> None:
+        row = {
+            "called_at": record.called_at,
+            "service": record.service,
+            "hook_instance": record.hook_instance,
+            "live_rules_version": record.live_rules_version,
+            "candidate_rules_version": record.candidate_rules_version,
+        }
+        with self.database.fast() as db:
+            call_id = db.execute(shadow_call.insert().returning(shadow_call.c.id), row).scalar_one()
+            cards = [
+                {"call_id": call_id, "side": side, **vars(card)}
+                for side, side_cards in (("live", record.live_cards), ("candidate", record.candidate_cards))
+                for card in side_cards
+            ]
+            if cards:
+                db.execute(shadow_card.insert(), cards)
+
+    def record_shadow_pair(self, pair: ShadowPair) -> None:
+        row = {
+            "live_rules_version": pair.live_rules_version,
+            "candidate_rules_version": pair.candidate_rules_version,
+            "diff": orjson.dumps(pair.diff).decode(),
+            "recorded_at": pair.recorded_at,
+        }
+        with self.database.fast() as db:
+            db.execute(self._insert(shadow_pair).values(row).on_conflict_do_nothing())
+
+    def shadow_calls(self, *, since: dt.datetime | None = None) -> list[ShadowRecord]:
+        calls = sa.select(shadow_call).order_by(shadow_call.c.called_at, shadow_call.c.id)
+        cards = (
+            sa.select(shadow_card)
+            .join(shadow_call, shadow_call.c.id == shadow_card.c.call_id)
+            .order_by(shadow_card.c.id)
+        )
+        if since is not None:
+            calls = calls.where(shadow_call.c.called_at >= since)
+            cards = cards.where(shadow_call.c.called_at >= since)
+        with self.database.fast() as db:
+            call_rows = db.execute(calls).mappings().all()
+            card_rows = db.execute(cards).mappings().all()
+        sides: dict[tuple[int, str], list[ShadowCard]] = {}
+        for row in card_rows:
+            card = ShadowCard(row["rule_id"], row["rule_version"], row["indicator"], row["uuid"])
+            sides.setdefault((row["call_id"], row["side"]), []).append(card)
+        return [
+            ShadowRecord(
+                called_at=row["called_at"],
+                service=row["service"],
+                hook_instance=row["hook_instance"],
+                live_rules_version=row["live_rules_version"],
+                candidate_rules_version=row["candidate_rules_version"],
+                live_cards=tuple(sides.get((row["id"], "live"), ())),
+                candidate_cards=tuple(sides.get((row["id"], "candidate"), ())),
+            )
+            for row in call_rows
+        ]
+
+    def shadow_pairs(self) -> list[ShadowPair]:
+        query = sa.select(shadow_pair).order_by(shadow_pair.c.recorded_at)
+        with self.database.fast() as db:
+            rows = db.execute(query).mappings().all()
+        return [
+            ShadowPair(
+                live_rules_version=row["live_rules_version"],
+                candidate_rules_version=row["candidate_rules_version"],
+                diff=orjson.loads(row["diff"]),
+                recorded_at=row["recorded_at"],
+            )
+            for row in rows
+        ]
+
+    def feedback_on(self, card_uuids: Sequence[str]) -> list[FeedbackRecord]:
+        wanted = sorted(set(card_uuids))
+        rows: list[sa.RowMapping] = []
+        with self.database.fast() as db:
+            for start in range(0, len(wanted), _IN_BATCH):
+                batch = wanted[start : start + _IN_BATCH]
+                query = sa.select(feedback).where(feedback.c.card_uuid.in_(batch))
+                rows += db.execute(query).mappings().all()
+        rows.sort(key=lambda row: (row["received_at"], row["id"]))
+        return [_feedback_record(row) for row in rows]
+
     def ping(self) -> None:
         try:
             with self.database.fast() as db:
@@ -154,6 +258,7 @@ class SqlStore:
                 feedback=db.execute(feedback.delete().where(feedback.c.received_at < cutoff)).rowcount,
                 audit=db.execute(audit_call.delete().where(audit_call.c.called_at < cutoff)).rowcount,
                 replay_ids=db.execute(used_jti.delete().where(used_jti.c.expires < now.timestamp())).rowcount,
+                shadow_calls=_purge_shadow(db, cutoff),
             )
 
     def close(self) -> None:
@@ -174,6 +279,36 @@ def _feedback_row(entry: FeedbackRecord) -> dict[str, Any]:
         "outcome_timestamp": entry.outcome_timestamp,
         "received_at": entry.received_at,
     }
+
+
+def _feedback_record(row: sa.RowMapping) -> FeedbackRecord:
+    accepted = row["accepted_suggestions"]
+    return FeedbackRecord(
+        card_uuid=row["card_uuid"],
+        service=row["service"],
+        outcome=row["outcome"],
+        accepted_suggestions=tuple(orjson.loads(accepted)) if accepted else None,
+        override_system=row["override_system"],
+        override_code=row["override_code"],
+        override_display=row["override_display"],
+        override_comment=row["override_comment"],
+        outcome_timestamp=row["outcome_timestamp"],
+        received_at=row["received_at"],
+    )
+
+
+def _purge_shadow(db: sa.Connection, cutoff: dt.datetime) -> int:
+    """Cards go with their call (SQLite enforces no foreign keys by default, so explicitly); a pair goes
+    once past retention and no call refers to it."""
+    old = sa.select(shadow_call.c.id).where(shadow_call.c.called_at < cutoff)
+    db.execute(shadow_card.delete().where(shadow_card.c.call_id.in_(old)))
+    calls = db.execute(shadow_call.delete().where(shadow_call.c.called_at < cutoff)).rowcount
+    referred = sa.select(shadow_call.c.id).where(
+        shadow_call.c.live_rules_version == shadow_pair.c.live_rules_version,
+        shadow_call.c.candidate_rules_version == shadow_pair.c.candidate_rules_version,
+    )
+    db.execute(shadow_pair.delete().where(shadow_pair.c.recorded_at < cutoff, ~referred.exists()))
+    return calls
 
 
 def _tuple(row: sa.Row[Any]) -> Any:
