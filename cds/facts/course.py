@@ -19,6 +19,7 @@ from cds.facts.dates import days_between
 from cds.facts.models import Evidence
 from cds.facts.parameters import FactParameters
 from cds.terminology import Terminology
+from cds.terminology.presence import PresenceVocabulary
 
 if TYPE_CHECKING:
     from cds.facts.occurrences import Occurrence
@@ -57,29 +58,27 @@ def _rising_severity(history: Sequence[Occurrence], levels: Mapping[int, str]) -
     return None
 
 
-def recorded_worsening(occurrence: Occurrence, pattern: re.Pattern[str] | None) -> str | None:
-    """The words of a note, value or text saying it got worse ("worsening weakness"), not negated."""
-    if pattern is None:
-        return None
-    resource = occurrence.usable.raw.resource
-    texts = [n.get("text") for n in resource.get("note") or [] if isinstance(n, Mapping)]
-    texts += [resource.get("valueString"), (resource.get("code") or {}).get("text")]
-    for text in texts:
-        if isinstance(text, str):
-            for found in pattern.finditer(text):
-                if found.group("negation") is None:
-                    return found.group("word")
-    return None
+class WorseningWords:
+    """Finds the words of a note, value or text saying a finding got worse ("worsening weakness"),
+    unless the terminology's negation vocabulary negates them ("no worsening", "not worse")."""
 
+    def __init__(self, words: Sequence[str], presence: PresenceVocabulary) -> None:
+        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        self._pattern = re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE) if words else None
+        self._presence = presence
 
-def worsening_pattern(parameters: FactParameters) -> re.Pattern[str] | None:
-    words = parameters.course.worsening_words
-    if not words:
+    def recorded(self, occurrence: Occurrence) -> str | None:
+        if self._pattern is None:
+            return None
+        resource = occurrence.usable.raw.resource
+        texts = [n.get("text") for n in resource.get("note") or [] if isinstance(n, Mapping)]
+        texts += [resource.get("valueString"), (resource.get("code") or {}).get("text")]
+        for text in texts:
+            if isinstance(text, str):
+                for found in self._pattern.finditer(text):
+                    if self._presence.negated(text, found.start(), found.end()) is None:
+                        return found.group(0)
         return None
-    negations = "|".join(re.escape(w) for w in parameters.course.negations)
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    guard = rf"(?:\b(?P<negation>{negations})\s+)?" if negations else "(?P<negation>(?!))?"
-    return re.compile(rf"{guard}\b(?P<word>{alternatives})\b", re.IGNORECASE)
 
 
 def red_flag_courses(
@@ -89,7 +88,7 @@ def red_flag_courses(
     symptom_onset: dt.datetime | None,
 ) -> dict[str, Course]:
     levels = {rank: name for name, rank in terminology.severity_ranks.items()}
-    pattern = worsening_pattern(parameters)
+    worsening = WorseningWords(parameters.course.worsening_words, terminology.presence)
     explainers = [
         o for o in occurrences if o.kind == "explaining_condition" and o.current and o.certainty == "known"
     ]
@@ -102,7 +101,7 @@ def red_flag_courses(
         if not any(o.current for o in history):
             continue
         label = terminology.label("red_flag", concept)
-        progressed = _progression(history, label, levels, pattern, parameters, symptom_onset)
+        progressed = _progression(history, label, levels, worsening, parameters, symptom_onset)
         if progressed:
             courses[concept] = Course(progressive=progressed, label=parameters.wording.progressive(label))
             continue
@@ -116,7 +115,7 @@ def _progression(
     history: Sequence[Occurrence],
     label: str,
     levels: Mapping[int, str],
-    pattern: re.Pattern[str] | None,
+    worsening: WorseningWords,
     parameters: FactParameters,
     symptom_onset: dt.datetime | None,
 ) -> str | None:
@@ -124,7 +123,7 @@ def _progression(
     if rising:
         return f"{label} {rising}"
     for occurrence in history:
-        word = recorded_worsening(occurrence, pattern)
+        word = worsening.recorded(occurrence)
         if word:
             return f"{label} recorded as {word!r} on {_day(occurrence.when)} ({occurrence.usable.reference})"
     first = min((o.when for o in history if o.when), default=None)

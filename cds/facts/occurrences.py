@@ -30,13 +30,6 @@ from cds.terminology import ConceptMatch, Terminology
 from cds.terminology.codeable import all_words, codings
 from cds.terminology.schema import Region
 
-WINDOW_PARAMETER = {
-    "symptom": "symptom_window_days",
-    "red_flag": "red_flag_window_days",
-    "problem": "symptom_window_days",
-    "explaining_condition": "red_flag_window_days",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
@@ -114,11 +107,11 @@ def build_occurrences(
     set_aside: list[SetAside] = []
     for item in usable:
         match = item.match
-        if not isinstance(match, ConceptMatch) or match.kind not in WINDOW_PARAMETER:
+        if not isinstance(match, ConceptMatch) or match.kind not in parameters.windows:
             continue
         resource = item.raw.resource
         is_condition = resource["resourceType"] == "Condition"
-        window = int(getattr(parameters, WINDOW_PARAMETER[match.kind]))
+        window = parameters.windows[match.kind]
         current = True
         if not is_condition:
             if item.when is None:
@@ -131,7 +124,7 @@ def build_occurrences(
                         reference=item.reference,
                         what=item.what,
                         reason=f"recorded {item.when.date().isoformat()}, outside the {window}-day window "
-                        f"({WINDOW_PARAMETER[match.kind]}); counted only as history",
+                        f"({parameters.finding_windows.windows[match.kind]}); counted only as history",
                     )
                 )
         severity_source = resource.get("severity") if is_condition else resource.get("valueCodeableConcept")

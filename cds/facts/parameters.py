@@ -107,11 +107,11 @@ class LabReadingFile(Frozen):
 
 
 class CourseFile(Frozen):
-    """Words that record a finding getting worse, and the words that negate them just before."""
+    """Words that record a finding getting worse; the terminology's negation vocabulary says when
+    they are negated."""
 
     kind: Literal["course"]
     worsening_words: list[Annotated[str, Field(min_length=1)]]
-    negations: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
 
 
 PATTERN_CONCEPTS: tuple[str, ...] = typing.get_args(PatternConcept)
@@ -217,6 +217,25 @@ class WordingFile(Frozen):
         return self.progressive_red_flag.replace("{label}", label)
 
 
+class WindowsFile(Frozen):
+    """How recent an Observation of each finding kind must be to count as current: the parameter
+    (parameters.yaml, in days) that holds its window. A Condition counts while it is active."""
+
+    kind: Literal["windows"]
+    windows: dict[str, Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]]
+
+    @field_validator("windows")
+    @classmethod
+    def _every_kind(cls, windows: dict[str, str]) -> dict[str, str]:
+        _require_each("needs a window parameter", FINDING_KINDS, windows)
+        unknown = [kind for kind in windows if kind not in FINDING_KINDS]
+        if unknown:
+            raise ValueError(
+                f"unknown finding kind {', '.join(unknown)} (expected {', '.join(FINDING_KINDS)})"
+            )
+        return windows
+
+
 class FactSettings(Frozen):
     """The parameters.yaml values the fact layer reads; the rulebook refuses to load without them."""
 
@@ -238,6 +257,9 @@ class FactParameters(FactSettings):
 
     lookbacks: dict[str, Days] = Field(default_factory=dict)
     """Per-analyte lookback windows, resolved from `lab_reading.lookback_parameters`."""
+    windows: dict[str, Days] = Field(default_factory=dict)
+    """Per finding kind, the days an Observation counts as current, resolved from `finding_windows`."""
+    finding_windows: WindowsFile
     certainty: CertaintyFile
     interpretation: InterpretationFile
     lab_reading: LabReadingFile

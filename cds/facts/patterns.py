@@ -22,10 +22,10 @@ def _rising(values: Sequence[float]) -> bool:
     return len(values) >= 2 and values[-1] > values[0]
 
 
-def _worsening(history: Sequence[Occurrence]) -> str | None:
+def _worsening(history: Sequence[Occurrence], top_rank: int) -> str | None:
     ranks = [float(r.severity_rank) for r in history if r.severity_rank]
     if _rising(ranks):
-        return f"severity rose from {ranks[0]:g} to {ranks[-1]:g} (of 3)"
+        return f"severity rose from {ranks[0]:g} to {ranks[-1]:g} (of {top_rank})"
     frequencies = [r.frequency for r in history if r.frequency is not None]
     if _rising(frequencies):
         return f"frequency rose from {frequencies[0]:g} to {frequencies[-1]:g}"
@@ -68,8 +68,9 @@ def find_patterns(
             )
         )
 
+    top_rank = max(terminology.severity_ranks.values(), default=0)
     for concept, history in current.items():
-        change = _worsening(history)
+        change = _worsening(history, top_rank)
         if change:
             patterns.append(
                 HistoryPattern(
@@ -115,12 +116,12 @@ def _widespread(
     minimum = parameters.widespread_min_regions
     if len(regions) < minimum:
         return None
-    left_out = sorted({p.how for r in counted for p in r.placements if not p.counts_toward_widespread})
+    uncounted = [p for r in counted for p in r.placements if not p.counts_toward_widespread]
+    left_out = sorted({p.how for p in uncounted})
+    why = sorted({sites.site(p.site).note for p in uncounted if p.site})
     words = f"fasciculations in {len(regions)} regions ({', '.join(regions)}); "
     if left_out:
-        words += (
-            f"not counted: {', '.join(left_out)} (facial and eyelid twitching, a rule-author convention); "
-        )
+        words += f"not counted: {', '.join(left_out)}" + (f" ({'; '.join(why)})" if why else "") + "; "
     return HistoryPattern(
         id="pattern:widespread_fasciculation",
         label=parameters.wording.patterns["widespread_fasciculation"],

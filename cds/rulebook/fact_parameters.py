@@ -18,10 +18,11 @@ from cds.facts.parameters import (
     InterpretationFile,
     LabReadingFile,
     StatusFile,
+    WindowsFile,
     WordingFile,
 )
 from cds.rulebook.collect import Collector
-from cds.rulebook.files import ParametersFile
+from cds.rulebook.files import ParametersFile, Scalar
 from cds.rulebook.yamlsource import YamlDocument
 from cds.terminology.valuesets import BodySiteFile
 
@@ -30,6 +31,33 @@ M = TypeVar("M", bound=BaseModel)
 
 def _only_model(value_sets: dict[str, tuple[YamlDocument, BaseModel]], model: type[M]) -> M:
     return next(m for _, m in value_sets.values() if isinstance(m, model))
+
+
+def _days(
+    out: Collector,
+    at: tuple[YamlDocument, str | None],
+    values: dict[str, Scalar],
+    names: dict[str, str],
+    what: str,
+) -> dict[str, int]:
+    """Each key's number of days, read from the parameter it names. A bad one is reported at the entry
+    that names it (`at`: the file and its mapping of names), or in parameters.yaml (mapping None)."""
+    doc, mapping = at
+    days: dict[str, int] = {}
+    for key, name in names.items():
+        value = values.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            loc: tuple[str, ...] = (mapping, key) if mapping else ("parameters",)
+            found = "no such parameter" if name not in values else f"it is {value!r}"
+            out.add(
+                doc,
+                loc,
+                None,
+                f"parameter {name} ({what.format(key)}) must be a non-negative whole number of days; {found}",
+            )
+            continue
+        days[key] = value
+    return days
 
 
 def fact_parameters(
@@ -53,22 +81,16 @@ def fact_parameters(
                 out.add(doc, ("parameters", name, "value"), None, str(error["msg"]))
         return None
     reading = _only_model(value_sets, LabReadingFile)
-    lookbacks: dict[str, int] = {}
-    for analyte, name in reading.lookback_parameters.items():
-        value = values.get(name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            out.add(
-                doc,
-                ("parameters",),
-                None,
-                f"parameter {name} (lookback of {analyte}, lab_reading.yaml) "
-                "must be a non-negative whole number of days",
-            )
-            continue
-        lookbacks[analyte] = value
+    windows_doc, windows = next((d, m) for d, m in value_sets.values() if isinstance(m, WindowsFile))
+    lookbacks = _days(
+        out, (doc, None), values, reading.lookback_parameters, "lookback of {}, lab_reading.yaml"
+    )
+    finding_windows = _days(out, (windows_doc, "windows"), values, windows.windows, "window of {}")
     return FactParameters(
         **settings.model_dump(),
         lookbacks=lookbacks,
+        windows=finding_windows,
+        finding_windows=windows,
         certainty=_only_model(value_sets, CertaintyFile),
         interpretation=_only_model(value_sets, InterpretationFile),
         lab_reading=reading,

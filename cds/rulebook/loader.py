@@ -15,6 +15,7 @@ from cds.facts.parameters import (
     InterpretationFile,
     LabReadingFile,
     StatusFile,
+    WindowsFile,
     WordingFile,
 )
 from cds.rulebook.checks import check_card, ordered_by_unless_fired, resolve_indicator
@@ -43,6 +44,7 @@ VALUE_SET_MODELS: dict[str, type[BaseModel]] = {
     "course": CourseFile,
     "status": StatusFile,
     "wording": WordingFile,
+    "windows": WindowsFile,
     "explaining_condition": ConceptFile,
 }
 

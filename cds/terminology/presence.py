@@ -36,6 +36,8 @@ class Negation(Frozen):
     before: list[Text]
     after: list[Text]
     not_negation: list[Text] = []
+    scope_ends: list[Text] = []
+    """Words that end a negation's reach ("no fever but dysphagia": the dysphagia is not denied)."""
     window: int = Field(default=3, ge=0, le=10)
     """At most this many words between a negation word and the finding it negates."""
 
@@ -81,6 +83,11 @@ class PresenceVocabulary:
             if spec.negation.not_negation
             else None
         )
+        self._scope_end = (
+            re.compile(r"\b(" + _alternatives(spec.negation.scope_ends) + r")\b", re.IGNORECASE)
+            if spec.negation.scope_ends
+            else None
+        )
         self._window = spec.negation.window
 
     def _coded(self, concept: object, where: str) -> Reading | None:
@@ -116,11 +123,18 @@ class PresenceVocabulary:
         present = next((r for r in readings if r.presence == "present"), None)
         return present or readings[0]
 
+    def _ends_scope(self, text: str, start: int, end: int) -> bool:
+        return self._scope_end is not None and self._scope_end.search(text, start, end) is not None
+
     def opens_with_negation(self, text: str) -> bool:
-        """'No dysphagia', 'Denies weakness': words that deny what follows them, first in the text."""
-        opening = self._opening.search(clean_text(text))
-        return opening is not None and (
-            self._not_negation is None or not self._not_negation.match(text, opening.start(1))
+        """'No dysphagia', 'Denies weakness': words that deny what follows them, first in the text
+        ("No fever but dysphagia" denies only the fever)."""
+        words = clean_text(text)
+        opening = self._opening.search(words)
+        return (
+            opening is not None
+            and (self._not_negation is None or not self._not_negation.match(words, opening.start(1)))
+            and not self._ends_scope(words, opening.end(), len(words))
         )
 
     def negated(self, text: str, start: int, end: int) -> str | None:
@@ -131,9 +145,13 @@ class PresenceVocabulary:
         for cue in reversed(list(self._before.finditer(text, clause_start, start))):
             between = text[cue.end() : start].split()
             pseudo = self._not_negation.match(text, cue.start()) if self._not_negation else None
-            if len(between) <= self._window and pseudo is None:
+            if (
+                len(between) <= self._window
+                and pseudo is None
+                and not self._ends_scope(text, cue.end(), start)
+            ):
                 return text[cue.start() : end].strip()
         after = self._after.search(text, end, clause_end)
-        if after:
+        if after and not self._ends_scope(text, end, after.start()):
             return text[start : after.end()].strip()
         return None

@@ -2,7 +2,9 @@
 
 A file holds one case, or a suite: `cases:` with defaults (`now`, `patient`) every case may override.
 Record lines are read against the rulebook under test, so an unknown word is reported when the cases
-load, with the file, the line and what was expected, before anything runs.
+load, with the file, the line and what was expected, before anything runs. Values may be written as
+parameter references (`just below $magnesium_low_mg_dl`, see `references`), resolved against the same
+rulebook, so a case that tests a rule's logic survives a change of the number.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from cds.rulebook.yamlsource import Loc, YamlDocument, YamlSyntaxError, read_yam
 from cds.workbench.builder import JsonObject, PatientSpec
 from cds.workbench.lexicon import Lexicon
 from cds.workbench.phrases import PhraseError, RecordItem, parse_phrase
+from cds.workbench.references import ParameterReferenceError, ParameterReferences, ParameterUse
 
 TopIndicator = Literal["info", "warning", "critical", "none"]
 _RECORD_LINE = (
@@ -90,6 +93,8 @@ class Case:
     patient: PatientSpec
     record: tuple[RecordItem | JsonObject, ...]
     expect: Expect
+    depends_on: tuple[ParameterUse, ...] = ()
+    """The parameters the case names, or whose threshold a number it writes is compared with."""
 
     @property
     def where(self) -> str:
@@ -116,12 +121,13 @@ def load_cases(directory: Path, rulebook: Rulebook, *, now: dt.datetime) -> Case
         suite.problems.append(
             Problem(str(directory), None, None, "", "no test cases (*.yaml) here", of="case")
         )
-    lexicon = Lexicon(rulebook)
-    rule_ids = {rule.id for rule in rulebook.rules}
+    vocabulary = _Vocabulary(
+        Lexicon(rulebook), {rule.id for rule in rulebook.rules}, ParameterReferences(rulebook)
+    )
     for path in files:
         display = _display(path)
         suite.files.append(display)
-        _FileLoader(display, path, lexicon, rule_ids, now, suite).load()
+        _FileLoader(display, path, vocabulary, now, suite).load()
     suite.problems.sort(key=lambda p: (p.file, p.line or 0))
     return suite
 
@@ -133,17 +139,20 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What a case may name, from the rulebook under test."""
+
+    lexicon: Lexicon
+    rule_ids: set[str]
+    references: ParameterReferences
+
+
 class _FileLoader:
     def __init__(
-        self,
-        display: str,
-        path: Path,
-        lexicon: Lexicon,
-        rule_ids: set[str],
-        now: dt.datetime,
-        suite: CaseSuite,
+        self, display: str, path: Path, vocabulary: _Vocabulary, now: dt.datetime, suite: CaseSuite
     ) -> None:
-        self.display, self.path, self.lexicon, self.rule_ids = display, path, lexicon, rule_ids
+        self.display, self.path, self.vocabulary = display, path, vocabulary
         self.now, self.suite = now, suite
         self.doc: YamlDocument | None = None
 
@@ -193,12 +202,14 @@ class _FileLoader:
             return
         before = len(self.suite.problems)
         for key, index, rule in spec.expect.rule_ids():
-            if rule not in self.rule_ids:
-                known = ", ".join(sorted(self.rule_ids))
+            if rule not in self.vocabulary.rule_ids:
+                known = ", ".join(sorted(self.vocabulary.rule_ids))
                 self.problem(
                     (*loc, "expect", key, index), spec.name, f"unknown rule id {rule!r} (rules: {known})"
                 )
-        record = self.record(spec, loc)
+        uses: list[ParameterUse] = []
+        record = self.record(spec, loc, uses)
+        expect = self.expect(spec, loc, uses)
         if record is None or len(self.suite.problems) > before:
             return
         self.suite.cases.append(
@@ -209,11 +220,34 @@ class _FileLoader:
                 now=_moment(spec.now or suite_now, self.now),
                 patient=spec.patient or suite_patient or PatientSpec(),
                 record=record,
-                expect=spec.expect,
+                expect=expect,
+                depends_on=tuple(dict.fromkeys(uses)),
             )
         )
 
-    def record(self, spec: CaseSpec, loc: Loc) -> tuple[RecordItem | JsonObject, ...] | None:
+    def expect(self, spec: CaseSpec, loc: Loc, uses: list[ParameterUse]) -> Expect:
+        """The expectation with the parameter references in its words replaced by their values."""
+        resolved: dict[str, list[str]] = {}
+        for name, key in (
+            ("card_contains", "card contains"),
+            ("card_lacks", "card lacks"),
+            ("set_aside", "set aside"),
+        ):
+            words: list[str] = []
+            for index, text in enumerate(getattr(spec.expect, name)):
+                try:
+                    shown, used = self.vocabulary.references.text(text)
+                except ParameterReferenceError as exc:
+                    self.problem((*loc, "expect", key, index), spec.name, f"{text!r}: {exc}")
+                    shown, used = text, ()
+                words.append(shown)
+                uses.extend(used)
+            resolved[name] = words
+        return spec.expect.model_copy(update=resolved)
+
+    def record(
+        self, spec: CaseSpec, loc: Loc, uses: list[ParameterUse]
+    ) -> tuple[RecordItem | JsonObject, ...] | None:
         items: list[RecordItem | JsonObject] = []
         ok = True
         for index, line in enumerate(spec.record):
@@ -226,10 +260,14 @@ class _FileLoader:
                 ok = False
                 continue
             try:
-                items.append(parse_phrase(line, self.lexicon))
-            except PhraseError as exc:
+                resolved, used = self.vocabulary.references.line(line)
+                item = parse_phrase(resolved, self.vocabulary.lexicon)
+            except (PhraseError, ParameterReferenceError) as exc:
                 self.problem(where, spec.name, f"{line!r}: {exc}", field)
                 ok = False
+                continue
+            items.append(item)
+            uses.extend(used or self.vocabulary.references.compared(item))
         return tuple(items) if ok else None
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import dataclasses
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -10,6 +11,7 @@ import orjson
 from cds.cards.models import Card
 from cds.evaluation import Evaluation
 from cds.workbench.cases import Expect
+from cds.workbench.references import ParameterUse
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,9 +19,13 @@ class Mismatch:
     check: str
     expected: str
     found: str
+    depends_on: tuple[ParameterUse, ...] = ()
 
     def __str__(self) -> str:
-        return f"{self.check}: expected {self.expected}; found {self.found}"
+        said = f"{self.check}: expected {self.expected}; found {self.found}"
+        if self.depends_on:
+            said += "; depends on " + "; ".join(str(use) for use in self.depends_on)
+        return said
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +60,15 @@ def _listed(items: Collection[str]) -> str:
     return ", ".join(sorted(items)) if items else "(none)"
 
 
-def mismatches(expect: Expect, outcome: Outcome) -> list[Mismatch]:
+def mismatches(expect: Expect, outcome: Outcome, depends_on: Sequence[ParameterUse] = ()) -> list[Mismatch]:
+    """Every difference; the first names the parameters the case depends on, with their current values."""
+    found = _differences(expect, outcome)
+    if found and depends_on:
+        found[0] = dataclasses.replace(found[0], depends_on=tuple(depends_on))
+    return found
+
+
+def _differences(expect: Expect, outcome: Outcome) -> list[Mismatch]:
     found: list[Mismatch] = []
     fired = set(outcome.cards)
     if expect.cards is not None and set(expect.cards) != fired:

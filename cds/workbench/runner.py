@@ -33,7 +33,9 @@ def run_case(case: Case, evaluator: Evaluator) -> CaseResult:
         evaluation = evaluator.evaluate(read, patient_id=case.patient.id, now=case.now)
     except InputError as exc:
         return CaseResult(case, (), None, f"the record could not be read: {exc}")
-    return CaseResult(case, tuple(mismatches(case.expect, Outcome.of(evaluation))), evaluation)
+    return CaseResult(
+        case, tuple(mismatches(case.expect, Outcome.of(evaluation), case.depends_on)), evaluation
+    )
 
 
 def run_cases(cases: Iterable[Case], evaluator: Evaluator) -> list[CaseResult]:

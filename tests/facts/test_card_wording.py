@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import orjson
 import pytest
 from rules_copy import copy_rules, edit
 
 from cds.evaluation import Evaluator
-from cds.fhir import read_path
+from cds.fhir import read_input, read_path
 from cds.rulebook import RulebookError, load_rulebook
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -87,3 +88,38 @@ def test_a_pattern_label_longer_than_a_summary_allows_is_refused(rules: Path) ->
         "persistent: " + "very " * 30 + "persistent",
     )
     assert any("must stay under 140" in p and "{patterns} alone can be" in p for p in problems_of(rules))
+
+
+def test_a_worsening_severity_is_said_out_of_the_levels_the_rules_have(rules: Path) -> None:
+    assert "severity rose from 1 to 3 (of 3)" in card_text(rules, "worsening.json")
+    edit(
+        rules / "valuesets" / "severity.yaml",
+        "  severe:\n    rank: 3\n",
+        "  extreme:\n    rank: 4\n    words: [extreme]\n    codes: []\n  severe:\n    rank: 3\n",
+    )
+    assert "severity rose from 1 to 3 (of 4)" in card_text(rules, "worsening.json")
+
+
+def test_a_site_left_out_of_widespread_is_explained_by_its_note(rules: Path) -> None:
+    sites = [{"text": "left eyelid"}, {"text": "right forearm"}, {"text": "left calf"}]
+    fasciculation = {
+        "resourceType": "Condition",
+        "id": "fasc",
+        "clinicalStatus": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}
+            ]
+        },
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "82470000"}]},
+        "bodySite": sites,
+        "subject": {"reference": "Patient/p"},
+        "onsetDateTime": "2026-11-10",
+    }
+    edit(
+        rules / "valuesets" / "body_sites.yaml",
+        "facial and eyelid twitching is usually myokymia",
+        "EYELID NOTE",
+    )
+    evaluation = Evaluator(load_rulebook(rules)).evaluate(read_input(orjson.dumps([fasciculation])), now=NOW)
+    text = "\n".join(c.detail or "" for c in evaluation.response.cards)
+    assert "fasciculations in 2 regions (cervical, lumbosacral); not counted: eyelid (EYELID NOTE" in text

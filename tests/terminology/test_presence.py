@@ -111,6 +111,8 @@ def test_negated_words_make_a_text_match_absent(rulebook: Rulebook, text: str, n
         "Dysphagia, no weight loss",
         "No improvement in dysphagia",
         "no fever. Dysphagia for solids",
+        "No fever but dysphagia for solids",
+        "denies pain; however, dysphagia",
         "dysphagia",
     ],
 )
