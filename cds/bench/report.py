@@ -14,9 +14,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from cds.bench.floorcompare import APPS, RATIO_TARGETS, FloorComparison
 from cds.bench.inprocess import InProcessFigure
 from cds.bench.load import LoadResult
 from cds.bench.serve import ConnectionSplit, MemoryFigure, StartFigure
+from cds.bench.stages import StageProfile
 
 PACKAGES = (
     "spasm-cds",
@@ -93,6 +95,10 @@ class BenchReport(BaseModel):
     profile: str | None
     load_average_end: tuple[float, float, float]
     connection_splits: list[ConnectionSplit] = []
+    floor: FloorComparison | None = None
+    """The service against the bare floor app, interleaved (issue 12); None with --skip-http."""
+    stages: list[StageProfile] = []
+    """Where the time of a call goes, per stage (--profile)."""
 
 
 def describe_machine() -> Machine:
@@ -138,13 +144,18 @@ WORKER_LATENCY = "HTTP p50, 2 workers vs 1, concurrency 1, 100 resources"
 WORKER_THROUGHPUT = "HTTP req/s, 2 workers vs 1, concurrency 16, 100 resources"
 
 
+def floor_target(resources: int) -> str:
+    return f"HTTP p50 against the json.loads floor, {resources} resources"
+
+
 def check_targets(
     inprocess: list[InProcessFigure],
     http: list[HttpFigure],
     starts: list[StartFigure],
     memory: MemoryFigure | None,
+    floor: FloorComparison | None = None,
 ) -> list[TargetCheck]:
-    """The targets of issue 5, each met, missed, or not measured in this run."""
+    """The targets of issues 5, 11 and 12, each met, missed, or not measured in this run."""
     at_1000 = next((f for f in inprocess if f.resources == 1000), None)
     c1_100 = _find_http(http, 1, 100, 1)
     c1_1000 = _find_http(http, 1, 1000, 1)
@@ -157,7 +168,18 @@ def check_targets(
         if c16 and one_c16 and one_c16.requests_per_second
         else None
     )
+    measured = {size.resources: size for size in floor.sizes} if floor else {}
+    against_floor = [
+        _check(
+            floor_target(resources),
+            f"≤ {limit:g}× json.loads floor",
+            f"{measured[resources].ratio_to_json:.2f}×" if resources in measured else None,
+            resources in measured and measured[resources].ratio_to_json <= limit,
+        )
+        for resources, limit in RATIO_TARGETS.items()
+    ]
     return [
+        *against_floor,
         _check(
             IN_PROCESS,
             "≤ 3× json.loads",
@@ -204,13 +226,54 @@ def check_targets(
     ]
 
 
-def render_table(report: BenchReport) -> str:
-    """One Markdown table: every figure of the run, with the verdict on the rows a target is about."""
-    verdicts = {
+def _verdicts(report: BenchReport) -> dict[str, str]:
+    return {
         check.name: f"target {check.target}: {'met' if check.met else 'MISSED'}"
         for check in report.targets
         if check.met is not None
     }
+
+
+APP_NAMES = {"json": "floor json.loads", "orjson": "floor orjson", "service": "service"}
+
+
+def render_floor_table(report: BenchReport) -> str:
+    """The service against the floor: p50/p99 of each, the ratio, RSS per worker, the run's date and cores."""
+    floor = report.floor
+    if floor is None:
+        return ""
+    verdicts = _verdicts(report)
+    heading = (
+        f"Against the floor, {report.date:%Y-%m-%d}, {report.machine.cores} cores (load average "
+        f"{' '.join(map(str, report.machine.load_average))} at the start): 1 worker each, concurrency 1, "
+        f"{floor.placement.note}; medians of {floor.rounds} interleaved rounds"
+    )
+    rows = [
+        heading,
+        "",
+        "| N | body KB | "
+        + " | ".join(f"{APP_NAMES[app]} p50 / p99 ms" for app in APPS)
+        + " | service / json floor | service / orjson floor | target |",
+        "|--:|--:|" + "--:|" * len(APPS) + "--:|--:|---|",
+    ]
+    for size in floor.sizes:
+        cells = [f"{size.apps[app].p50_ms:.2f} / {size.apps[app].p99_ms:.2f}" for app in APPS]
+        verdict = verdicts.get(floor_target(size.resources), "").removeprefix("target ")
+        rows.append(
+            f"| {size.resources:,} | {size.body_kb:,.0f} | {' | '.join(cells)} | "
+            f"{size.ratio_to_json:.2f}× | {size.ratio_to_orjson:.2f}× | {verdict} |"
+        )
+    rss = "; ".join(
+        f"{APP_NAMES[app]} {', '.join(f'{mb:.0f}' for mb in floor.rss_per_worker_mb.get(app, ()))} MB"
+        for app in APPS
+    )
+    rows += ["", f"RSS per worker after the rounds: {rss}"]
+    return "\n".join(rows)
+
+
+def render_table(report: BenchReport) -> str:
+    """One Markdown table: every figure of the run, with the verdict on the rows a target is about."""
+    verdicts = _verdicts(report)
     rows = [
         "| figure | N | body KB | p50 ms | p90 ms | p99 ms | req/s | errors | notes |",
         "|---|--:|--:|--:|--:|--:|--:|--:|---|",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from cds.bench.floorcompare import FloorComparison, compare_with_floor
 from cds.bench.inprocess import BodyHandler, measure_size
 from cds.bench.load import run_load
 from cds.bench.profile import ProfileResult, profile_handler
@@ -34,6 +35,7 @@ from cds.bench.serve import (
     measure_split,
     running_server,
 )
+from cds.bench.stages import StageProfile, profile_stages
 from cds.bench.workload import SERVICE_PATH, SIZES, BenchRequest, ChartLibrary, build_workload
 from cds.evaluation import Evaluator
 from cds.rulebook import load_rulebook
@@ -43,6 +45,8 @@ PROFILE_SIZE = 1000
 MEMORY_SIZE = 100
 MEMORY_FIRST = 1000
 MEMORY_CONCURRENCY = 16
+FLOOR_SIZES = (10, 100, 1000)
+STAGE_SIZES = (10, PROFILE_SIZE)
 
 Progress = Callable[[str], None]
 
@@ -70,6 +74,11 @@ class _Plan(BaseModel):
     requests: int
     memory_first: int
     memory_total: int
+    stage_requests: int
+    """Calls of the stage profile at 10 resources (a tenth at 1000)."""
+    floor_rounds: int
+    floor_requests: int
+    """Requests per round against the floor at up to 100 resources (a tenth at 1000)."""
 
 
 def _plan(options: BenchOptions) -> _Plan:
@@ -79,28 +88,34 @@ def _plan(options: BenchOptions) -> _Plan:
             variants=2,
             budget_s=0.2,
             profile_s=0.5,
+            stage_requests=200,
             sequential_sizes=(10, 100),
             concurrent_sizes=(100,),
             requests=options.requests or 50,
             memory_first=100,
             memory_total=max(options.memory_requests or 500, 101),
+            floor_rounds=3,
+            floor_requests=options.requests or 50,
         )
     return _Plan(
         sizes=SIZES,
         variants=4,
         budget_s=3.0,
         profile_s=5.0,
+        stage_requests=2000,
         sequential_sizes=SIZES,
         concurrent_sizes=(10, 100, 1000),
         requests=options.requests or 2000,
         memory_first=MEMORY_FIRST,
         memory_total=max(options.memory_requests or 100_000, MEMORY_FIRST + 1),
+        floor_rounds=5,
+        floor_requests=(options.requests or 2000) // 4,
     )
 
 
-def requests_for(size: int, base: int) -> int:
-    """`base` requests up to 100 resources, proportionally fewer above, never under 20."""
-    return max(20, base * 100 // max(size, 100))
+def requests_for(size: int, base: int, least: int = 20) -> int:
+    """`base` requests up to 100 resources, proportionally fewer above, never under `least`."""
+    return max(least, base * 100 // max(size, 100))
 
 
 def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
@@ -109,8 +124,10 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
     today = dt.datetime.now(dt.UTC).date()
     progress(f"building request bodies from {options.data}")
     library = ChartLibrary(options.data)
-    sizes = plan.sizes if not options.profile or PROFILE_SIZE in plan.sizes else (*plan.sizes, PROFILE_SIZE)
-    workload = build_workload(library, sizes, plan.variants, today)
+    wanted = {*plan.sizes, *FLOOR_SIZES} if not options.skip_http else set(plan.sizes)
+    if options.profile:
+        wanted.add(PROFILE_SIZE)
+    workload = build_workload(library, tuple(sorted(wanted)), plan.variants, today)
     del library
     handler = BodyHandler(Evaluator(load_rulebook()))
     gc.collect()
@@ -127,11 +144,19 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
             profile = profile_handler(handler, bodies, PROFILE_SIZE, seconds=plan.profile_s)
     finally:
         gc.unfreeze()
+    stages: list[StageProfile] = []
+    if options.profile:
+        for size in STAGE_SIZES:
+            progress(f"stages of a call in process: {size} resources")
+            calls = max(20, plan.stage_requests * 10 // size)
+            stages.append(profile_stages([r.body for r in workload[size]], size, requests=calls))
     http: list[HttpFigure] = []
     starts: list[StartFigure] = []
     memory = None
     splits: list[ConnectionSplit] = []
+    floor = None
     if not options.skip_http:
+        floor = _measure_floor(workload, plan, progress)
         http, starts, memory, splits = _measure_http(workload, plan, progress)
     return BenchReport(
         date=dt.datetime.now(dt.UTC).replace(microsecond=0),
@@ -149,10 +174,12 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
         http=http,
         starts=starts,
         memory=memory,
-        targets=check_targets(inprocess, http, starts, memory),
+        targets=check_targets(inprocess, http, starts, memory, floor),
         profile=_profile_text(profile),
         load_average_end=load_average(),
         connection_splits=splits,
+        floor=floor,
+        stages=stages,
     )
 
 
@@ -162,11 +189,28 @@ def _profile_text(profile: ProfileResult | None) -> str | None:
     return f"{profile.calls} calls of {profile.resources} resources, share of the total time:\n{profile.tree}"
 
 
+def _request_limit(workload: dict[int, list[BenchRequest]]) -> int:
+    """The service's body limit, raised when a body is larger, so that every body is accepted."""
+    largest = max(len(r.body) for requests in workload.values() for r in requests)
+    return max(DEFAULT_MAX_REQUEST_BYTES, 2 * largest)
+
+
+def _measure_floor(
+    workload: dict[int, list[BenchRequest]], plan: _Plan, progress: Progress
+) -> FloorComparison:
+    return compare_with_floor(
+        {size: [r.body for r in workload[size]] for size in FLOOR_SIZES},
+        rounds=plan.floor_rounds,
+        requests=lambda size: requests_for(size, plan.floor_requests, least=10),
+        max_request_bytes=_request_limit(workload),
+        progress=progress,
+    )
+
+
 def _measure_http(
     workload: dict[int, list[BenchRequest]], plan: _Plan, progress: Progress
 ) -> tuple[list[HttpFigure], list[StartFigure], MemoryFigure, list[ConnectionSplit]]:
-    largest = max(len(r.body) for requests in workload.values() for r in requests)
-    limit = max(DEFAULT_MAX_REQUEST_BYTES, 2 * largest)
+    limit = _request_limit(workload)
     first_body = workload[MEMORY_SIZE][0].body
     figures: list[HttpFigure] = []
     starts: list[StartFigure] = []

@@ -74,6 +74,8 @@ class ConnectionSplit(BaseModel):
 class Server:
     def __init__(self, process: subprocess.Popen[bytes], port: int, workers: int, log: Path) -> None:
         self.process, self.port, self.workers, self.log = process, port, workers, log
+        self.worker_pids: tuple[int, ...] = ()
+        """The pids that answered /healthz: the processes that serve calls."""
 
     def pids(self) -> list[int]:
         """The server process and every descendant, from the parent links in /proc."""
@@ -94,13 +96,11 @@ class Server:
         return found
 
     def rss_mb(self) -> float:
-        total = 0
-        for pid in self.pids():
-            try:
-                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
-            except (OSError, IndexError):
-                continue
-        return round(total / 2**20, 1)
+        return round(sum(_rss_bytes(pid) for pid in self.pids()) / 2**20, 1)
+
+    def worker_rss_mb(self) -> tuple[float, ...]:
+        """The resident set of each process that serves calls, without the supervisor of several."""
+        return tuple(round(_rss_bytes(pid) / 2**20, 1) for pid in self.worker_pids)
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -123,6 +123,13 @@ class Server:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 continue
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
+    except (OSError, IndexError):
+        return 0
 
 
 def free_port() -> int:
@@ -170,7 +177,7 @@ def _until_healthy(server: Server, deadline: float) -> None:
     )
 
 
-def _until_all_workers(server: Server, deadline: float) -> None:
+def _until_all_workers(server: Server, deadline: float) -> set[int]:
     """Each worker answers /healthz with its pid; a new connection per call lets the kernel pick one."""
     seen: set[int] = set()
     while len(seen) < server.workers:
@@ -184,18 +191,36 @@ def _until_all_workers(server: Server, deadline: float) -> None:
             continue
         if status == 200:
             seen.add(int(orjson.loads(body)["pid"]))
+    return seen
+
+
+def _launcher(entry: str, core: int | None) -> list[str]:
+    """A Python command line running `entry` (a module with `main`), pinned to `core` from its first
+    instruction, so every thread and worker process it starts inherits the pinning."""
+    pin = f"import os; os.sched_setaffinity(0, {{{core}}}); " if core is not None else ""
+    return [sys.executable, "-c", f"{pin}from {entry} import main; main()"]
 
 
 @contextmanager
 def running_server(
-    workers: int, first_body: bytes, *, max_request_bytes: int, purpose: str
+    workers: int,
+    first_body: bytes,
+    *,
+    max_request_bytes: int,
+    purpose: str,
+    floor: str | None = None,
+    core: int | None = None,
 ) -> Iterator[tuple[Server, StartFigure]]:
-    """Starts `cds serve`, times it to /healthz and to a first answer, waits for every worker, stops it."""
+    """Starts `cds serve` (or the `floor` app variant of `cds.bench.floor`, served the same way), times it
+    to /healthz and to a first answer, waits for every worker, stops it. `core`: the one core it may use."""
     with tempfile.TemporaryDirectory(prefix="cds-bench-") as data_dir:
         port = free_port()
         log = Path(data_dir) / "server.log"
-        command = [sys.executable, "-c", "from cds.cli.main import main; main()", "serve", "--no-auth"]
-        command += ["--host", HOST, "--port", str(port), "--workers", str(workers), "--data-dir", data_dir]
+        if floor is None:
+            command = [*_launcher("cds.cli.main", core), "serve", "--no-auth", "--host", HOST]
+            command += ["--port", str(port), "--workers", str(workers), "--data-dir", data_dir]
+        else:
+            command = [*_launcher("cds.bench.floor", core), floor, HOST, str(port)]
         env = {**os.environ, "CDS_MAX_REQUEST_BYTES": str(max_request_bytes)}
         with log.open("wb") as output:
             launched = time.perf_counter()
@@ -209,7 +234,7 @@ def running_server(
             answered = time.perf_counter()
             if status != 200:
                 raise BenchError(f"the first patient-view call got HTTP {status}:\n{server.log_tail()}")
-            _until_all_workers(server, deadline)
+            server.worker_pids = tuple(sorted(_until_all_workers(server, deadline)))
             start = StartFigure(
                 workers=workers,
                 purpose=purpose,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from cds.cards.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion, sort_cards
 from cds.cards.orders import service_request
 from cds.facts.extract import FactSet
 from cds.facts.models import Fact
 from cds.findings.models import Decision, Finding, Match
-from cds.rulebook.model import Rulebook
+from cds.rulebook.model import Rule, Rulebook
 from cds.rulebook.templates import BRIEF, COUNTS, LISTS, SINGLE, brief, join_words
 
 RULE_TOPIC_SYSTEM = "urn:spasm-cds:rule"
@@ -109,11 +110,56 @@ def _evidence_references(finding: Finding, facts: dict[str, Fact]) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class _RuleParts:
+    """What a rule's cards share whatever the record: built and validated once per rules version."""
+
+    source: Source
+    override_reasons: tuple[OverrideReason, ...] | None
+    links: tuple[Link, ...] | None
+
+
+_PARTS_KEPT = 256
+_parts: dict[tuple[str, str], _RuleParts] = {}
+"""(rules version, rule id) -> parts. The version hashes every rule file, so one version has one content;
+emptied when full, so reloads cannot grow it."""
+
+
+def _rule_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
+    key = (rulebook.version, rule.id)
+    parts = _parts.get(key)
+    if parts is None:
+        if len(_parts) >= _PARTS_KEPT:
+            _parts.clear()
+        parts = _parts[key] = _build_parts(rulebook, rule)
+    return parts
+
+
+def _build_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
+    spec = rule.spec.card
+    first_link = spec.links[0] if spec.links else None
+    return _RuleParts(
+        source=Source(
+            label=SOURCE_LABEL,
+            url=str(first_link.url) if first_link else None,
+            topic=Coding(system=RULE_TOPIC_SYSTEM, code=rule.id, display=rule.spec.title),
+        ),
+        override_reasons=tuple(
+            OverrideReason(system=OVERRIDE_SYSTEM, code=name, display=rulebook.override_reasons[name].display)
+            for name in spec.override_reasons
+        )
+        or None,
+        links=tuple(Link(label=link.label, url=str(link.url), type="absolute") for link in spec.links)
+        or None,
+    )
+
+
 def build_card(
     finding: Finding, fact_set: FactSet, rulebook: Rulebook, new_uuid: UuidFactory = new_uuid
 ) -> Card:
     facts = fact_set.by_id()
     spec = finding.rule.spec.card
+    parts = _rule_parts(rulebook, finding.rule)
     words = spec.in_context if finding.context and spec.in_context else spec
     values = _placeholder_values(finding, facts, rulebook)
     references = _evidence_references(finding, facts)
@@ -133,26 +179,16 @@ def build_card(
         )
         for s in spec.suggestions
     ]
-    first_link = spec.links[0] if spec.links else None
     return Card(
         uuid=new_uuid(),
         summary=words.summary.format_map(values),
         indicator=finding.rule.indicator,
-        source=Source(
-            label=SOURCE_LABEL,
-            url=str(first_link.url) if first_link else None,
-            topic=Coding(system=RULE_TOPIC_SYSTEM, code=finding.rule.id, display=finding.rule.spec.title),
-        ),
+        source=parts.source,
         detail=_detail(finding, facts, fact_set, rulebook, words.detail.format_map(values)),
         suggestions=tuple(suggestions) or None,
         selectionBehavior=spec.selection if suggestions else None,
-        overrideReasons=tuple(
-            OverrideReason(system=OVERRIDE_SYSTEM, code=name, display=rulebook.override_reasons[name].display)
-            for name in spec.override_reasons
-        )
-        or None,
-        links=tuple(Link(label=link.label, url=str(link.url), type="absolute") for link in spec.links)
-        or None,
+        overrideReasons=parts.override_reasons,
+        links=parts.links,
     )
 
 

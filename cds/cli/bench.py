@@ -39,7 +39,10 @@ RESULT_FILE = "bench.json"
     help=f"Folder for {RESULT_FILE}.",
 )
 @click.option(
-    "--profile", is_flag=True, help="Also profile the 1000-resource in-process case (pyinstrument)."
+    "--profile",
+    is_flag=True,
+    help="Also profile in process: the 1000-resource case (pyinstrument) and each stage of a call at 10 "
+    "and 1000 resources.",
 )
 @synthea_option("--data", "data")
 def bench_command(
@@ -56,8 +59,9 @@ def bench_command(
 
     The machine should be otherwise idle: other work on it shows up in every figure.
     """
-    from cds.bench.report import render_table, write_json
+    from cds.bench.report import render_floor_table, render_table, write_json
     from cds.bench.run import BenchOptions, run_bench
+    from cds.bench.stages import render_stages
 
     options = BenchOptions(
         data=data,
@@ -72,5 +76,9 @@ def bench_command(
     write_json(report, path)
     if report.profile:
         click.echo(f"Profile, in process, {report.profile}\n")
+    for stages in report.stages:
+        click.echo(render_stages(stages) + "\n")
+    if report.floor:
+        click.echo(render_floor_table(report) + "\n")
     click.echo(render_table(report))
     click.echo(f"\nFigures written to {path}")

@@ -90,6 +90,13 @@ class RawResource:
             found = self._resource = orjson.loads(memoryview(self._entry_text))["resource"]
         return found
 
+    def entry_json(self) -> orjson.Fragment:
+        """A Bundle entry holding the resource, as JSON to embed in `orjson.dumps`: the text it came in
+        when it has not been parsed, so handing it to another process (shadow mode) parses nothing."""
+        if self._resource is None:
+            return orjson.Fragment(bytes(self._entry_text))
+        return orjson.Fragment(orjson.dumps({"resource": self._resource}))
+
     @property
     def head(self) -> Mapping[str, Any]:
         found = self._head

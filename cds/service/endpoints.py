@@ -108,7 +108,7 @@ async def _answer(request: Request, state: ServiceState) -> Response:
             if (rule_id := card.source.topic.code if card.source.topic else None) is not None
         ]
     for card in issued:
-        metrics.CARDS.labels(rule=card.rule_id, indicator=card.indicator).inc()
+        metrics.card_issued(card.rule_id, card.indicator)
     annotate(
         rules_version=active.version,
         rule_ids=[card.rule_id for card in issued],

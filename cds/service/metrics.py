@@ -13,6 +13,7 @@ rate or an alert over them works before the first event.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 from collections.abc import Iterable
@@ -82,6 +83,31 @@ _PROCESS = {
     )
 }
 _OWN_PROCESS = ProcessCollector(registry=None)
+
+
+@functools.lru_cache(maxsize=256)
+def _request_series(endpoint: str, method: str, status: str) -> tuple[Any, Any]:
+    """The REQUESTS and LATENCY children of one label set: `labels()` checks and locks on every call, and
+    endpoints (route templates) times methods times statuses are few."""
+    return (
+        REQUESTS.labels(endpoint=endpoint, method=method, status=status),
+        LATENCY.labels(endpoint=endpoint, status=status),
+    )
+
+
+def request_answered(endpoint: str, method: str, status: int, seconds: float) -> None:
+    requests, latency = _request_series(endpoint, method, str(status))
+    requests.inc()
+    latency.observe(seconds)
+
+
+@functools.lru_cache(maxsize=256)
+def _card_series(rule: str, indicator: str) -> Any:
+    return CARDS.labels(rule=rule, indicator=indicator)
+
+
+def card_issued(rule: str, indicator: str) -> None:
+    _card_series(rule, indicator).inc()
 
 
 def prepare_multiprocess(directory: Path) -> None:

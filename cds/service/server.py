@@ -76,15 +76,19 @@ class _Supervisor(Multiprocess):
                 os.kill(process.pid, signal.SIGHUP)
 
 
-def serve(settings: Settings) -> int:
-    """Blocks until the service stops; returns the process exit status."""
+SERVICE_APP = "cds.service.app:app_from_environment"
+
+
+def serve(settings: Settings, app: str = SERVICE_APP) -> int:
+    """Blocks until the service stops; returns the process exit status. `app` is a uvicorn app factory:
+    the benchmark serves its floor app through here, so that only the app differs from the service."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with PidFile(settings.pid_file):
         if settings.workers > 1:
             metrics.prepare_multiprocess(settings.metrics_dir)
         os.environ[SETTINGS_ENV] = settings.model_dump_json(exclude={"config_file"})
         config = LimitedConfig(
-            "cds.service.app:app_from_environment",
+            app,
             limits=connection_limits(settings),
             factory=True,
             # uvloop measured no faster and no leaner than asyncio's loop on the benchmark's mix

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from cds.bench.floorcompare import FloorComparison, Placement, summarise
 from cds.bench.inprocess import InProcessFigure, Timing
 from cds.bench.load import LoadResult
 from cds.bench.report import (
@@ -10,8 +13,13 @@ from cds.bench.report import (
     THROUGHPUT,
     WORKER_LATENCY,
     WORKER_THROUGHPUT,
+    BenchReport,
     HttpFigure,
+    Machine,
+    RunSettings,
     check_targets,
+    floor_target,
+    render_floor_table,
 )
 from cds.bench.serve import StartFigure
 
@@ -97,3 +105,55 @@ def test_two_workers_that_stall_and_serve_like_one_miss_both_targets() -> None:
 def test_worker_targets_are_not_measured_without_both_worker_counts() -> None:
     verdicts = _worker_verdicts(_http(2, 1, 3.0, 300), _http(2, 16, 6, 760))
     assert (verdicts[WORKER_LATENCY], verdicts[WORKER_THROUGHPUT]) == (None, None)
+
+
+def _against_floor(service_ms: dict[int, float], json_ms: float = 1.0) -> FloorComparison:
+    runs = {
+        size: {"json": [_load(json_ms)], "orjson": [_load(json_ms / 2)], "service": [_load(ms)]}
+        for size, ms in service_ms.items()
+    }
+    placement = Placement(pinned=True, server_core=0, client_core=1, note="servers pinned to core 0")
+    sizes = dict.fromkeys(service_ms, 8.0)
+    return summarise(runs, sizes, dict.fromkeys(service_ms, 10), placement, {"service": (120.0, 118.0)})
+
+
+def _load(p50_ms: float) -> LoadResult:
+    return _http(1, 1, p50_ms, 100).load
+
+
+def test_each_size_has_its_own_ratio_target_against_the_json_floor() -> None:
+    floor = _against_floor({10: 2.9, 100: 2.1, 1000: 0.9})
+    verdicts = {check.name: check.met for check in check_targets([], [], [], None, floor)}
+    assert [verdicts[floor_target(size)] for size in (10, 100, 1000)] == [True, False, True]
+
+
+def test_ratio_targets_are_not_measured_without_the_floor() -> None:
+    verdicts = {check.name: check.met for check in check_targets([], [], [], None, None)}
+    assert verdicts[floor_target(10)] is None
+
+
+def test_the_floor_table_gives_date_cores_ratios_and_rss_per_worker() -> None:
+    floor = _against_floor({10: 3.5})
+    machine = Machine(
+        cores=2, usable_cores=2, platform="Linux", python="3.11", versions={}, load_average=(0.1, 0.2, 0.3)
+    )
+    report = BenchReport(
+        date=dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC),
+        machine=machine,
+        settings=RunSettings(
+            quick=True, skip_http=False, sizes=(10,), variants=1, requests=1, memory_requests=0, data="x"
+        ),
+        inprocess=[],
+        http=[],
+        starts=[],
+        memory=None,
+        targets=check_targets([], [], [], None, floor),
+        profile=None,
+        load_average_end=(0.1, 0.2, 0.3),
+        floor=floor,
+    )
+    table = render_floor_table(report)
+    assert table.startswith("Against the floor, 2026-12-01, 2 cores")
+    row = next(line for line in table.splitlines() if line.startswith("| 10 |"))
+    assert "3.50×" in row and "7.00×" in row and "MISSED" in row
+    assert "service 120, 118 MB" in table
