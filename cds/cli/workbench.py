@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from cds.cli.options import now_option, require_extra, rules_option, synthea_option
 from cds.evaluation import Evaluator
 from cds.rulebook import load_rulebook
-
-if TYPE_CHECKING:
-    from cds.workbench.tally import PatientChange
-
-CHANGE_COLUMNS = ("patient_id", "source", "before_top", "after_top", "before_cards", "after_cards")
 
 
 @click.command("test")
@@ -90,12 +84,12 @@ def backtest_command(
     resource type, optionally with manifest.json).
     """
     require_extra("workbench", "tqdm", "matplotlib", *(("distributed",) if scheduler else ()))
-    import csv
     import sys
     import tempfile
 
     from cds.rulebook.loader import DEFAULT_RULES_DIR
     from cds.workbench.backtest import Execution, RuleSources, run_backtest
+    from cds.workbench.changes import SortedChanges
     from cds.workbench.charts import card_rate_png, html_page
     from cds.workbench.impact import impact_text
     from cds.workbench.population import open_population
@@ -120,15 +114,13 @@ def backtest_command(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}-", dir=out_dir.parent) as staging:
         staged = Path(staging)
-        with (staged / "changes.csv").open("w", newline="") as changes_file:
-            writer = csv.writer(changes_file)
-            writer.writerow(CHANGE_COLUMNS)
+        with SortedChanges(staged / "changes.csv") as changes:
             report = run_backtest(
                 patients,
                 sources,
                 now=moment,
                 execution=execution,
-                on_change=lambda change: writer.writerow(_change_row(change)),
+                on_change=changes.add,
                 changes_file=str(out_dir / "changes.csv"),
                 progress=sys.stderr.isatty() if progress is None else progress,
             )
@@ -144,17 +136,6 @@ def backtest_command(
             file.replace(out_dir / file.name)
     click.echo(impact_text(report))
     click.echo(f"\nWrote {out_dir}/report.json, report.html and card-rates.png")
-
-
-def _change_row(change: PatientChange) -> list[str]:
-    return [
-        change.patient_id,
-        change.source,
-        change.before_top,
-        change.after_top,
-        " ".join(change.before_cards),
-        " ".join(change.after_cards),
-    ]
 
 
 @click.group("population")
@@ -184,6 +165,14 @@ def population_group() -> None:
     help="Keep only lab and assessment results of the last N days (N beyond every time window).",
 )
 @rules_option
+@click.option(
+    "--scenarios",
+    "scenarios_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML file of spasm-finding scenarios [default: populations/scenarios.yaml of the rules, "
+    "else the shipped one].",
+)
 def make_command(
     patients: int,
     out: Path,
@@ -193,13 +182,15 @@ def make_command(
     now: dt.datetime | None,
     history_days: int | None,
     rules_dir: Path | None,
+    scenarios_file: Path | None,
 ) -> None:
     """Write a FHIR Bulk Data export of copies of Synthea patients with fresh ids, dates moved to the
-    present, and spasm findings in an exact share of them."""
+    present, and spasm findings in an exact share of them, drawn from the scenarios file."""
     require_extra("workbench", "tqdm")
     import sys
 
     from cds.workbench.generator import PopulationSpec, make_population
+    from cds.workbench.scenarios import load_scenarios, scenarios_path
 
     moment = now or dt.datetime.combine(dt.date.today(), dt.time(), tzinfo=dt.UTC)
     spec = PopulationSpec(
@@ -213,14 +204,16 @@ def make_command(
     )
     if not spec.source.is_dir():
         raise click.ClickException(f"{spec.source}: no such folder of Synthea Bundles; give --source")
-    summary = make_population(spec, load_rulebook(rules_dir), progress=sys.stderr.isatty())
+    rulebook = load_rulebook(rules_dir)
+    scenarios = load_scenarios(scenarios_path(rulebook, scenarios_file), rulebook)
+    summary = make_population(spec, rulebook, scenarios, progress=sys.stderr.isatty())
     click.echo(
         f"Wrote {summary.patients:,} patients copied from {summary.templates} Synthea patients to {out} "
         f"(FHIR Bulk Data export, transactionTime {moment.isoformat()})"
     )
     click.echo(
-        f"Spasm findings: {summary.patients_with_spasm_findings:,} patients ({spasm_share:.1%}): "
-        + ", ".join(f"{name} {count:,}" for name, count in summary.scenarios.items())
+        f"Spasm findings ({summary.scenarios_file}): {summary.patients_with_spasm_findings:,} patients "
+        f"({spasm_share:.1%}): " + ", ".join(f"{name} {count:,}" for name, count in summary.scenarios.items())
     )
     click.echo("Resources: " + ", ".join(f"{name} {count:,}" for name, count in summary.resources.items()))
     click.echo(f"Kept: {summary.kept}")

@@ -57,10 +57,16 @@ def read_file(path: Path) -> bytes:
 
 def lines(path: Path) -> Iterator[bytes]:
     """The non-blank lines of an NDJSON file, stripped, streamed (decompressed as read)."""
+    for _, line in numbered_lines(path):
+        yield line
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines with their line numbers (from 1), so a report can point into the file."""
     opener: Any = gzip.open if is_compressed(path.name) else open
     stream: IO[bytes]
     with opener(path, "rb") as stream:
-        for line in stream:
+        for number, line in enumerate(stream, start=1):
             stripped = line.strip()
             if stripped:
-                yield stripped
+                yield number, stripped

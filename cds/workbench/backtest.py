@@ -24,8 +24,9 @@ from tqdm import tqdm
 
 from cds.errors import CdsError
 from cds.frozen import Frozen
+from cds.rulebook.diff import RulesDiff
 from cds.workbench.population import PatientInput, Population
-from cds.workbench.snapshot import RulesSnapshot, evaluator_for
+from cds.workbench.snapshot import RulesSnapshot, evaluator_for, rules_diff
 from cds.workbench.tally import ChangeStats, PatientChange, RulesetStats, Tally
 from cds.workbench.worker import PatientOutcome, evaluate_batch
 
@@ -64,6 +65,8 @@ class BacktestReport(Frozen):
     notes: list[str]
     current: RulesetStats
     baseline: RulesetStats | None
+    rules_diff: RulesDiff | None
+    """From the baseline to the current rules: the same diff `cds rules diff` and the shadow report show."""
     changes: ChangeStats | None
     changes_file: str | None
     run: RunStats
@@ -205,6 +208,7 @@ def run_backtest(
         notes=population.notes,
         current=tally.ruleset(0, current, rules.current_dir),
         baseline=tally.ruleset(1, baseline, rules.baseline_dir or "") if baseline else None,
+        rules_diff=rules_diff(rules.baseline, rules.current) if rules.baseline else None,
         changes=tally.changes(current, baseline) if baseline else None,
         changes_file=changes_file if baseline else None,
         run=RunStats(

@@ -5,60 +5,76 @@ from __future__ import annotations
 import base64
 import html
 import io
+from typing import TYPE_CHECKING
 
 from cds.workbench.backtest import BacktestReport
-from cds.workbench.impact import INDICATORS, percent, rule_rows
+from cds.workbench.impact import percent, rule_rows, what_changed
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 BEFORE_COLOUR = "#9aa5b1"
 AFTER_COLOUR = "#1f6fb2"
 EXAMPLES_SHOWN = 100
+NO_CARD = "no card"
+TOP_ORDER = ("none", "critical", "warning", "info")
+"""No card first, then from the most urgent: the rarest bar, critical, stands beside the largest."""
 
 
 def card_rate_png(report: BacktestReport) -> bytes:
-    """Card rate per rule (and patients by top indicator), baseline beside current when there is one."""
+    buffer = io.BytesIO()
+    card_rate_figure(report).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def card_rate_figure(report: BacktestReport) -> Figure:
+    """Card rate per rule, and patients by most urgent card, baseline beside current when there is one.
+
+    A linear scale, every bar labelled with its value: a small share (a critical card for one patient in
+    a hundred) is read from its label, beside the large share with no card.
+    """
     from matplotlib.figure import Figure
 
     evaluated = max(report.current.patients_evaluated, 1)
     rows = rule_rows(report)
-    figure = Figure(figsize=(11, 0.55 * len(rows) + 2.4), dpi=110, layout="constrained")
-    rules_axis, top_axis = figure.subplots(1, 2, width_ratios=[3, 2])
-    positions = list(range(len(rows)))
-    height = 0.38 if report.baseline else 0.6
-    after = [100 * row.after / evaluated for row in rows]
+    figure = Figure(figsize=(13, 0.55 * len(rows) + 2.6), dpi=110, layout="constrained")
+    rules_axis, top_axis = figure.subplots(1, 2, width_ratios=[3, 2.2])
+    tops = [report.current.patients_by_top_indicator[t] for t in TOP_ORDER]
+    series = [("current", [row.after for row in rows], tops, AFTER_COLOUR)]
     if report.baseline:
-        before = [100 * (row.before or 0) / evaluated for row in rows]
-        rules_axis.barh(
-            [p + height / 2 for p in positions], before, height, color=BEFORE_COLOUR, label="baseline"
+        before_tops = [report.baseline.patients_by_top_indicator[t] for t in TOP_ORDER]
+        series.insert(0, ("baseline", [row.before or 0 for row in rows], before_tops, BEFORE_COLOUR))
+    height = 0.8 / len(series)
+    for index, (label, per_rule, per_top, colour) in enumerate(series):
+        offset = (index - (len(series) - 1) / 2) * height
+        rates = [100 * n / evaluated for n in per_rule]
+        bars = rules_axis.barh(
+            [p + offset for p in range(len(rows))], rates, height, color=colour, label=label
         )
-        rules_axis.barh(
-            [p - height / 2 for p in positions], after, height, color=AFTER_COLOUR, label="current"
-        )
+        labels = [f"{r:.2f}% ({n:,})" for r, n in zip(rates, per_rule, strict=True)]
+        rules_axis.bar_label(bars, labels=labels, padding=2, fontsize=8)
+        shares = [100 * n / evaluated for n in per_top]
+        bars = top_axis.bar([p + offset for p in range(len(TOP_ORDER))], shares, height, color=colour)
+        top_axis.bar_label(bars, labels=[f"{r:.1f}%" for r in shares], padding=2, fontsize=7)
+    if report.baseline:
         rules_axis.legend(loc="lower right")
-    else:
-        rules_axis.barh(positions, after, height, color=AFTER_COLOUR)
-    rules_axis.set_yticks(positions, [row.rule_id for row in rows])
+    rules_axis.set_yticks(range(len(rows)), [row.rule_id for row in rows])
     rules_axis.invert_yaxis()
     rules_axis.set_xlabel("% of patients with the rule's card")
     rules_axis.set_title("Card rate per rule")
-    tops = ["none", *reversed(INDICATORS)]
-    top_positions = list(range(len(tops)))
-    after_tops = [100 * report.current.patients_by_top_indicator[t] / evaluated for t in tops]
-    if report.baseline:
-        before_tops = [100 * report.baseline.patients_by_top_indicator[t] / evaluated for t in tops]
-        top_axis.bar([p - height / 2 for p in top_positions], before_tops, height, color=BEFORE_COLOUR)
-        top_axis.bar([p + height / 2 for p in top_positions], after_tops, height, color=AFTER_COLOUR)
-    else:
-        top_axis.bar(top_positions, after_tops, height, color=AFTER_COLOUR)
-    top_axis.set_xticks(top_positions, tops)
-    top_axis.set_yscale("log")
-    top_axis.set_ylabel("% of patients (log scale)")
+    rules_axis.margins(x=0.25)
+    top_axis.set_xticks(range(len(TOP_ORDER)), [NO_CARD if t == "none" else t for t in TOP_ORDER])
+    top_axis.set_ylabel("% of patients")
     top_axis.set_title("Most urgent card per patient")
+    top_axis.margins(y=0.12)
     figure.suptitle(
         f"{report.current.patients_evaluated:,} patients, evaluated at {report.now.date().isoformat()}"
     )
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
+
+
+def _cards(top: str, rule_ids: list[str]) -> str:
+    return f"{top}: {', '.join(rule_ids)}" if rule_ids else NO_CARD
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -93,6 +109,14 @@ def html_page(report: BacktestReport, png: bytes) -> str:
         f"<p>{html.escape(report.population_kind)}, {report.patients:,} patients read, "
         f"{evaluated:,} evaluated at {html.escape(report.now.isoformat())}; "
         f"{html.escape('; '.join(rules))}.</p>",
+        *(
+            [
+                "<h2>What changed</h2>",
+                f"<pre>{html.escape(chr(10).join(what_changed(report.rules_diff)))}</pre>",
+            ]
+            if report.rules_diff is not None
+            else []
+        ),
         f'<img alt="card rate per rule" src="data:image/png;base64,{base64.b64encode(png).decode()}">',
         "<h2>Cards per rule</h2>",
         _table(headers, table_rows),
@@ -104,17 +128,19 @@ def html_page(report: BacktestReport, png: bytes) -> str:
             f"<p>{changes.patients_changed:,} patients: the set of cards changed for "
             f"{changes.cards_changed:,}, the most urgent card for {changes.top_indicator_changed:,}.</p>",
             _table(
-                ["top indicator", "patients"], [[move, f"{n:,}"] for move, n in changes.transitions.items()]
+                ["top indicator", "patients"],
+                [[move.replace("none", NO_CARD), f"{n:,}"] for move, n in changes.transitions.items()],
             ),
             f"<h3>First {min(EXAMPLES_SHOWN, len(changes.examples))} by id</h3>",
             _table(
-                ["patient", "source", "before", "after"],
+                ["patient", "source", "before", "after", "why"],
                 [
                     [
                         c.patient_id,
                         c.source,
-                        f"{c.before_top}: {', '.join(c.before_cards) or '-'}",
-                        f"{c.after_top}: {', '.join(c.after_cards) or '-'}",
+                        _cards(c.before_top, c.before_cards),
+                        _cards(c.after_top, c.after_cards),
+                        c.why,
                     ]
                     for c in changes.examples[:EXAMPLES_SHOWN]
                 ],

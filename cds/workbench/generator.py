@@ -32,8 +32,8 @@ from cds.rulebook.model import Rulebook
 from cds.terminology.codeable import codings, concept_text
 from cds.workbench.builder import build_resource
 from cds.workbench.lexicon import Lexicon
-from cds.workbench.phrases import parse_phrase
 from cds.workbench.population import MANIFEST
+from cds.workbench.scenarios import Scenarios
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _SLOT = re.compile(rf'(?P<uuid>{_UUID})|"(?P<date>\d{{4}}-\d{{2}}-\d{{2}})(?P<rest>(?:T[^"]*)?)"')
@@ -41,59 +41,6 @@ _KEPT_PATIENT_FIELDS = ("resourceType", "id", "gender", "birthDate")
 _MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
 _WRITE_BUFFER = 2**20
 _DAYS_PER_UNIT = {"d": 1, "wk": 7}
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """Spasm findings in case phrases; {placeholders} are drawn per patient (see `_draw`)."""
-
-    name: str
-    weight: int
-    lines: tuple[str, ...]
-
-
-SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("cramp alone", 3, ("cramp, onset {recent} days ago, body site calf",)),
-    Scenario(
-        "cramp with a magnesium result",
-        4,
-        ("cramp, onset {recent} days ago", "magnesium {magnesium} mg/dL {lab} days ago"),
-    ),
-    Scenario(
-        "spasm on a diuretic", 1, ("spasm, onset {recent} days ago", "hydrochlorothiazide 200 days ago")
-    ),
-    Scenario(
-        "twitching with anxiety",
-        1,
-        ("fasciculation, onset {recent} days ago", "GAD-7 score {gad7} {lab} days ago"),
-    ),
-    Scenario("persistent cramp", 1, ("cramp, onset {long} days ago",)),
-    Scenario(
-        "widespread fasciculation",
-        1,
-        (
-            "fasciculation, as observation, body site tongue, {recent} days ago",
-            "fasciculation, as observation, body site calf, {lab} days ago",
-        ),
-    ),
-    Scenario("cramp with weakness", 1, ("cramp, onset {recent} days ago", "weakness, onset {lab} days ago")),
-    Scenario(
-        "fasciculation with dysphagia",
-        1,
-        ("fasciculation, onset {recent} days ago, body site tongue", "dysphagia, onset {lab} days ago"),
-    ),
-    Scenario("cramp with refuted weakness", 1, ("cramp, onset {recent} days ago", "weakness, refuted")),
-)
-
-
-def _draw(rng: random.Random) -> dict[str, object]:
-    return {
-        "recent": rng.randint(10, 40),
-        "lab": rng.randint(1, 9),
-        "long": rng.randint(50, 85),
-        "magnesium": round(rng.uniform(1.2, 2.3), 1),
-        "gad7": rng.randint(2, 20),
-    }
 
 
 class PopulationSpec(Frozen):
@@ -113,6 +60,7 @@ class PopulationSummary(Frozen):
     """Written into the manifest's `extension`, so a back-test report can say what the population is."""
 
     source: str
+    scenarios_file: str
     templates: int
     skipped_sources: list[str]
     seed: int
@@ -152,8 +100,13 @@ class _Line:
 _Template = tuple[_Line, ...]
 
 
-def make_population(spec: PopulationSpec, rulebook: Rulebook, *, progress: bool = False) -> PopulationSummary:
-    """Raises InputError when the source holds no usable patient or `out` is not an empty folder."""
+def make_population(
+    spec: PopulationSpec, rulebook: Rulebook, scenarios: Scenarios, *, progress: bool = False
+) -> PopulationSummary:
+    """Raises InputError when the source holds no usable patient or `out` is not an empty folder.
+
+    `scenarios` must have been loaded against `rulebook` (`load_scenarios`), which checked every line.
+    """
     if spec.out.exists() and (not spec.out.is_dir() or any(spec.out.iterdir())):
         raise InputError(f"{spec.out}: expected a new or empty folder for the population")
     _check_history(spec, rulebook)
@@ -179,17 +132,17 @@ def make_population(spec: PopulationSpec, rulebook: Rulebook, *, progress: bool 
                 writers.write(rtype, text)
                 resource_counts[rtype] += 1
             if int((index + 1) * spec.spasm_share) > int(index * spec.spasm_share):
-                scenario = rng.choices(SCENARIOS, weights=[s.weight for s in SCENARIOS])[0]
+                scenario = scenarios.pick(rng)
                 scenario_counts[scenario.name] += 1
-                values = _draw(rng)
-                for line, phrase in enumerate(scenario.lines, start=1):
-                    item = parse_phrase(phrase.format(**values), lexicon)
+                record = scenarios.record(scenario, scenarios.draw(rng), lexicon)
+                for line, item in enumerate(record, start=1):
                     resource = build_resource(item, line=line, patient_id=patient_id, now=spec.now)
                     resource["id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                     writers.write(resource["resourceType"], orjson.dumps(resource).decode())
                     resource_counts[resource["resourceType"]] += 1
     summary = PopulationSummary(
         source=str(spec.source),
+        scenarios_file=scenarios.file,
         templates=len(templates),
         skipped_sources=skipped,
         seed=spec.seed,

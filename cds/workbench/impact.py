@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cds.rulebook.diff import RulesDiff, describe
 from cds.workbench.backtest import BacktestReport
 from cds.workbench.tally import RulesetStats
 
 INDICATORS = ("critical", "warning", "info")
+WHY_SHOWN = 3
+
+
+def what_changed(diff: RulesDiff) -> list[str]:
+    """The rules diff in the words of `cds rules diff`, without its first line (the versions, said above)."""
+    return describe(diff).splitlines()[1:]
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,10 @@ def impact_text(report: BacktestReport) -> str:
     ]
     if report.baseline:
         lines.append(_ruleset_line("Baseline rules", report.baseline))
-    lines += [f"Patients: {report.patients:,} read, {evaluated:,} evaluated", ""]
+    if report.rules_diff is not None:
+        lines += ["", "What changed from the baseline to the current rules:"]
+        lines += [f"  {line}" for line in what_changed(report.rules_diff)]
+    lines += ["", f"Patients: {report.patients:,} read, {evaluated:,} evaluated", ""]
     head = f"{'rule':<28}{'indicator':<11}"
     head += f"{'baseline':>10}{'rate':>9}" if report.baseline else ""
     head += f"{'cards':>10}{'rate':>9}"
@@ -93,6 +103,8 @@ def impact_text(report: BacktestReport) -> str:
             shown = ", ".join(c.patient_id for c in changes.examples[:10])
             more = " ..." if changes.patients_changed > 10 else ""
             lines.append(f"  patients: {shown}{more}")
+            lines.append(f"  why, for the first {min(WHY_SHOWN, len(changes.examples))} by id:")
+            lines += [f"    {c.patient_id}: {c.why}" for c in changes.examples[:WHY_SHOWN]]
         if report.changes_file:
             lines.append(f"  every changed patient, before and after: {report.changes_file}")
     if report.not_evaluated:

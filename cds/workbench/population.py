@@ -141,16 +141,21 @@ class BulkExport(Population):
         handles: list[IO[bytes]] = [path.open("wb") for path in paths]
         try:
             for file in self._files:
-                for line in formats.lines(file):
+                name = file.name.encode()
+                for number, line in formats.numbered_lines(file):
                     owner = self._owner(line, file)
                     if owner is not None:
-                        handles[zlib.crc32(owner) % count].write(owner + b"\t" + line + b"\n")
+                        place = b"%s%s:%d" % (owner[:1], name, number)
+                        handles[zlib.crc32(owner[1:]) % count].write(
+                            b"\t".join((owner[1:], place, line)) + b"\n"
+                        )
         finally:
             for handle in handles:
                 handle.close()
         return paths
 
     def _owner(self, line: bytes, file: Path) -> bytes | None:
+        """The patient id, after one byte saying whether the line is that Patient resource itself (P)."""
         try:
             resource = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -164,18 +169,24 @@ class BulkExport(Population):
         if owner is None:
             self.unowned += 1
             return None
-        return owner.encode()
+        return (b"P" if resource.get("resourceType") == "Patient" else b"-") + owner.encode()
 
 
 def _grouped(bucket: Path) -> Iterator[PatientInput]:
+    """Each patient's lines, labelled with where its Patient resource is (else its first line), such as
+    `Patient.ndjson:17`, so a report points into the export."""
     patients: dict[bytes, list[bytes]] = {}
+    places: dict[bytes, bytes] = {}
     with bucket.open("rb") as stream:
         for line in stream:
-            owner, _, resource = line.rstrip(b"\n").partition(b"\t")
+            owner, place, resource = line.rstrip(b"\n").split(b"\t", 2)
             patients.setdefault(owner, []).append(resource)
+            if owner not in places or place.startswith(b"P"):
+                places[owner] = place
     for owner, lines in patients.items():
         patient_id = owner.decode()
-        yield PatientInput(label=f"Patient/{patient_id}", data=b"\n".join(lines), patient_id=patient_id)
+        label = places[owner][1:].decode()
+        yield PatientInput(label=label, data=b"\n".join(lines), patient_id=patient_id)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

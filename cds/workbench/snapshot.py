@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cds.evaluation import Evaluator
 from cds.rulebook import load_rulebook
+from cds.rulebook.diff import RulesDiff, diff_rulebooks
 from cds.rulebook.loader import DEFAULT_RULES_DIR
 
 
@@ -59,3 +60,14 @@ def evaluator_for(snapshot: RulesSnapshot) -> Evaluator:
         evaluator = Evaluator(load_rulebook(snapshot.write(Path(folder.name))))
         _loaded[snapshot.digest] = (evaluator, folder)
     return _loaded[snapshot.digest][0]
+
+
+_diffs: dict[tuple[str, str], RulesDiff] = {}
+
+
+def rules_diff(old: RulesSnapshot, new: RulesSnapshot) -> RulesDiff:
+    """What differs from `old` to `new`, worked out once per process and pair."""
+    key = (old.digest, new.digest)
+    if key not in _diffs:
+        _diffs[key] = diff_rulebooks(evaluator_for(old).rulebook, evaluator_for(new).rulebook)
+    return _diffs[key]

@@ -47,6 +47,8 @@ class PatientChange(Frozen):
     after_top: str
     before_cards: list[str]
     after_cards: list[str]
+    why: str
+    """The deciding evidence, in one line (`cds.workbench.why`)."""
 
 
 class RuleChange(Frozen):
@@ -162,6 +164,7 @@ class Tally:
             after_top=after_top,
             before_cards=sorted(before_rules),
             after_cards=sorted(after_rules),
+            why=outcome.why,
         )
         if self._on_change is not None:
             self._on_change(change)

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cds.engine import EngineError
-from cds.evaluation import Evaluator
+from cds.evaluation import Evaluation, Evaluator
 from cds.fhir import InputError, ReadResult, patient_ids, read_input
 from cds.fhir.formats import decompress
+from cds.rulebook.diff import RulesDiff
 from cds.workbench.population import PatientInput
-from cds.workbench.snapshot import RulesSnapshot, evaluator_for
+from cds.workbench.snapshot import RulesSnapshot, evaluator_for, rules_diff
+from cds.workbench.why import why_changed
 
 CardSet = tuple[tuple[str, str], ...]
 """(rule id, indicator) of each card, sorted."""
@@ -25,12 +27,15 @@ class PatientOutcome:
     cards: tuple[CardSet, ...]
     """One per rule set, in the order the rule sets were given."""
     error: str | None = None
+    why: str = ""
+    """With two rule sets whose cards differ: why, in one line (`cds.workbench.why`)."""
 
 
 def evaluate_batch(
     batch: Sequence[PatientInput], rules: Sequence[RulesSnapshot], now: dt.datetime
 ) -> list[PatientOutcome]:
     evaluators = [evaluator_for(snapshot) for snapshot in rules]
+    diff = rules_diff(rules[1], rules[0]) if len(rules) == 2 else None
     outcomes: list[PatientOutcome] = []
     for item in batch:
         try:
@@ -40,21 +45,35 @@ def evaluate_batch(
             continue
         ids: list[str | None] = [item.patient_id] if item.patient_id else [*patient_ids(read.resources)]
         for patient_id in ids or [None]:
-            outcomes.append(_evaluate(item.label, read, patient_id, evaluators, now))
+            outcomes.append(_evaluate(item.label, read, patient_id, evaluators, now, diff))
     return outcomes
 
 
 def _evaluate(
-    label: str, read: ReadResult, patient_id: str | None, evaluators: Sequence[Evaluator], now: dt.datetime
+    label: str,
+    read: ReadResult,
+    patient_id: str | None,
+    evaluators: Sequence[Evaluator],
+    now: dt.datetime,
+    diff: RulesDiff | None,
 ) -> PatientOutcome:
-    results: list[CardSet] = []
+    """`diff` from the second rule set (the baseline) to the first (the current rules), if two."""
+    evaluations: list[Evaluation] = []
     evaluated_id = patient_id
     try:
         for evaluator in evaluators:
             evaluation = evaluator.evaluate(read, patient_id=patient_id, now=now)
             evaluated_id = evaluation.facts.patient_id
-            cards = evaluation.response.cards
-            results.append(tuple(sorted((c.source.topic.code, c.indicator) for c in cards if c.source.topic)))
+            evaluations.append(evaluation)
     except (InputError, EngineError) as exc:
         return PatientOutcome(label, evaluated_id, (), str(exc))
-    return PatientOutcome(label, evaluated_id, tuple(results))
+    cards = tuple(_card_set(evaluation) for evaluation in evaluations)
+    why = ""
+    if diff is not None and cards[0] != cards[1]:
+        why = why_changed(before=evaluations[1], after=evaluations[0], diff=diff)
+    return PatientOutcome(label, evaluated_id, cards, why=why)
+
+
+def _card_set(evaluation: Evaluation) -> CardSet:
+    cards = evaluation.response.cards
+    return tuple(sorted((c.source.topic.code, c.indicator) for c in cards if c.source.topic))

@@ -71,6 +71,7 @@ def test_the_wheel_holds_the_default_rules(wheel: Path) -> None:
     assert "cds/rules/parameters.yaml" in names
     assert "cds/rules/definitions/10-urgent-red-flag.yaml" in names
     assert any(name.startswith("cds/rules/tests/") for name in names)
+    assert "cds/rules/populations/scenarios.yaml" in names
 
 
 def test_the_wheel_holds_the_license(wheel: Path) -> None:

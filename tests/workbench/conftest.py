@@ -11,6 +11,7 @@ import pytest
 from cds.rulebook import Rulebook
 from cds.workbench.generator import PopulationSpec, make_population
 from cds.workbench.lexicon import Lexicon
+from cds.workbench.scenarios import Scenarios, load_scenarios, scenarios_path
 
 NOW = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 
@@ -18,6 +19,12 @@ NOW = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 @pytest.fixture(scope="session")
 def lexicon(rulebook: Rulebook) -> Lexicon:
     return Lexicon(rulebook)
+
+
+@pytest.fixture(scope="session")
+def scenarios(rulebook: Rulebook) -> Scenarios:
+    """The shipped population scenarios."""
+    return load_scenarios(scenarios_path(rulebook, None), rulebook)
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +42,11 @@ def source(synthea: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def population(source: Path, rulebook: Rulebook, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def population(
+    source: Path, rulebook: Rulebook, scenarios: Scenarios, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """300 patients, a third with spasm findings, as a Bulk Data export."""
     out = tmp_path_factory.mktemp("population") / "export"
     spec = PopulationSpec(source=source, out=out, patients=300, spasm_share=1 / 3, seed=11, now=NOW)
-    make_population(spec, rulebook)
+    make_population(spec, rulebook, scenarios)
     return out

@@ -15,6 +15,7 @@ from cds.fhir import InputError, PatientMatcher, patient_ids, read_input, read_p
 from cds.rulebook import Rulebook
 from cds.workbench.generator import PopulationSpec, make_population
 from cds.workbench.population import open_population
+from cds.workbench.scenarios import Scenarios
 from cds.workbench.snapshot import RulesSnapshot
 from cds.workbench.worker import evaluate_batch
 
@@ -56,12 +57,14 @@ def test_an_exact_share_of_patients_get_spasm_findings(population: Path) -> None
     assert sum(summary["scenarios"].values()) == 100
 
 
-def test_the_same_seed_gives_the_same_population(tmp_path: Path, source: Path, rulebook: Rulebook) -> None:
+def test_the_same_seed_gives_the_same_population(
+    tmp_path: Path, source: Path, rulebook: Rulebook, scenarios: Scenarios
+) -> None:
     for name in ("one", "two"):
         spec = PopulationSpec(
             source=source, out=tmp_path / name, patients=20, spasm_share=0.5, seed=3, now=NOW
         )
-        make_population(spec, rulebook)
+        make_population(spec, rulebook, scenarios)
     for rtype in ("Patient", "Condition", "Observation"):
         assert (tmp_path / "one" / f"{rtype}.ndjson").read_bytes() == (
             tmp_path / "two" / f"{rtype}.ndjson"
@@ -69,22 +72,22 @@ def test_the_same_seed_gives_the_same_population(tmp_path: Path, source: Path, r
 
 
 def test_an_output_folder_that_is_not_empty_is_refused(
-    tmp_path: Path, source: Path, rulebook: Rulebook
+    tmp_path: Path, source: Path, rulebook: Rulebook, scenarios: Scenarios
 ) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     spec = PopulationSpec(source=source, out=tmp_path, patients=1, spasm_share=0, now=NOW)
     with pytest.raises(InputError, match="empty folder"):
-        make_population(spec, rulebook)
+        make_population(spec, rulebook, scenarios)
 
 
 def test_history_shorter_than_a_time_window_is_refused(
-    tmp_path: Path, source: Path, rulebook: Rulebook
+    tmp_path: Path, source: Path, rulebook: Rulebook, scenarios: Scenarios
 ) -> None:
     spec = PopulationSpec(
         source=source, out=tmp_path / "p", patients=1, spasm_share=0, now=NOW, history_days=90
     )
     with pytest.raises(InputError, match="must exceed red_flag_window_days"):
-        make_population(spec, rulebook)
+        make_population(spec, rulebook, scenarios)
 
 
 def test_keeping_only_what_the_rules_read_changes_no_fact(
@@ -106,7 +109,7 @@ def test_keeping_only_what_the_rules_read_changes_no_fact(
 
 
 def test_cutting_old_lab_history_changes_no_patients_cards(
-    tmp_path: Path, source: Path, rulebook: Rulebook
+    tmp_path: Path, source: Path, rulebook: Rulebook, scenarios: Scenarios
 ) -> None:
     outcomes = []
     for name, history in (("whole", None), ("cut", 200)):
@@ -119,7 +122,7 @@ def test_cutting_old_lab_history_changes_no_patients_cards(
             now=NOW,
             history_days=history,
         )
-        make_population(spec, rulebook)
+        make_population(spec, rulebook, scenarios)
         batch = list(open_population(tmp_path / name))
         outcomes.append(
             sorted(evaluate_batch(batch, (RulesSnapshot.take(None),), NOW), key=lambda o: o.patient_id or "")

@@ -57,6 +57,12 @@ def test_the_backtest_lists_every_patient_whose_cards_change(
     with (out / "changes.csv").open() as stream:
         rows = list(csv.DictReader(stream))
     assert 0 < changes["patients_changed"] == len(rows)
+    assert [r["patient_id"] for r in rows] == sorted(r["patient_id"] for r in rows)
+    assert all(r["source"].startswith("Patient.ndjson:") for r in rows)
+    assert all(
+        re.search(r"magnesium 1\.[56] mg/dL on \S+, now (above|at) the threshold 1\.5", r["why"])
+        for r in rows
+    )
     assert changes["transitions"] == {"info -> none": len(rows)}
     assert {(r["before_cards"], r["after_cards"]) for r in rows} == {("spasm-benign-contributors", "")}
     assert min(r["patient_id"] for r in rows) in result.output

@@ -42,6 +42,15 @@ def test_a_bulk_export_groups_each_patients_resources_across_files(tmp_path: Pat
     }
 
 
+def test_a_bulk_export_patient_is_labelled_with_the_line_of_its_patient_resource(tmp_path: Path) -> None:
+    (tmp_path / "Patient.ndjson").write_bytes(
+        b'{"resourceType": "Patient", "id": "a"}\n\n{"resourceType": "Patient", "id": "b"}\n'
+    )
+    _ndjson(tmp_path / "Observation.ndjson", [_observation("o1", "b"), _observation("o2", "c")])
+    labels = {i.patient_id: i.label for i in BulkExport(tmp_path)}
+    assert labels == {"a": "Patient.ndjson:1", "b": "Patient.ndjson:3", "c": "Observation.ndjson:2"}
+
+
 def test_resources_naming_no_patient_are_counted_and_not_used(tmp_path: Path) -> None:
     _ndjson(tmp_path / "Patient.ndjson", [{"resourceType": "Patient", "id": "a"}])
     _ndjson(tmp_path / "Practitioner.ndjson", [{"resourceType": "Practitioner", "id": "dr"}])
