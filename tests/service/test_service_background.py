@@ -13,18 +13,23 @@ from cds.service.background import BoundedWorker
 
 
 class Recorder:
-    """A `handle` that records each batch; while `hold` is clear, it blocks until released."""
+    """A `handle` that records each batch. While `hold` is clear, the worker's own thread (the first to
+    call) blocks until released; a batch handled inline, on another thread, never waits."""
 
     def __init__(self, *, held: bool = False) -> None:
         self.batches: list[list[int]] = []
         self.hold = threading.Event()
         self.entered = threading.Event()
+        self._worker_thread: int | None = None
         if not held:
             self.hold.set()
 
     def __call__(self, batch: Sequence[int]) -> None:
+        if self._worker_thread is None:
+            self._worker_thread = threading.get_ident()
         self.entered.set()
-        self.hold.wait(10)
+        if threading.get_ident() == self._worker_thread:
+            self.hold.wait(10)
         self.batches.append(list(batch))
 
     @property
@@ -96,9 +101,9 @@ def test_submitting_to_a_full_queue_handles_the_item_before_returning() -> None:
     assert worker.offer(0)
     assert recorder.entered.wait(10)  # the thread holds item 0; the queue is empty again
     assert [worker.offer(i) for i in (1, 2, 3, 4)] == [True, True, True, False]
-    recorder.hold.set()
     asyncio.run(worker.submit(5))
     done_when_submitted = list(recorder.batches)
+    recorder.hold.set()
     worker.stop(10.0)
     assert [5] in done_when_submitted
     assert sorted(recorder.items) == [0, 1, 2, 3, 5]
