@@ -1,11 +1,13 @@
-"""A copy of the shipped rules to edit, for tests of what an informaticist's edit does."""
+"""A copy of the shipped rules to edit, for tests of what an informaticist's edit does and says."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from cds.rulebook import DEFAULT_RULES_DIR
+import pytest
+
+from cds.rulebook import DEFAULT_RULES_DIR, RulebookError, load_rulebook
 
 
 def copy_rules(folder: Path) -> Path:
@@ -19,3 +21,15 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1))
+
+
+def problems_of(rules: Path) -> list[str]:
+    """The rulebook's load problems, as the user reads them; fails when the rules load."""
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(rules)
+    return [str(p) for p in caught.value.problems]
+
+
+def line_of(path: Path, words: str) -> int:
+    """The first line (from 1) of a file that holds `words`, for checking the line an error names."""
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if words in line)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from rules_copy import copy_rules, edit
+from rules_copy import copy_rules, edit, line_of, problems_of
 
 from cds.evaluation import Evaluator
 from cds.fhir import read_input, read_path
-from cds.rulebook import RulebookError, load_rulebook
+from cds.rulebook import load_rulebook
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
@@ -26,16 +26,6 @@ def rules(tmp_path: Path) -> Path:
 def card_text(rules: Path, fixture: str) -> str:
     evaluation = Evaluator(load_rulebook(rules)).evaluate(read_path(FIXTURES / fixture), now=NOW)
     return "\n".join(f"{c.summary}\n{c.detail}" for c in evaluation.response.cards)
-
-
-def problems_of(rules: Path) -> list[str]:
-    with pytest.raises(RulebookError) as caught:
-        load_rulebook(rules)
-    return [str(p) for p in caught.value.problems]
-
-
-def line_of(path: Path, words: str) -> int:
-    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if words in line)
 
 
 def test_a_progressive_red_flag_is_named_as_the_wording_file_says(rules: Path) -> None:

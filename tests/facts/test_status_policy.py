@@ -7,11 +7,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from rules_copy import copy_rules, edit
+from rules_copy import copy_rules, edit, line_of, problems_of
 
 from cds.evaluation import Evaluation, Evaluator
 from cds.fhir import read_input, read_path
-from cds.rulebook import RulebookError, load_rulebook
+from cds.rulebook import load_rulebook
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
@@ -76,16 +76,6 @@ def test_the_reason_wording_is_data(rules: Path) -> None:
         set_aside(evaluate(rules, "excluded-resolved-symptom.json"))["Condition/cramp-1"]
         == "no longer current (resolved)"
     )
-
-
-def problems_of(rules: Path) -> list[str]:
-    with pytest.raises(RulebookError) as caught:
-        load_rulebook(rules)
-    return [str(p) for p in caught.value.problems]
-
-
-def line_of(path: Path, words: str) -> int:
-    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if words in line)
 
 
 def test_a_bad_counts_value_names_file_line_and_field(rules: Path) -> None:

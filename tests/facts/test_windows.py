@@ -7,11 +7,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from rules_copy import copy_rules, edit
+from rules_copy import copy_rules, edit, problems_of
 
 from cds.evaluation import Evaluation, Evaluator
 from cds.fhir import read_input
-from cds.rulebook import RulebookError, load_rulebook
+from cds.rulebook import load_rulebook
 
 NOW = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 SNOMED = "http://snomed.info/sct"
@@ -62,12 +62,6 @@ def test_a_red_flag_observation_counts_within_the_window_its_kind_names(rules: P
         == "recorded 2026-07-01, outside the 90-day window (symptom_window_days); counted only as history"
     )
     assert "spasm-red-flag" not in [c.source.topic.code for c in evaluation.response.cards]
-
-
-def problems_of(rules: Path) -> list[str]:
-    with pytest.raises(RulebookError) as caught:
-        load_rulebook(rules)
-    return [str(p) for p in caught.value.problems]
 
 
 def test_an_unknown_window_parameter_names_the_entry(rules: Path) -> None:

@@ -6,24 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-from rules_copy import copy_rules, edit
+from rules_copy import copy_rules, edit, line_of, problems_of
 
-from cds.rulebook import RulebookError, load_rulebook
+from cds.rulebook import load_rulebook
 
 
 @pytest.fixture
 def rules(tmp_path: Path) -> Path:
     return copy_rules(tmp_path)
-
-
-def problems_of(rules: Path) -> list[str]:
-    with pytest.raises(RulebookError) as caught:
-        load_rulebook(rules)
-    return [str(p) for p in caught.value.problems]
-
-
-def line_of(path: Path, words: str) -> int:
-    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if words in line)
 
 
 def test_shipped_rules_load() -> None:
