@@ -130,7 +130,7 @@ def serve_command(
         else None
     )
     _announce(settings, rulebook.version, len(rulebook.rules), store.database.describe(), shadow)
-    sys.exit(serve(settings))
+    sys.exit(serve(settings, rulebook=rulebook))
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 import orjson
 
-from cds.cli.feedback import data_dir_options
+from cds.cli.feedback import data_dir_options, reason_displays
 from cds.cli.options import require_extra
+from cds.rulebook import load_rulebook
 from cds.service.settings import load_settings
 from cds.shadow.report import ShadowReport, describe_report, live_card_uuids, shadow_report
 from cds.store import open_store
@@ -51,7 +52,9 @@ def report_command(
 ) -> None:
     """Both rules versions and what differs between them; per rule, live and candidate cards and the calls
     where they differ; how the most urgent card per call would move; what clinicians did with the live
-    cards the candidate would remove (accepted, overridden and why, no feedback); the cards it would add."""
+    cards the candidate would remove (accepted, overridden and why, no feedback); the cards it would add.
+
+    Override reasons a client sent as code only are named from the live rules [CDS_RULES_DIR]."""
     if html_dir is not None:
         require_extra("workbench", "matplotlib")
     settings = load_settings(config_file=config_file, data_dir=data_dir, database_url=database_url)
@@ -64,7 +67,11 @@ def report_command(
     try:
         records = store.shadow_calls(since=moment)
         report = shadow_report(
-            records, store.shadow_pairs(), store.feedback_on(live_card_uuids(records)), since=moment
+            records,
+            store.shadow_pairs(),
+            store.feedback_on(live_card_uuids(records)),
+            since=moment,
+            reason_displays=reason_displays(load_rulebook(settings.rules_dir)),
         )
     finally:
         store.close()

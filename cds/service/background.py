@@ -5,7 +5,10 @@ coroutine chain (about 36 KB measured), until its work is done; once that work r
 are answered, finished calls pile up and memory grows without bound. Here only the item waits, and
 only up to `capacity`. The thread hands items to `handle` in batches of up to `max_batch` (the audit
 trail writes one transaction for many calls, instead of one per call contending for the database's
-write lock).
+write lock). With a `linger`, the thread waits that long after the first item of a batch for others to
+join it: calls arrive a few milliseconds apart, faster than one transaction each can be written, so
+without it most batches held one or two calls and the writes cost as much as 0.7 ms of CPU per call
+(about 0.1 ms in batches of 16 or more, measured on SQLite). A stop ends the wait at once.
 
 When the queue is full, `offer` refuses the item (shadow evaluations count the skip: a slow consumer
 costs skipped work, never memory or the caller's time) and `submit` handles it in the caller's turn
@@ -35,15 +38,24 @@ class BoundedWorker(Generic[T]):
     must be safe to call from two threads at once."""
 
     def __init__(
-        self, name: str, handle: Callable[[Sequence[T]], None], capacity: int, *, max_batch: int = 1
+        self,
+        name: str,
+        handle: Callable[[Sequence[T]], None],
+        capacity: int,
+        *,
+        max_batch: int = 1,
+        linger: float = 0.0,
     ) -> None:
         self.name = name
         self._handle = handle
         self._max_batch = max_batch
+        self._linger = linger
         self._queue: queue.Queue[T | None] = queue.Queue(maxsize=capacity)
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> None:
+        self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
@@ -80,6 +92,7 @@ class BoundedWorker(Generic[T]):
         thread, self._thread = self._thread, None
         if thread is None:
             return
+        self._stopping.set()
         try:
             self._queue.put(None, timeout=timeout)
         except queue.Full:
@@ -97,6 +110,8 @@ class BoundedWorker(Generic[T]):
             first = self._queue.get()
             batch = [] if first is None else [first]
             stopping = first is None
+            if not stopping and self._linger:
+                self._stopping.wait(self._linger)
             while not stopping and len(batch) < self._max_batch:
                 try:
                     item = self._queue.get_nowait()

@@ -1,7 +1,8 @@
 """The CDS Hooks call body, validated to the letter of 2.0 while ignoring unknown fields and `extension`.
 
-Validation stops at the envelope: prefetch values stay plain parsed JSON, read later by
-`cds.fhir.read_prefetch`, because validating every resource would cost more than evaluating them.
+Validation stops at the envelope: prefetch values stay as the reader left them (JSON text on the
+fast path, parsed JSON on the validating one), read later by `cds.fhir.read_prefetch`, because
+validating every resource would cost more than evaluating them.
 """
 
 from __future__ import annotations

@@ -30,6 +30,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client import (
+    values as prometheus_values,
+)
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.process_collector import ProcessCollector
 
 from cds import __version__
@@ -111,10 +115,19 @@ def card_issued(rule: str, indicator: str) -> None:
 
 
 def prepare_multiprocess(directory: Path) -> None:
-    """Called once by the parent before it starts workers: stale files from a previous run would add up."""
+    """Called once by the parent before it forks workers: stale files from a previous run would add up.
+
+    prometheus_client picks in-memory or file-backed values when it is imported, which here is before the
+    parent knows how many workers it starts; so values are switched to files now, the few made at import
+    (metrics without labels) included, and the forked workers inherit that.
+    """
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     os.environ[MULTIPROC_ENV] = str(directory)
+    prometheus_values.ValueClass = prometheus_values.MultiProcessValue()  # type: ignore[no-untyped-call]
+    for metric in [*globals().values(), *_PROCESS.values()]:
+        if isinstance(metric, MetricWrapperBase) and metric._is_observable():  # type: ignore[no-untyped-call]
+            metric._metric_init()  # type: ignore[no-untyped-call]
 
 
 def worker_exiting(pid: int | None = None) -> None:

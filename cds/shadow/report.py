@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cds.frozen import Frozen
@@ -93,13 +93,17 @@ def shadow_report(
     feedback: Iterable[FeedbackRecord],
     *,
     since: dt.datetime | None = None,
+    reason_displays: Mapping[tuple[str, str], str] | None = None,
 ) -> ShadowReport:
+    """`reason_displays` (by system and code, from the live rules) names the override reasons a client
+    sent as code only, as `cds feedback report` does."""
     diffs = {(p.live_rules_version, p.candidate_rules_version): p.diff for p in pairs}
     outcome = _last_outcomes(feedback)
     grouped: dict[tuple[str, str], list[ShadowRecord]] = {}
     for record in records:
         grouped.setdefault((record.live_rules_version, record.candidate_rules_version), []).append(record)
-    reports = [_pair(key, calls, diffs.get(key), outcome) for key, calls in grouped.items()]
+    displays = reason_displays or {}
+    reports = [_pair(key, calls, diffs.get(key), outcome, displays) for key, calls in grouped.items()]
     reports.sort(key=lambda report: report.last_call, reverse=True)
     return ShadowReport(since=since, pairs=tuple(reports))
 
@@ -121,6 +125,7 @@ def _pair(
     calls: list[ShadowRecord],
     diff: dict[str, Any] | None,
     outcome: dict[str, FeedbackRecord],
+    displays: Mapping[tuple[str, str], str],
 ) -> PairReport:
     rule_ids = sorted({card.rule_id for r in calls for card in (*r.live_cards, *r.candidate_cards)})
     tops = Counter((top_indicator(r.live_cards), top_indicator(r.candidate_cards)) for r in calls)
@@ -135,7 +140,9 @@ def _pair(
         rules=tuple(_rule_row(rule_id, calls) for rule_id in rule_ids),
         top_indicator=_changes(tops),
         removed=tuple(
-            _removed(rule_id, calls, outcome) for rule_id in rule_ids if _removed_cards(rule_id, calls)
+            _removed(rule_id, calls, outcome, displays)
+            for rule_id in rule_ids
+            if _removed_cards(rule_id, calls)
         ),
         added=_added(calls),
     )
@@ -173,14 +180,19 @@ def _removed_cards(rule_id: str, calls: list[ShadowRecord]) -> list[str | None]:
     ]
 
 
-def _removed(rule_id: str, calls: list[ShadowRecord], outcome: dict[str, FeedbackRecord]) -> RemovedCards:
+def _removed(
+    rule_id: str,
+    calls: list[ShadowRecord],
+    outcome: dict[str, FeedbackRecord],
+    displays: Mapping[tuple[str, str], str],
+) -> RemovedCards:
     done = Counter[str]()
     reasons = Counter[str]()
     for uuid in _removed_cards(rule_id, calls):
         entry = outcome.get(uuid) if uuid is not None else None
         done[entry.outcome if entry else NO_FEEDBACK] += 1
         if entry is not None and entry.outcome == "overridden":
-            reasons[entry.override_display or entry.override_code or "(no reason given)"] += 1
+            reasons[_reason_label(entry, displays)] += 1
     return RemovedCards(
         rule_id=rule_id,
         cards=sum(done.values()),
@@ -189,6 +201,15 @@ def _removed(rule_id: str, calls: list[ShadowRecord], outcome: dict[str, Feedbac
         no_feedback=done[NO_FEEDBACK],
         override_reasons=tuple(ReasonCount(reason=r, cards=n) for r, n in reasons.most_common()),
     )
+
+
+def _reason_label(entry: FeedbackRecord, displays: Mapping[tuple[str, str], str]) -> str:
+    if entry.override_display:
+        return entry.override_display
+    key = (entry.override_system, entry.override_code)
+    if key[0] is not None and key[1] is not None and key in displays:
+        return displays[key[0], key[1]]
+    return entry.override_code or "(no reason given)"
 
 
 def _added(calls: list[ShadowRecord]) -> tuple[AddedCards, ...]:

@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cds.store import migrate
 from cds.store.database import Database, open_database
@@ -38,10 +37,21 @@ _IN_BATCH = 500
 """Values per `IN (...)`: well under SQLite's limit on bound parameters."""
 
 
+def _insert_of(dialect: str) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT; imported here, so SQLite never loads PostgreSQL's."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
+
+
 class SqlStore:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
+        self._insert = _insert_of(database.dialect)
 
     @classmethod
     def open(cls, url: str) -> SqlStore:

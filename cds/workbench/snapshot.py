@@ -21,7 +21,7 @@ from cds.rulebook.loader import DEFAULT_RULES_DIR
 @dataclass(frozen=True, slots=True)
 class RulesSnapshot:
     name: str
-    """The directory's own name: the rules version is a digest that includes it."""
+    """The directory's own name, so a problem found in a worker names the file as its author knows it."""
     files: tuple[tuple[str, bytes], ...]
     digest: str
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -50,12 +51,21 @@ class ServiceProcess:
                 stderr=stderr,
                 start_new_session=True,
             )
+        try:
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.ensure_stopped()  # a start that fails leaves no `cds serve` (nor its workers) behind
+            raise
+        return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"cds serve exited with {self.process.returncode}: {self.errors()}")
             if self._healthy():
-                return self
+                return
             time.sleep(0.05)
         raise RuntimeError("cds serve did not become healthy in time")
 
@@ -95,6 +105,9 @@ class ServiceProcess:
         return self.stderr.read_text(encoding="utf-8")
 
     def ensure_stopped(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        """SIGKILL to the whole process group: workers outlive a parent that has exited."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        self.process.wait(timeout=10)

@@ -130,3 +130,23 @@ def test_stopping_handles_everything_queued() -> None:
     recorder.hold.set()
     worker.stop(10.0)
     assert sorted(recorder.items) == list(range(40))
+
+
+def test_items_arriving_while_the_first_lingers_share_its_batch() -> None:
+    recorder = Recorder()
+    worker: BoundedWorker[int] = BoundedWorker("test", recorder, capacity=16, max_batch=8, linger=0.3)
+    worker.start()
+    for i in range(5):
+        assert worker.offer(i)
+    assert worker.wait_idle(10.0)
+    worker.stop(10.0)
+    assert recorder.batches == [[0, 1, 2, 3, 4]]
+
+
+def test_stopping_writes_a_lingering_batch_at_once() -> None:
+    recorder = Recorder()
+    worker: BoundedWorker[int] = BoundedWorker("test", recorder, capacity=16, max_batch=8, linger=600.0)
+    worker.start()
+    assert worker.offer(7)
+    worker.stop(10.0)
+    assert recorder.items == [7]

@@ -31,9 +31,9 @@ def services(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
     started: list[ServiceProcess] = []
 
     def start(*args: str, data_dir: Path | None = None) -> ServiceProcess:
-        service = ServiceProcess(data_dir or tmp_path / "var", *args).start()
-        started.append(service)
-        return service
+        service = ServiceProcess(data_dir or tmp_path / "var", *args)
+        started.append(service)  # before it starts: a start that times out is stopped too
+        return service.start()
 
     yield start
     for service in started:

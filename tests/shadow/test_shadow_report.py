@@ -4,9 +4,11 @@ live cards it would remove."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
+from cds.cli.feedback import reason_displays
 from cds.rulebook import Rulebook
 from cds.rulebook.diff import diff_rulebooks
 from cds.shadow.report import IndicatorChange, ShadowReport, describe_report, shadow_report
@@ -103,6 +105,19 @@ def test_removed_live_cards_show_what_clinicians_did_the_last_feedback_counting(
         ("Cause Known", 1),
         ("Not Applicable", 1),
     }
+
+
+def test_a_reason_sent_as_code_only_is_named_from_the_live_rules(rulebook: Rulebook) -> None:
+    code_only = replace(FEEDBACK[0], override_display=None)
+    report = shadow_report(RECORDS, [], [code_only], reason_displays=reason_displays(rulebook))
+    (removed,) = report.pairs[0].removed
+    assert [r.reason for r in removed.override_reasons] == ["Cause already known and being managed"]
+
+
+def test_a_reason_the_rules_do_not_know_is_shown_by_its_code() -> None:
+    unknown = replace(FEEDBACK[0], override_display=None, override_code="retired_reason")
+    (removed,) = shadow_report(RECORDS, [], [unknown], reason_displays={}).pairs[0].removed
+    assert [r.reason for r in removed.override_reasons] == ["retired_reason"]
 
 
 def test_cards_the_candidate_would_add_are_counted(report: ShadowReport) -> None:
