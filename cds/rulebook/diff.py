@@ -57,7 +57,8 @@ class CodeState(Frozen):
 
 class CodeChange(Frozen):
     concept: str
-    """Kind and concept name, e.g. `lab magnesium`, `medication diuretic`, `order neurology_referral`."""
+    """Kind and concept name, e.g. `lab magnesium`, `medication diuretic`, `ingredient furosemide`,
+    `order neurology_referral`."""
     system: str
     code: str
     old: CodeState | None
@@ -176,6 +177,12 @@ def _code_table(rulebook: Rulebook) -> dict[tuple[str, str, str], CodeState]:
         for code in cls.atc:
             table[(f"medication {name}", atc, code.code)] = CodeState(
                 display=code.display, status=code.status
+            )
+    rxnorm = terminology.systems.uri("rxnorm")
+    for name, ingredient in terminology.medication_ingredients.items():
+        for entry in ingredient.rxnorm:
+            table[(f"ingredient {name}", rxnorm, entry.code)] = CodeState(
+                display=entry.display, status=entry.status
             )
     for name, order in rulebook.orders.items():
         if order.code is not None:

@@ -23,6 +23,7 @@ from cds.terminology.valuesets import (
     CodeEntry,
     Concept,
     ConceptFile,
+    Ingredient,
     Measure,
     MeasureFile,
     MedicationClass,
@@ -76,6 +77,7 @@ class Terminology:
         self.concepts: dict[str, dict[str, Concept]] = {f.kind: dict(f.concepts) for f in concept_files}
         self.measured: dict[str, dict[str, Measure]] = {f.kind: dict(f.concepts) for f in measured_files}
         self.medication_classes: dict[str, MedicationClass] = dict(medications.classes)
+        self.medication_ingredients: dict[str, Ingredient] = dict(medications.ingredients)
         self._exact: dict[Coded, ConceptMatch] = {}
         self._codes: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
         self._text: list[tuple[re.Pattern[str], ConceptMatch]] = []

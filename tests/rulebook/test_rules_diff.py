@@ -79,6 +79,19 @@ def test_a_removed_code_names_its_concept_and_system(diff: RulesDiff) -> None:
     assert removed[0].old is not None and removed[0].old.display == "Muscle weakness"
 
 
+def test_an_rxnorm_code_of_an_ingredient_is_compared_like_any_code(tmp_path: Path, shipped: Rulebook) -> None:
+    rules = copy_rules(tmp_path)
+    edit(
+        rules / "valuesets" / "medications.yaml",
+        '{code: "313988", display: "Furosemide 40 MG Oral Tablet", status: confirmed}, ',
+        "",
+    )
+    (change,) = diff_rulebooks(shipped, load_rulebook(rules)).codes
+    assert (change.change, change.concept, change.code) == ("removed", "ingredient furosemide", "313988")
+    assert change.system == "http://www.nlm.nih.gov/research/umls/rxnorm"
+    assert change.old is not None and change.old.display == "Furosemide 40 MG Oral Tablet"
+
+
 def test_a_rule_whose_logic_changed_shows_both_versions_and_the_part(diff: RulesDiff) -> None:
     change = next(r for r in diff.rules if r.rule_id == "spasm-red-flag")
     assert (change.change, change.old_version, change.new_version) == ("changed", "1.0.0", "1.1.0")
