@@ -1,27 +1,32 @@
 """The fast reader: JSON text to resources without building the parts nothing reads.
 
-msgspec decodes each Bundle twice, both times in C: once into small structs holding only the head of
-every resource (`raw.HEAD_ELEMENTS`), once into the JSON text of every entry. Whatever a resource
-holds beyond its head (a Claim's items, an Encounter, a vital sign's value) never becomes a Python
-object unless something reads `RawResource.resource`, which parses that entry's text with orjson,
-the parser of the validating path, so both paths see the very same values.
+A document is checked first, then decoded by msgspec in C in two passes: one into the members of a
+call (or a Bundle) with the text of every entry's resource, one over those texts into the head of
+each resource (`raw.HEAD_ELEMENTS`). Whatever a resource holds beyond its head (a Claim's items, a
+vital sign's value) never becomes a Python object unless something reads `RawResource.resource`,
+which parses that resource's text with orjson, the parser of the validating path, so both paths see
+the very same values.
 
-The fast reader refuses exactly what the validating path refuses, with the same message. msgspec
-checks JSON syntax everywhere but, in the text it skips, neither UTF-8 nor whether a number fits a
-double, and it has no nesting limit of ours: those are checked on the raw bytes (`checked_text`, and
-the validating path's own nesting check). Anything unusual (a Bundle.entry that is not a list, an
-entry whose resource is not an object, a syntax error) raises NotFast, and the caller reads that
-document the validating way: slower, never different.
+The fast reader refuses exactly what the validating path refuses, with the same message, because it
+hands every document it does not take to that path. msgspec checks JSON syntax everywhere but, in
+the text it skips, neither UTF-8 nor whether a number fits a double, and it has no nesting limit of
+ours: so the whole text is first parsed by yyjson, the parser orjson is built on (without building
+Python objects: it refuses what orjson refuses, with orjson's messages), and its nesting measured as
+the validating path measures it. Anything unusual (a Bundle.entry that is not a list, a prefetch
+value that is not an object, a syntax error) raises NotFast, and the caller reads that document the
+validating way: slower, never different.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
 import orjson
+import yyjson
 from msgspec import UNSET, Raw, Struct, UnsetType
+
+from cds.fhir.jsonparse import exceeds_depth
 
 _ABSENT = Raw(b"")
 """Default of a Raw field, told from any value present (even `null`) by identity."""
@@ -33,52 +38,52 @@ class NotFast(Exception):
 
 
 class Head(Struct):
-    """The head of one resource (`raw.HEAD_ELEMENTS`); `code` stays JSON text, the recognition key."""
+    """The head of one resource (`raw.HEAD_ELEMENTS`). Only the type and id are decoded; the other
+    elements stay JSON text, parsed with orjson when read (`code` is the recognition key as it is)."""
 
     resourceType: Any = UNSET
     id: Any = UNSET
-    subject: Any = UNSET
-    patient: Any = UNSET
+    subject: Raw = _ABSENT
+    patient: Raw = _ABSENT
     code: Raw = _ABSENT
-    effectiveDateTime: Any = UNSET
-    effectivePeriod: Any = UNSET
-    effectiveInstant: Any = UNSET
-    issued: Any = UNSET
+    effectiveDateTime: Raw = _ABSENT
+    effectivePeriod: Raw = _ABSENT
+    effectiveInstant: Raw = _ABSENT
+    issued: Raw = _ABSENT
 
     def code_key(self) -> bytes | None:
         return None if self.code is _ABSENT else bytes(self.code)
 
     def mapping(self) -> dict[str, Any]:
-        """The elements present, as the validating reader parses them (`code` with orjson, as there;
-        the others are read only where they are text, which both parsers read alike)."""
-        found = {name: value for name in _PLAIN_HEAD_FIELDS if (value := getattr(self, name)) is not UNSET}
-        if self.code is not _ABSENT:
-            found["code"] = parse_text(self.code)
+        """The elements present, as the validating reader parses them (the type and id are read only
+        where they are text, which both parsers read alike)."""
+        found = {name: value for name in _DECODED_HEAD_FIELDS if (value := getattr(self, name)) is not UNSET}
+        for name in _TEXT_HEAD_FIELDS:
+            text = getattr(self, name)
+            if text is not _ABSENT:
+                found[name] = parse_text(text)
         return found
 
 
-_PLAIN_HEAD_FIELDS = tuple(name for name in Head.__struct_fields__ if name != "code")
+_DECODED_HEAD_FIELDS = ("resourceType", "id")
+_TEXT_HEAD_FIELDS = tuple(name for name in Head.__struct_fields__ if name not in _DECODED_HEAD_FIELDS)
 
 
-class Entry(Struct):
+class EntryText(Struct):
     fullUrl: Any = None
-    resource: Head | None = None
+    resource: Raw = _ABSENT
 
 
-class UnitHeads(Struct):
-    """A resource or Bundle as far as reading it needs: its type and, for a Bundle, the entries' heads."""
+class Unit(Head):
+    """A resource or Bundle standing on its own (a prefetch value, a file): its own head and, for a
+    Bundle, the text of each entry's resource."""
 
-    resourceType: Any = UNSET
-    entry: list[Entry] | UnsetType = UNSET
+    entry: list[EntryText] | UnsetType = UNSET
     link: Any = UNSET
 
 
-class _UnitTexts(Struct):
-    entry: list[Raw] | UnsetType = UNSET
-
-
 class HookCall(Struct):
-    """A CDS Hooks 2.0 call's members: the prefetch values as text, the others to be parsed."""
+    """A CDS Hooks 2.0 call's members: the prefetch values decoded as units, the others as text."""
 
     hook: Raw = _ABSENT
     hookInstance: Raw = _ABSENT
@@ -86,7 +91,7 @@ class HookCall(Struct):
     fhirAuthorization: Raw = _ABSENT
     context: Raw = _ABSENT
     extension: Raw = _ABSENT
-    prefetch: dict[str, Raw] | UnsetType | None = UNSET
+    prefetch: dict[str, Unit | None] | UnsetType | None = UNSET
 
     def members(self) -> dict[str, Any]:
         """The members present but prefetch, parsed as the validating reader parses them."""
@@ -97,10 +102,16 @@ class HookCall(Struct):
         }
 
 
+class _PrefetchTexts(Struct):
+    prefetch: dict[str, Raw] = {}
+
+
 _PARSED_MEMBERS = tuple(name for name in HookCall.__struct_fields__ if name != "prefetch")
 _HOOK_CALL = msgspec.json.Decoder(HookCall)
-_HEADS = msgspec.json.Decoder(UnitHeads)
-_TEXTS = msgspec.json.Decoder(_UnitTexts)
+_PREFETCH_TEXTS = msgspec.json.Decoder(_PrefetchTexts)
+_UNIT = msgspec.json.Decoder(Unit)
+_HEAD = msgspec.json.Decoder(Head)
+_HEADS = msgspec.json.Decoder(list[Head])
 _OBJECT_TEXTS = msgspec.json.Decoder(dict[str, Raw])
 
 
@@ -109,45 +120,101 @@ def parse_text(text: bytes | Raw) -> Any:
     return orjson.loads(memoryview(text) if isinstance(text, Raw) else text)
 
 
+class PrefetchText:
+    """The text of one prefetch value of a call body, found (one more pass over the body, once per
+    body) only when something reads that value whole, which the evaluation of a call never does."""
+
+    __slots__ = ("_body", "key")
+
+    def __init__(self, body: CallBody, key: str) -> None:
+        self._body = body
+        self.key = key
+
+    def text(self) -> Raw:
+        return self._body.value(self.key)
+
+
+class CallBody:
+    """A call body whose prefetch values are read as text when first asked for."""
+
+    __slots__ = ("_text", "_values")
+
+    def __init__(self, text: bytes) -> None:
+        self._text = text
+        self._values: dict[str, Raw] | None = None
+
+    def value(self, key: str) -> Raw:
+        if self._values is None:
+            self._values = _PREFETCH_TEXTS.decode(self._text).prefetch
+        return self._values[key]
+
+    def source(self, key: str) -> PrefetchText:
+        return PrefetchText(self, key)
+
+
+TextSource = bytes | Raw | PrefetchText
+"""JSON text of a resource or Bundle, or where to find it."""
+
+
+def source_text(source: TextSource) -> bytes | Raw:
+    return source.text() if isinstance(source, PrefetchText) else source
+
+
 class FhirText:
     """One resource or Bundle (a prefetch value, a file) whose text is decoded only as far as read."""
 
-    __slots__ = ("heads", "text")
+    __slots__ = ("source", "unit")
 
-    def __init__(self, text: bytes | Raw) -> None:
+    def __init__(self, unit: Unit, source: TextSource) -> None:
+        """Raises NotFast unless the unit has a resourceType that is text."""
+        if not isinstance(unit.resourceType, str):
+            raise NotFast
+        self.unit = unit
+        self.source = source
+
+    @classmethod
+    def of_text(cls, text: bytes | Raw) -> FhirText:
         """Raises NotFast; the text must be checked (`checked_text`) as part of its document."""
-        self.text = text
         try:
-            self.heads = _HEADS.decode(text)
+            unit = _UNIT.decode(text)
         except _DECODE_ERRORS:
             raise NotFast from None
-        if not isinstance(self.heads.resourceType, str):
-            raise NotFast
+        return cls(unit, text)
 
     @property
     def resource_type(self) -> str:
-        type_: str = self.heads.resourceType
+        type_: str = self.unit.resourceType
         return type_
 
+    @property
+    def link(self) -> Any:
+        return None if self.unit.link is UNSET else self.unit.link
+
     def json(self) -> dict[str, Any]:
-        value: dict[str, Any] = parse_text(self.text)
+        value: dict[str, Any] = parse_text(source_text(self.source))
         return value
 
-    def entry_texts(self) -> list[Raw] | None:
-        """The text of each entry of a Bundle, in order; None for a resource that is not a Bundle."""
-        if self.resource_type != "Bundle" or self.heads.entry is UNSET:
+    def entries(self) -> list[EntryText] | None:
+        """The entries of a Bundle, in order; None for a resource that is not a Bundle or a Bundle
+        without entries."""
+        if self.resource_type != "Bundle" or self.unit.entry is UNSET:
             return None
-        try:
-            texts = _TEXTS.decode(self.text).entry
-        except _DECODE_ERRORS:
-            raise NotFast from None
-        if texts is UNSET or len(texts) != len(self.heads.entry):
-            raise NotFast
-        return texts
+        return self.unit.entry
+
+
+def entry_heads(entries: list[EntryText]) -> list[Head | None]:
+    """The head of each entry's resource, None where the resource is absent or not an object: one
+    decode of all the texts joined, unless one of them is unusual."""
+    texts = [entry.resource for entry in entries]
+    try:
+        return list(_HEADS.decode(b"[" + b",".join(texts) + b"]"))
+    except _DECODE_ERRORS:
+        return [_HEAD.decode(text) if is_object_text(text) else None for text in texts]
 
 
 def hook_call(text: bytes) -> HookCall:
-    """Raises NotFast for anything but an object whose prefetch, if any, is an object or null."""
+    """Raises NotFast for anything but an object whose prefetch, if any, is null or maps keys to
+    objects or null."""
     try:
         return _HOOK_CALL.decode(text)
     except _DECODE_ERRORS:
@@ -167,28 +234,12 @@ def is_object_text(text: Raw) -> bool:
 
 
 def checked_text(data: bytes) -> bytes:
-    """Raises NotFast where msgspec would accept what orjson refuses: bad UTF-8, numbers over a double."""
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise NotFast from None
-    if _may_overflow(data):
+    """Raises NotFast unless orjson would parse `data` (yyjson, which orjson is built on, parses it
+    without building Python objects) and its nesting is within the validating path's limit."""
+    try:
+        yyjson.Document(data)
+    except ValueError:
+        raise NotFast from None
+    if exceeds_depth(data):
         raise NotFast
     return data
-
-
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789E", b"000000000e")
-_MANY_DIGITS = b"0" * 200
-_LARGE_EXPONENT = re.compile(rb"0e\+?000+[,\]} \t\r\n]")
-
-
-def _may_overflow(data: bytes) -> bool:
-    """Whether some number might be too large for a double: orjson refuses it, msgspec skips it.
-
-    Such a number has an exponent of 3 digits or more, or 200 digits or more before it (an exponent
-    of 2 digits adds at most 99). Exponent-like runs inside strings (hexadecimal ids such as `4e831`)
-    are never followed by what ends a JSON number; in doubt, it may.
-    """
-    digits = data.translate(_DIGITS_AS_ZERO)
-    return _MANY_DIGITS in digits or _LARGE_EXPONENT.search(digits) is not None

@@ -2,8 +2,8 @@
 
 Deciding whether a resource can matter (its type, id, patient, code and date) reads a few elements; a
 chart is mostly resources that cannot. So the fast reader (`cds.fhir.decode`) gives each resource those
-elements, its head, and keeps the rest as the JSON text of its Bundle entry, parsed (with orjson, as
-the validating reader parses) on first use of `resource`.
+elements, its head, and keeps the rest as its JSON text, parsed (with orjson, as the validating reader
+parses) on first use of `resource`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
+
+from cds.fhir.decode import TextSource, source_text
 
 HEAD_ELEMENTS = (
     "resourceType",
@@ -52,13 +54,13 @@ class RawResource:
     resource came as text, so that recognising a code a chart repeats can cost one dict look-up.
     """
 
-    __slots__ = ("_encoded", "_entry_text", "_head", "_resource", "full_url", "id", "origin", "resource_type")
+    __slots__ = ("_encoded", "_head", "_resource", "_text", "full_url", "id", "origin", "resource_type")
 
     def __init__(self, resource: dict[str, Any], full_url: str | None, origin: str) -> None:
         self._resource: dict[str, Any] | None = resource
         self._head: Mapping[str, Any] | None = resource
         self._encoded: EncodedHead | None = None
-        self._entry_text: Any = None
+        self._text: TextSource = b""
         self.resource_type: str = resource["resourceType"]
         found = resource.get("id")
         self.id: str | None = found if isinstance(found, str) else None
@@ -66,16 +68,14 @@ class RawResource:
         self.origin = origin
 
     @classmethod
-    def from_entry_text(
-        cls, head: EncodedHead, entry_text: Any, full_url: str | None, origin: str
-    ) -> RawResource:
-        """A resource known by its head; `entry_text` (bytes-like) is the JSON of the Bundle entry
-        holding it, parsed when the whole resource is first read. The head's type must be text."""
+    def from_text(cls, head: EncodedHead, text: TextSource, full_url: str | None, origin: str) -> RawResource:
+        """A resource known by its head; `text` is its JSON, parsed when the whole resource is first
+        read. The head's type must be text."""
         raw = cls.__new__(cls)
         raw._resource = None
         raw._head = None
         raw._encoded = head
-        raw._entry_text = entry_text
+        raw._text = text
         raw.resource_type = head.resourceType
         found = head.id
         raw.id = found if isinstance(found, str) else None
@@ -87,14 +87,14 @@ class RawResource:
     def resource(self) -> dict[str, Any]:
         found = self._resource
         if found is None:
-            found = self._resource = orjson.loads(memoryview(self._entry_text))["resource"]
+            found = self._resource = orjson.loads(memoryview(source_text(self._text)))
         return found
 
     def entry_json(self) -> orjson.Fragment:
         """A Bundle entry holding the resource, as JSON to embed in `orjson.dumps`: the text it came in
         when it has not been parsed, so handing it to another process (shadow mode) parses nothing."""
         if self._resource is None:
-            return orjson.Fragment(bytes(self._entry_text))
+            return orjson.Fragment(b'{"resource":' + bytes(source_text(self._text)) + b"}")
         return orjson.Fragment(orjson.dumps({"resource": self._resource}))
 
     @property

@@ -9,15 +9,7 @@ from msgspec import UNSET
 
 from cds.errors import InputError
 from cds.fhir import formats
-from cds.fhir.decode import (
-    FhirText,
-    NotFast,
-    checked_text,
-    hook_call,
-    is_object_text,
-    object_texts,
-    parse_text,
-)
+from cds.fhir.decode import CallBody, FhirText, NotFast, checked_text, hook_call, is_object_text, object_texts
 from cds.fhir.jsonparse import BOM, MAX_DEPTH, describe_error, exceeds_depth, parse_json_bytes, to_utf8
 from cds.fhir.raw import ReadResult
 from cds.fhir.unpack import Collector, join
@@ -50,12 +42,11 @@ def parse_hook_call(data: bytes | str) -> Any:
         call = hook_call(text)
         document = call.members()
         if call.prefetch is not UNSET:
+            body = CallBody(text)
             document["prefetch"] = call.prefetch and {
-                key: FhirText(value) if is_object_text(value) else parse_text(value)
-                for key, value in call.prefetch.items()
+                key: None if unit is None else FhirText(unit, body.source(key))
+                for key, unit in call.prefetch.items()
             }
-        if exceeds_depth(text):
-            raise NotFast
     except NotFast:
         return parse_json_bytes(data)
     return document
@@ -131,16 +122,16 @@ def _read_fast(data: bytes, label: str) -> Collector:
     """A resource, Bundle or prefetch object, read the fast way; raises NotFast for anything else."""
     text = checked_text(data.removeprefix(BOM))
     try:
-        units: FhirText | dict[str, FhirText | None] = FhirText(text)
+        units: FhirText | dict[str, FhirText | None] = FhirText.of_text(text)
     except NotFast:
         members = object_texts(text)
         if not members or not all(
             is_object_text(value) or bytes(value) == b"null" for value in members.values()
         ):
             raise NotFast from None
-        units = {key: FhirText(value) if is_object_text(value) else None for key, value in members.items()}
-    if exceeds_depth(text):
-        raise NotFast
+        units = {
+            key: FhirText.of_text(value) if is_object_text(value) else None for key, value in members.items()
+        }
     collector = Collector()
     if isinstance(units, FhirText):
         collector.add_text(units, label)

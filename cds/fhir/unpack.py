@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cds.errors import InputError
-from cds.fhir.decode import FhirText, NotFast, parse_text
+from cds.fhir.decode import FhirText, entry_heads, parse_text
 from cds.fhir.raw import RawResource, ReadResult, SourceNote
 from cds.fhir.text import clean_text
 
@@ -86,25 +86,26 @@ class Collector:
 
         Mirrors `add_unit` and `_add_bundle`; an entry they would treat as unusual is parsed and
         treated by the same code."""
-        try:
-            texts = unit.entry_texts()
-        except NotFast:
-            texts = None
-        if texts is None:
-            self.add_unit(unit.json(), origin)
+        entries = unit.entries()
+        if entries is None:
+            if unit.resource_type in _NOT_PLAIN:
+                self.add_unit(unit.json(), origin)
+            else:
+                self.resources.append(RawResource.from_text(unit.unit, unit.source, None, origin or "input"))
             return
-        heads = unit.heads
         prefix = f"{origin} " if origin else ""
         append = self.resources.append
-        from_text = RawResource.from_entry_text
-        for index, entry in enumerate(heads.entry or ()):
-            head = entry.resource
+        from_text = RawResource.from_text
+        for index, (entry, head) in enumerate(zip(entries, entry_heads(entries), strict=True)):
             if head is not None and isinstance(type_ := head.resourceType, str) and type_ not in _NOT_PLAIN:
                 url = entry.fullUrl if isinstance(entry.fullUrl, str) else None
-                append(from_text(head, texts[index], url, f"{prefix}entry[{index}]"))
+                append(from_text(head, entry.resource, url, f"{prefix}entry[{index}]"))
             else:
-                self._add_unusual_entry(parse_text(texts[index]), f"{prefix}entry[{index}]", 1)
-        self._note_next_page({"link": heads.link}, origin or "input")
+                text = entry.resource
+                self._add_unusual_entry(
+                    {"resource": parse_text(text)} if len(text) else {}, f"{prefix}entry[{index}]", 1
+                )
+        self._note_next_page({"link": unit.link}, origin or "input")
 
     def _add_resource(
         self, resource: dict[str, Any], type_: str, full_url: str | None, origin: str, nesting: int

@@ -1,6 +1,10 @@
+import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cds.fhir import MAX_DEPTH, InputError, parse_json_bytes
+from cds.fhir.jsonparse import exceeds_depth
 
 
 def nested_lists(depth: int) -> bytes:
@@ -85,3 +89,44 @@ def test_escaped_quotes_do_not_confuse_the_depth_check() -> None:
 def test_escaped_backslash_before_closing_quote_ends_the_string() -> None:
     shallow = b'{"div": "C:\\\\", "x": [' + b"[" * 30 + b"]" * 30 + b"]}"
     assert parse_json_bytes(shallow)["div"] == "C:\\"
+
+
+def test_escapes_that_hide_no_quote_leave_the_strings_as_they_are() -> None:
+    at_the_limit = b'{"a":["\\n[\\u005b\\/",' * 32 + b"1" + b"]}" * 32
+    assert parse_json_bytes(at_the_limit)["a"][0] == "\n[[/"
+
+
+def test_many_escaped_quotes_are_read_as_json_reads_them() -> None:
+    shallow = b'{"a": "' + b'\\"[' * 100 + b'\\\\", "b": [' + b"[" * 60 + b"]" * 60 + b"]}"
+    assert parse_json_bytes(shallow)["a"].startswith('"[')
+
+
+def test_many_wide_containers_at_the_limit_are_accepted() -> None:
+    wide = b"[" + b",".join([b"[" * 63 + b"]" * 63] * 2000) + b"]"
+    assert not exceeds_depth(wide)
+    assert exceeds_depth(b"[" + wide + b"]")
+
+
+_TEXTS = st.text(alphabet='[]{}"\\ab\n', max_size=6)
+_JSON = st.recursive(
+    st.none() | st.integers(-(2**63), 2**63 - 1) | _TEXTS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXTS, inner, max_size=3),
+    max_leaves=40,
+)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+@given(_JSON)
+def test_the_depth_check_counts_what_a_parser_builds(value: object) -> None:
+    """Strings full of brackets, quotes and backslashes never count; containers always do."""
+    wrapping = MAX_DEPTH - _depth(value)
+    text = orjson.dumps(value)
+    assert not exceeds_depth(b"[" * wrapping + text + b"]" * wrapping)
+    assert exceeds_depth(b"[" * (wrapping + 1) + text + b"]" * (wrapping + 1))
