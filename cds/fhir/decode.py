@@ -30,6 +30,7 @@ from cds.fhir.jsonparse import exceeds_depth
 
 _ABSENT = Raw(b"")
 """Default of a Raw field, told from any value present (even `null`) by identity."""
+_NULL = Raw(b"null")
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 
 
@@ -50,9 +51,14 @@ class Head(Struct):
     effectivePeriod: Raw = _ABSENT
     effectiveInstant: Raw = _ABSENT
     issued: Raw = _ABSENT
+    medicationCodeableConcept: Raw = _ABSENT
 
     def code_key(self) -> bytes | None:
         return None if self.code is _ABSENT else bytes(self.code)
+
+    def medication_key(self) -> bytes | None:
+        text = self.medicationCodeableConcept
+        return None if text is _ABSENT or text == _NULL else bytes(text)
 
     def mapping(self) -> dict[str, Any]:
         """The elements present, as the validating reader parses them (the type and id are read only

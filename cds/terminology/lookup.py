@@ -84,6 +84,7 @@ class Terminology:
         self._by_code: Memo[bytes, ConceptMatch | None] = Memo()
         self._by_words: Memo[str, ConceptMatch | None] = Memo()
         self._descriptions: Memo[bytes, str] = Memo()
+        self._by_medication: Memo[bytes, tuple[MedicationMatch, ...]] = Memo()
         self._unit_aliases: dict[tuple[str, str], dict[str, str]] = {}
         for kind, concepts in self.concepts.items():
             for name, concept in concepts.items():
@@ -289,6 +290,17 @@ class Terminology:
                 match = self._medication_names[word.group(1).lower()]
                 found.setdefault(match.ingredient, match)
         return tuple(found.values())
+
+    def medications_of_concept_text(self, concept_text_json: bytes) -> tuple[MedicationMatch, ...]:
+        """`medications` of a product named only by this CodeableConcept, as JSON text
+        (`RawResource.medication_key`): a product a chart repeats costs one look-up."""
+        return self._by_medication.get(
+            concept_text_json, lambda: self._concept_medications(orjson.loads(concept_text_json))
+        )
+
+    def _concept_medications(self, concept: object) -> tuple[MedicationMatch, ...]:
+        text = concept_text(concept)
+        return self.medications(codings(concept), [text] if text else [])
 
     def severity_rank(self, codings: Codings, text: str | None) -> int:
         for system, code in codings:
