@@ -95,9 +95,10 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over the guarded backend; httpx has no public hook for a network backend."""
 
     def __init__(self, private_networks: Iterable[IPNetwork], verify: ssl.SSLContext | bool = True) -> None:
-        super().__init__(verify=verify, trust_env=False)
+        context = httpx.create_ssl_context(verify=verify, trust_env=False)  # once: loading CAs takes 50 ms
+        super().__init__(verify=context, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=context,
             network_backend=GuardedBackend(private_networks),
             max_connections=100,
             max_keepalive_connections=20,

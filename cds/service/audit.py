@@ -31,8 +31,9 @@ class AnsweredCall:
 
 
 def remember_calls(store: Store, answered: Sequence[AnsweredCall]) -> None:
-    store.record_calls([entry.call for entry in answered])
-    store.record_cards([card for entry in answered for card in entry.cards])
+    store.record_calls(
+        [entry.call for entry in answered], [card for entry in answered for card in entry.cards]
+    )
 
 
 def audit_queue(store: Store) -> BoundedWorker[AnsweredCall]:

@@ -13,6 +13,7 @@ replacement worker could not start on broken rules at all).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -204,6 +205,10 @@ def serve(settings: Settings, app: str = SERVICE_APP, *, rulebook: Rulebook | No
             return 0 if server.started else STARTUP_FAILURE
         check_port_free(settings.host, settings.port)
         import_from_string(loaded or app)  # imported once here, so that every forked worker has it
+        # Frozen before the fork (Python's advice for pre-forking servers): a worker's own collection at
+        # start then scans only what it builds, and leaves the pages it shares with the parent unwritten.
+        gc.collect()
+        gc.freeze()
         supervisor = _Supervisor(config, on_hup=loaded.reload if loaded else lambda: None)
         supervisor.run()
         failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)

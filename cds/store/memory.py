@@ -67,9 +67,10 @@ class MemoryStore:
             self._jti[(iss, jti)] = expires
             return True
 
-    def record_calls(self, calls: Sequence[AuditRecord]) -> None:
+    def record_calls(self, calls: Sequence[AuditRecord], cards: Sequence[IssuedCard] = ()) -> None:
         with self._lock:
             self._calls.extend(calls)
+        self.record_cards(cards)
 
     def calls(self, *, patient_id: str | None = None, user_id: str | None = None) -> list[AuditRecord]:
         with self._lock:

@@ -46,8 +46,9 @@ class ReplayCache(Protocol):
 
 
 class AuditTrail(Protocol):
-    def record_calls(self, calls: Sequence[AuditRecord]) -> None:
-        """One record per hook call answered; many calls at once are one transaction."""
+    def record_calls(self, calls: Sequence[AuditRecord], cards: Sequence[IssuedCard] = ()) -> None:
+        """One record per hook call answered, and the cards those calls issued (as `record_cards`); many
+        calls and their cards are one transaction."""
 
     def calls(self, *, patient_id: str | None = None, user_id: str | None = None) -> list[AuditRecord]:
         """Who was shown what, about whom: calls recorded, oldest first, for one patient or user if given."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cds.store import migrate
 from cds.store.database import Database, open_database
@@ -67,6 +68,10 @@ class SqlStore:
     def record_cards(self, cards: Sequence[IssuedCard]) -> None:
         if not cards:
             return
+        with self.database.fast() as db:
+            self._insert_cards(db, cards)
+
+    def _insert_cards(self, db: Connection, cards: Sequence[IssuedCard]) -> None:
         rows = [
             {
                 "uuid": c.uuid,
@@ -80,8 +85,7 @@ class SqlStore:
             }
             for c in cards
         ]
-        with self.database.fast() as db:
-            db.execute(self._insert(issued_card).on_conflict_do_nothing(), rows)
+        db.execute(self._insert(issued_card).on_conflict_do_nothing(), rows)
 
     def record_feedback(self, entries: Sequence[FeedbackRecord]) -> None:
         if not entries:
@@ -132,8 +136,8 @@ class SqlStore:
         with self.database.fast() as db:
             return db.execute(statement).first() is not None
 
-    def record_calls(self, calls: Sequence[AuditRecord]) -> None:
-        if not calls:
+    def record_calls(self, calls: Sequence[AuditRecord], cards: Sequence[IssuedCard] = ()) -> None:
+        if not calls and not cards:
             return
         rows = [
             {
@@ -149,7 +153,10 @@ class SqlStore:
             for call in calls
         ]
         with self.database.fast() as db:
-            db.execute(audit_call.insert(), rows)
+            if rows:
+                db.execute(audit_call.insert(), rows)
+            if cards:
+                self._insert_cards(db, cards)
 
     def calls(self, *, patient_id: str | None = None, user_id: str | None = None) -> list[AuditRecord]:
         query = sa.select(audit_call).order_by(audit_call.c.called_at, audit_call.c.id)

@@ -122,6 +122,14 @@ def test_the_audit_trail_answers_who_was_shown_what_about_whom(store: Store) -> 
     assert store.calls(patient_id="pat-2") == [_call("pat-2", at=NOW + 2 * DAY, rules=())]
 
 
+def test_calls_recorded_with_their_cards_are_in_the_trail_and_their_cards_issued(store: Store) -> None:
+    store.record_calls(
+        [_call("pat-1"), _call("pat-2")], [_card("c-1"), _card("c-2"), _card("c-3", rule="rule-b")]
+    )
+    assert [c.patient_id for c in store.calls()] == ["pat-1", "pat-2"]
+    assert [(r.rule_id, r.issued) for r in store.report()] == [("rule-a", 2), ("rule-b", 1)]
+
+
 def test_a_purge_removes_what_is_past_retention_and_keeps_the_rest(store: Store) -> None:
     old, recent = NOW - 400 * DAY, NOW - 10 * DAY
     store.record_cards([_card("old", at=old), _card("recent", at=recent)])
