@@ -167,8 +167,11 @@ def compare_with_floor(
     requests: Callable[[int], int],
     max_request_bytes: int,
     progress: Callable[[str], None],
+    warm_up_rounds: int = 5,
 ) -> FloorComparison:
-    """Starts the three servers, measures them interleaved at concurrency 1, and stops them."""
+    """Starts the three servers, warms each on every body of every size (`warm_up_rounds` passes, so
+    the first size measured does not pay for the caches of the others), measures them interleaved at
+    concurrency 1, and stops them."""
     where = placement()
     first = next(iter(bodies.values()))[0]
     with ExitStack() as stack:
@@ -199,8 +202,21 @@ def compare_with_floor(
             )
 
         sizes = ", ".join(map(str, bodies))
-        progress(f"HTTP against the floor: {rounds} interleaved rounds over {sizes} resources")
+        progress(
+            f"HTTP against the floor: warming up, then {rounds} interleaved rounds over {sizes} resources"
+        )
         with _client_on(where.client_core):
+            for app in APPS:
+                for size in bodies:
+                    run_load(
+                        HOST,
+                        servers[app].port,
+                        SERVICE_PATH,
+                        bodies[size],
+                        concurrency=1,
+                        requests=warm_up_rounds * len(bodies[size]),
+                        warmup=0,
+                    )
             results = interleave(list(bodies), rounds, measure)
         rss = {app: server.worker_rss_mb() for app, server in servers.items()}
     body_kb = {size: round(sum(map(len, b)) / len(b) / 1024, 1) for size, b in bodies.items()}

@@ -76,10 +76,26 @@ def _elapsed(function: Callable[[bytes], object], body: bytes) -> float:
     return time.perf_counter() - started
 
 
+WARM_UP_ROUNDS = 5
+
+
+def warm_up(
+    handler: Callable[[bytes], object], sizes: Sequence[Sequence[BenchRequest]], rounds: int = WARM_UP_ROUNDS
+) -> None:
+    """Every body of every size, `rounds` times, before any is timed: the first size measured would
+    otherwise pay for filling the recognition memo and the caches of every later one (measured: the
+    10-resource figure taken first was about twice the same figure taken after the other sizes)."""
+    for _ in range(rounds):
+        for requests in sizes:
+            for request in requests:
+                handler(request.body)
+
+
 def measure_size(
     handler: BodyHandler, requests: Sequence[BenchRequest], *, budget_s: float, min_rounds: int = 3
 ) -> InProcessFigure:
-    """Rounds over every body until `budget_s` has passed (at least `min_rounds`), after one warm-up round."""
+    """Rounds over every body until `budget_s` has passed (at least `min_rounds`); warm the handler
+    with `warm_up` first."""
     bodies = [r.body for r in requests]
     with_cards = sum(1 for body in bodies if orjson.loads(handler(body))["cards"])
     samples: dict[str, list[float]] = {"evaluate": [], "json": [], "orjson": []}

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from cds.bench.floorcompare import FloorComparison, compare_with_floor
-from cds.bench.inprocess import BodyHandler, measure_size
+from cds.bench.inprocess import BodyHandler, measure_size, warm_up
 from cds.bench.load import run_load
 from cds.bench.profile import ProfileResult, profile_handler
 from cds.bench.report import (
@@ -76,6 +76,8 @@ class _Plan(BaseModel):
     memory_total: int
     stage_requests: int
     """Calls of the stage profile at 10 resources (a tenth at 1000)."""
+    warm_up_rounds: int
+    """Passes over every body of every size before anything is timed, in process and over HTTP."""
     floor_rounds: int
     floor_requests: int
     """Requests per round against the floor at up to 100 resources (a tenth at 1000)."""
@@ -94,6 +96,7 @@ def _plan(options: BenchOptions) -> _Plan:
             requests=options.requests or 50,
             memory_first=100,
             memory_total=max(options.memory_requests or 500, 101),
+            warm_up_rounds=2,
             floor_rounds=3,
             floor_requests=options.requests or 50,
         )
@@ -108,6 +111,7 @@ def _plan(options: BenchOptions) -> _Plan:
         requests=options.requests or 2000,
         memory_first=MEMORY_FIRST,
         memory_total=max(options.memory_requests or 100_000, MEMORY_FIRST + 1),
+        warm_up_rounds=5,
         floor_rounds=5,
         floor_requests=(options.requests or 2000) // 4,
     )
@@ -133,6 +137,8 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
     gc.collect()
     gc.freeze()
     try:
+        progress("in process: warming up on every size")
+        warm_up(handler, [workload[size] for size in plan.sizes], rounds=plan.warm_up_rounds)
         inprocess = []
         for size in plan.sizes:
             progress(f"in process: {size} resources")
@@ -201,6 +207,7 @@ def _measure_floor(
     return compare_with_floor(
         {size: [r.body for r in workload[size]] for size in FLOOR_SIZES},
         rounds=plan.floor_rounds,
+        warm_up_rounds=plan.warm_up_rounds,
         requests=lambda size: requests_for(size, plan.floor_requests, least=10),
         max_request_bytes=_request_limit(workload),
         progress=progress,

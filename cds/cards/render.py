@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from cds.cards.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion, sort_cards
 from cds.cards.orders import service_request
 from cds.facts.extract import FactSet
-from cds.facts.models import Fact
+from cds.facts.models import Diagnosis, Fact, RedFlag
 from cds.findings.models import Decision, Finding, Match
 from cds.rulebook.model import Rule, Rulebook
 from cds.rulebook.templates import BRIEF, COUNTS, LISTS, SINGLE, brief, join_words
@@ -32,7 +32,7 @@ def new_uuid() -> str:
 
 
 def _role(match: Match, fact: Fact) -> str | None:
-    if match.role == "context" or getattr(fact, "group", None) == "context":
+    if match.role == "context" or (isinstance(fact, Diagnosis) and fact.group == "context"):
         return "context"
     if fact.kind in CONTRIBUTOR_KINDS:
         return "contributor"
@@ -57,7 +57,8 @@ def _placeholder_values(finding: Finding, facts: dict[str, Fact], rulebook: Rule
 
 
 def _urgency_first(fact: Fact) -> tuple[int, str]:
-    urgent = getattr(fact, "urgency", None) == "urgent"
+    """isinstance, not getattr with a default: a missing attribute costs pydantic about 7 µs."""
+    urgent = isinstance(fact, RedFlag) and fact.urgency == "urgent"
     return (0 if urgent else 1, fact.id)
 
 

@@ -1,7 +1,11 @@
 """The walled-off durable-rules host: the only module in the project that imports durable.
 
 Every workaround from shared/reference/durable-rules-notes.md lives here:
-- no background timer threads (`Host._run` does nothing): they race sessions and steal pending actions;
+- no background timer threads: durable's Python `Host` starts them (they race sessions and steal pending
+  actions), so the ruleset is driven through durable's C module directly, with the calls durable's
+  Python layer makes for a synchronous action (assert, start the action, update the state, complete and
+  start the next), in the same order and with the same JSON text, minus its per-action objects, clock
+  reads and JSON round trips (measured: about half of a session's cost);
 - one process-wide lock around every call into the C engine: its handle table is global, and actions call
   back into Python in the middle of a C call, where another thread could otherwise enter it. C calls hold
   the GIL, so a lock per ruleset would buy no throughput;
@@ -12,21 +16,20 @@ Every workaround from shared/reference/durable-rules-notes.md lives here:
 - a sink rule (two patterns, the second unsatisfiable) makes every fact "handled", so a fact no rule
   matches cannot abort the batch;
 - each attempt has a fresh sid and freshly salted fact ids: durable identifies a fact by a 32-bit hash of
-  its id, and a collision between distinct facts surfaces as MessageObservedException, which is retried;
+  its id, and a collision between distinct facts surfaces as "already observed", which is retried;
 - results are recorded in a Python list per session, never in the durable session state.
 """
 
 import copy
 import itertools
-import secrets
+import json
 import threading
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import durable_rules_engine
-from durable.engine import Host, MessageNotHandledException, MessageObservedException
+import orjson
 
 from cds.errors import EngineError
 
@@ -48,8 +51,12 @@ MAX_LEAKED_SESSIONS = 64
 
 _SENTINEL = "sentinel"
 _SINK = "sink"
+_NOT_HANDLED, _OBSERVED, _NO_STATE = 1, 2, 3
+"""The status codes of durable's assert calls (as its Python layer reads them)."""
 _LOCK = threading.Lock()
 _ruleset_numbers = itertools.count(1)
+_attempts = itertools.count(1)
+"""Numbers each session attempt in the process: its sid and the salt of its fact ids."""
 
 
 class Firing(NamedTuple):
@@ -65,19 +72,20 @@ class _Collision(Exception):
     """durable mistook two distinct facts of one session for the same fact."""
 
 
+class _NotHandled(Exception):
+    """durable found no rule for a fact (the sink rule should make this impossible)."""
+
+
 @dataclass
 class _Session:
     sentinel_fired: bool = False
     firings: list[Firing] = field(default_factory=list)
+    failed: bool = False
+    """An action got a message it could not read; the session still completes every action."""
 
 
-class _TimerlessHost(Host):  # type: ignore[misc]
-    def _run(self) -> None:
-        """Never start durable's dispatch threads; every action runs inside our own assert call."""
-
-
-def _never(c: Any) -> None:
-    """The action of the sink rule, whose second pattern no fact has."""
+Action = Callable[[_Session, Mapping[str, Any]], None]
+"""What a rule's firing does with its matched facts (the message durable gives, by pattern alias)."""
 
 
 def _alias(position: int) -> str:
@@ -88,50 +96,56 @@ def _fact_index(engine_id: str) -> int:
     return int(engine_id.partition("-")[0])
 
 
+def _sentinel_fired(session: _Session, matched: Mapping[str, Any]) -> None:
+    session.sentinel_fired = True
+
+
+def _never(session: _Session, matched: Mapping[str, Any]) -> None:
+    """The action of the sink rule, whose second pattern no fact has."""
+
+
+def _recorder(rule: int, width: int) -> Action:
+    aliases = [_alias(position) for position in range(width)]
+
+    def record(session: _Session, matched: Mapping[str, Any]) -> None:
+        session.firings.append(Firing(rule, tuple(_fact_index(matched[alias]["id"]) for alias in aliases)))
+
+    return record
+
+
 class DurableRuleset:
     """One durable ruleset, evaluated one stateless session at a time."""
 
     def __init__(self, rules: Sequence[Sequence[Condition]], *, label: str) -> None:
         self._label = label
-        self._name = f"cds_ruleset_{next(_ruleset_numbers)}"
-        self._sessions: dict[str, _Session] = {}
+        name = f"cds_ruleset_{next(_ruleset_numbers)}"
         self._leaked = 0
         definition: dict[str, dict[str, object]] = {
-            _SENTINEL: {"all": [{"m": {_SENTINEL: 1}}], "run": self._sentinel_fired},
-            _SINK: {"all": [{"a": {"$ex": {"id": 1}}}, {"b": {"$ex": {_SINK: 1}}}], "run": _never},
+            _SENTINEL: {"all": [{"m": {_SENTINEL: 1}}]},
+            _SINK: {"all": [{"a": {"$ex": {"id": 1}}}, {"b": {"$ex": {_SINK: 1}}}]},
         }
+        self._actions: dict[str, Action] = {_SENTINEL: _sentinel_fired, _SINK: _never}
         for index, patterns in enumerate(rules):
             definition[f"r{index}"] = {
-                "all": [{_alias(position): copy.deepcopy(cond)} for position, cond in enumerate(patterns)],
-                "run": self._recorder(index, len(patterns)),
+                "all": [{_alias(position): copy.deepcopy(cond)} for position, cond in enumerate(patterns)]
             }
-        host = _TimerlessHost()
+            self._actions[f"r{index}"] = _recorder(index, len(patterns))
         with _LOCK:
             try:
-                host.register_rulesets({self._name: definition})
+                self._handle: int | None = durable_rules_engine.create_ruleset(
+                    name, json.dumps(definition, ensure_ascii=False)
+                )
             except durable_rules_engine.error as exc:
                 raise EngineError(f"durable-rules refused ruleset {label!r}: {exc}") from exc
-        self._host: Any = host
-
-    def _sentinel_fired(self, c: Any) -> None:
-        self._sessions[c.s.sid].sentinel_fired = True
-
-    def _recorder(self, rule: int, width: int) -> Callable[[Any], None]:
-        aliases = [_alias(position) for position in range(width)]
-
-        def record(c: Any) -> None:
-            matched = tuple(_fact_index(c._m[alias]["id"]) for alias in aliases)
-            self._sessions[c.s.sid].firings.append(Firing(rule, matched))
-
-        return record
 
     def run(self, facts: Sequence[Mapping[str, int]]) -> list[Firing]:
         """Evaluate `facts` (coded properties, no sid or id) in a fresh session and forget them."""
         with _LOCK:
-            if self._host is None:
+            if self._handle is None:
                 raise EngineError(f"engine {self._label!r} is closed")
             for _ in range(MAX_SESSION_ATTEMPTS):
-                sid, salt = uuid.uuid4().hex, secrets.token_hex(4)
+                attempt = next(_attempts)
+                sid, salt = f"sid-{attempt}", f"{attempt:x}"
                 stamped = [{**props, "sid": sid, "id": f"{i}-{salt}"} for i, props in enumerate(facts)]
                 try:
                     return self._session(sid, f"s-{salt}", stamped)
@@ -148,30 +162,69 @@ class DurableRuleset:
             raise EngineError(
                 f"ruleset {self._label!r} has {self._leaked} sessions durable-rules could not release"
             )
-        session = self._sessions[sid] = _Session()
+        assert self._handle is not None
+        handle, session = self._handle, _Session()
         try:
-            self._host.assert_fact(self._name, {"sid": sid, "id": sentinel_id, _SENTINEL: 1})
+            self._assert(
+                handle,
+                session,
+                durable_rules_engine.assert_fact,
+                {"sid": sid, "id": sentinel_id, _SENTINEL: 1},
+            )
             if not session.sentinel_fired:
                 raise EngineError(f"durable-rules did not run the sentinel action of ruleset {self._label!r}")
             if facts:
-                self._host.assert_facts(self._name, facts)
-        except MessageObservedException as exc:
-            raise _Collision from exc
-        except MessageNotHandledException as exc:
+                self._assert(handle, session, durable_rules_engine.assert_facts, facts)
+        except _NotHandled as exc:
             raise EngineError(f"durable-rules did not handle a fact of ruleset {self._label!r}") from exc
         except durable_rules_engine.error as exc:
             raise EngineError(f"durable-rules failed on ruleset {self._label!r}: {exc}") from exc
         finally:
-            del self._sessions[sid]
             if session.sentinel_fired:
-                self._host.delete_state(self._name, sid)
+                durable_rules_engine.delete_state(handle, sid)
             else:
                 self._leaked += 1
+        if session.failed:
+            raise EngineError(
+                f"durable-rules sent an action of ruleset {self._label!r} a message it cannot read"
+            )
         return session.firings
+
+    def _assert(
+        self, handle: int, session: _Session, call: Callable[[int, str], Any], message: object
+    ) -> None:
+        """One assert and every action it starts, each completed before the next starts, as durable's own
+        Python layer runs synchronous actions (`Ruleset.do_actions`)."""
+        status, state_handle = call(handle, json.dumps(message, ensure_ascii=False))
+        if status == _NOT_HANDLED:
+            raise _NotHandled
+        if status == _OBSERVED:
+            raise _Collision
+        if status == _NO_STATE:
+            state_handle = 0
+        started = durable_rules_engine.start_action_for_state(handle, state_handle)
+        if not started:
+            return
+        # The state as durable's layer writes it back after each action; our actions never change it.
+        state = json.dumps(json.loads(started[0]), ensure_ascii=False)
+        message_text: str | None = started[1]
+        while message_text:
+            try:
+                for name, matched in orjson.loads(message_text).items():
+                    self._actions[name](session, matched)
+                    break
+            except (KeyError, TypeError, ValueError, AttributeError):
+                session.failed = True
+            try:
+                durable_rules_engine.update_state(handle, state)
+                message_text = durable_rules_engine.complete_and_start_action(handle, state_handle)
+            except BaseException:
+                durable_rules_engine.abandon_action(handle, state_handle)
+                raise
 
     def close(self) -> None:
         """Free the C ruleset; later runs raise EngineError. Waits for a run in progress."""
         with _LOCK:
-            if self._host is not None:
-                durable_rules_engine.delete_ruleset(self._host.get_ruleset(self._name)._handle)
-                self._host = None
+            if self._handle is not None:
+                durable_rules_engine.delete_ruleset(self._handle)
+                self._handle = None

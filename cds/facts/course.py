@@ -10,6 +10,7 @@ it (`valuesets/explaining_conditions.yaml`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -58,13 +59,21 @@ def _rising_severity(history: Sequence[Occurrence], levels: Mapping[int, str]) -
     return None
 
 
+@functools.lru_cache(maxsize=16)
+def _worsening_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Built once per word list (one per rules version), not once per call."""
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+
+
 class WorseningWords:
     """Finds the words of a note, value or text saying a finding got worse ("worsening weakness"),
     unless the terminology's negation vocabulary negates them ("no worsening", "not worse")."""
 
     def __init__(self, words: Sequence[str], presence: PresenceVocabulary) -> None:
-        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        self._pattern = re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE) if words else None
+        self._pattern = _worsening_pattern(tuple(words))
         self._presence = presence
 
     def recorded(self, occurrence: Occurrence) -> str | None:

@@ -7,6 +7,7 @@ words a card needs to explain itself, which never reach the engine.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,8 +54,10 @@ class Fact(BaseModel):
     advice: str | None = None
 
     @classmethod
-    def engine_fields(cls) -> list[str]:
-        return [name for name in cls.model_fields if name not in cls.explanation_fields]
+    @functools.cache
+    def engine_fields(cls) -> tuple[str, ...]:
+        """Once per class: every fact of every call asks."""
+        return tuple(name for name in cls.model_fields if name not in cls.explanation_fields)
 
     def engine_payload(self) -> dict[str, Any]:
         """A field with no value is left out, so it matches no test (as an absent field)."""

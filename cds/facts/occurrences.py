@@ -146,7 +146,7 @@ def build_occurrences(
 
 def _region(name: str | None) -> Region | None:
     """A concept's region as the value sets wrote it (validated as a Region when they loaded)."""
-    return cast(Region | None, name)
+    return cast("Region | None", name)
 
 
 def _raised(occurrence: Occurrence, sites: BodySites, terminology: Terminology) -> list[Occurrence]:

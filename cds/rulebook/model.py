@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,4 +65,9 @@ class Rulebook:
         return value
 
     def rule(self, rule_id: str) -> Rule:
-        return next(r for r in self.rules if r.id == rule_id)
+        return self._rules_by_id[rule_id]
+
+    @functools.cached_property
+    def _rules_by_id(self) -> dict[str, Rule]:
+        """Built on first use: `decide` asks once per activation of every call."""
+        return {rule.id: rule for rule in self.rules}

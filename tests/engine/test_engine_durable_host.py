@@ -1,10 +1,11 @@
 """The durable host's own safeguards: sentinel, collisions and retries, and durable's failure modes."""
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pytest
 
-from cds.engine import EngineError
+from cds.engine import EngineError, durable_host
 from cds.engine.durable_host import (
     MAX_LEAKED_SESSIONS,
     MAX_SESSION_ATTEMPTS,
@@ -39,11 +40,11 @@ def test_colliding_fact_ids_are_reported_and_their_session_released(
             except _Collision:
                 continue
             raise SystemExit("no collision reported")
-        print(ruleset._leaked, len(ruleset._sessions), len(ruleset.run([{"s_kind": 1}])))
+        print(ruleset._leaked, len(ruleset.run([{"s_kind": 1}])))
         """
     )
 
-    assert output.split() == ["0", "0", "1"]
+    assert output.split() == ["0", "1"]
 
 
 def test_collision_is_retried_in_a_fresh_session_with_fresh_ids(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,8 +85,12 @@ def test_repeated_collisions_give_up_with_engine_error(monkeypatch: pytest.Monke
 def test_session_whose_sentinel_did_not_fire_is_never_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
     ruleset = DurableRuleset([(KIND_ONE,)], label="t")
     deleted: list[str] = []
-    monkeypatch.setattr(ruleset._host, "assert_fact", lambda name, fact: None)
-    monkeypatch.setattr(ruleset._host, "delete_state", lambda name, sid: deleted.append(sid))
+    monkeypatch.setattr(
+        durable_host.durable_rules_engine, "start_action_for_state", lambda handle, state: None
+    )
+    monkeypatch.setattr(
+        durable_host.durable_rules_engine, "delete_state", lambda handle, sid: deleted.append(sid)
+    )
 
     with pytest.raises(EngineError, match="did not run the sentinel action"):
         ruleset.run([KIND_ONE])
@@ -108,3 +113,90 @@ def test_durable_fails_on_more_than_64_pending_alpha_tests_and_recovers() -> Non
     with pytest.raises(EngineError, match="error code: 303"):
         ruleset.run([{"s_kind": 1, "n_x": 1000}])
     assert len(ruleset.run([{"s_kind": 1, "n_x": 3}])) == 3
+
+
+def test_sessions_make_the_calls_durables_own_python_layer_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same C calls, same order, same JSON text (handles aside) as durable's `Host` for the same session."""
+    from durable.engine import Host
+
+    class TimerlessHost(Host):  # type: ignore[misc]
+        def _run(self) -> None:
+            """No dispatch threads, as the notes require."""
+
+    calls: list[tuple[str, tuple[object, ...]]] = []
+    for name in TRACED:
+        real = getattr(durable_host.durable_rules_engine, name)
+
+        def traced(first: object, *args: object, _real: Any = real, _name: str = name) -> object:
+            calls.append((_name, args))
+            return _real(first, *args)
+
+        monkeypatch.setattr(durable_host.durable_rules_engine, name, traced)
+    rules = [({"s_kind": 1},), ({"s_kind": 1}, {"s_kind": 2})]
+    facts = [{"s_kind": 2, "sid": "x", "id": "0-a"}, {"s_kind": 1, "sid": "x", "id": "1-a"}]
+    ours = DurableRuleset(rules, label="t")
+
+    firings = ours._session("x", "s-a", facts)
+    ours_calls, calls[:] = calls[:], []
+    host = TimerlessHost()
+    host.register_rulesets({"theirs": durable_definition(rules)})
+    host.assert_fact("theirs", {"sid": "x", "id": "s-a", "sentinel": 1})
+    host.assert_facts("theirs", facts)
+    host.delete_state("theirs", "x")
+
+    assert firings == [Firing(rule=0, facts=(1,)), Firing(rule=1, facts=(1, 0))]
+    assert [name for name, _ in ours_calls].count("complete_and_start_action") == 3
+    assert without_state_handles(ours_calls) == without_state_handles(calls)
+
+
+TRACED = (
+    "create_ruleset",
+    "assert_fact",
+    "assert_facts",
+    "start_action_for_state",
+    "update_state",
+    "complete_and_start_action",
+    "abandon_action",
+    "delete_state",
+)
+
+
+def durable_definition(rules: Sequence[Sequence[Mapping[str, object]]]) -> dict[str, object]:
+    """Our ruleset as durable's Python layer takes it: rules with a `run` action each."""
+
+    def action(c: object) -> None:
+        """Nothing to do: the test compares the calls made, not results."""
+
+    definition: dict[str, object] = {
+        "sentinel": {"all": [{"m": {"sentinel": 1}}], "run": action},
+        "sink": {"all": [{"a": {"$ex": {"id": 1}}}, {"b": {"$ex": {"sink": 1}}}], "run": action},
+    }
+    for index, patterns in enumerate(rules):
+        aliased = [{f"m_{position}": dict(cond)} for position, cond in enumerate(patterns)]
+        definition[f"r{index}"] = {"all": aliased, "run": action}
+    return definition
+
+
+def without_state_handles(
+    calls: list[tuple[str, tuple[object, ...]]],
+) -> list[tuple[str, tuple[object, ...]]]:
+    """The calls with the state handles durable returned left out (the ruleset name is in neither)."""
+    kept = []
+    for name, args in calls:
+        if name in {"start_action_for_state", "complete_and_start_action", "abandon_action"}:
+            args = ()
+        kept.append((name, args))
+    return kept
+
+
+def test_action_that_cannot_read_its_message_fails_the_call_but_completes_the_session() -> None:
+    ruleset = DurableRuleset([(KIND_ONE,)], label="odd")
+
+    def unreadable(session: object, matched: Mapping[str, object]) -> None:
+        raise KeyError("m_0")
+
+    ruleset._actions["r0"] = unreadable
+
+    with pytest.raises(EngineError, match="sent an action of ruleset 'odd' a message it cannot read"):
+        ruleset.run([KIND_ONE, KIND_ONE])
+    assert ruleset._leaked == 0
