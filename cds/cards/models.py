@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
-import orjson
 from pydantic import AfterValidator, JsonValue, StrictBool, StrictStr, model_validator
 
 from cds.frozen import Frozen
@@ -235,7 +234,9 @@ def to_dict(response: CdsResponse) -> dict[str, Any]:
 
 
 def to_json(response: CdsResponse) -> bytes:
-    return orjson.dumps(to_dict(response))
+    """pydantic's serialiser writes the bytes orjson writes of `to_dict` without building the dicts
+    first (about a third of the time for a card with a suggestion; a test holds the two equal)."""
+    return response.model_dump_json(exclude_none=True).encode()
 
 
 def indicator_rank(indicator: Indicator) -> int:

@@ -6,6 +6,7 @@ but never a value. Only facts of a kind some pattern names, and only the fields 
 and sent.
 """
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ from cds.engine.serialise import domain_of, property_name
 from cds.errors import EngineError
 
 _FIELD_NAME = re.compile(FIELD_NAME_PATTERN)
+_SCALARS = (str, int, float)
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,9 @@ def _check(fact: Mapping[str, Scalar], position: int) -> str:
             "(durable-rules crashes at 253)"
         )
     for name, value in fact.items():
-        if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+        if not isinstance(name, str) or not _is_field_name(name):
             raise EngineError(f"fact {fact_id!r}: field name {name!r} does not match {FIELD_NAME_PATTERN}")
-        if not isinstance(value, str | int | float):
+        if not isinstance(value, _SCALARS):
             raise EngineError(
                 f"fact {fact_id!r} field {name!r}: expected str, int, float or bool, "
                 f"got {type(value).__name__}"
@@ -88,3 +90,9 @@ def _coded(fact: Mapping[str, Scalar], program: Program) -> dict[str, int]:
         if prop in program.properties:
             coded[prop] = program.codebook.code(value)
     return coded
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_field_name(name: str) -> bool:
+    """Facts of one kind have the same few field names on every call."""
+    return _FIELD_NAME.fullmatch(name) is not None

@@ -16,6 +16,11 @@ def test_written_response_reads_back_equal(response_json: dict[str, Any]) -> Non
     assert CdsResponse.model_validate_json(to_json(response)) == response
 
 
+def test_written_response_is_orjson_of_its_dict_byte_for_byte(response_json: dict[str, Any]) -> None:
+    response = CdsResponse.model_validate(response_json)
+    assert to_json(response) == orjson.dumps(to_dict(response))
+
+
 def test_response_without_cards_keeps_the_empty_cards_array() -> None:
     assert to_json(CdsResponse(cards=[])) == b'{"cards":[]}'
 
