@@ -107,9 +107,18 @@ def recognise(
         key = raw.code_key
         return terminology.finding(raw.head) if key is None else terminology.finding_of_code_text(key)
     if rtype in MEDICATION_TYPES:
-        found = medication_matches(raw.resource, terminology, meds)
+        found = _ingredients(raw, terminology, meds)
         return found[0] if found else None
     return None
+
+
+def _ingredients(
+    raw: RawResource, terminology: Terminology, meds: _MedicationIndex
+) -> tuple[MedicationMatch, ...]:
+    key = raw.medication_key
+    if key is None:
+        return medication_matches(raw.resource, terminology, meds)
+    return terminology.medications_of_concept_text(key)
 
 
 def medication_matches(
@@ -193,7 +202,7 @@ def select(
                 certainty="suspected" if certainty == "suspected" else "known",
                 verification=verification,
                 what=_what(raw, terminology),
-                ingredients=medication_matches(raw.resource, terminology, meds)
+                ingredients=_ingredients(raw, terminology, meds)
                 if isinstance(match, MedicationMatch)
                 else (),
             )

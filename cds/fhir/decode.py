@@ -19,6 +19,7 @@ validating way: slower, never different.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -30,6 +31,7 @@ from cds.fhir.jsonparse import exceeds_depth
 
 _ABSENT = Raw(b"")
 """Default of a Raw field, told from any value present (even `null`) by identity."""
+_NULL = Raw(b"null")
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 
 
@@ -50,23 +52,63 @@ class Head(Struct):
     effectivePeriod: Raw = _ABSENT
     effectiveInstant: Raw = _ABSENT
     issued: Raw = _ABSENT
+    medicationCodeableConcept: Raw = _ABSENT
 
     def code_key(self) -> bytes | None:
         return None if self.code is _ABSENT else bytes(self.code)
 
-    def mapping(self) -> dict[str, Any]:
-        """The elements present, as the validating reader parses them (the type and id are read only
-        where they are text, which both parsers read alike)."""
-        found = {name: value for name in _DECODED_HEAD_FIELDS if (value := getattr(self, name)) is not UNSET}
-        for name in _TEXT_HEAD_FIELDS:
-            text = getattr(self, name)
-            if text is not _ABSENT:
-                found[name] = parse_text(text)
-        return found
+    def medication_key(self) -> bytes | None:
+        text = self.medicationCodeableConcept
+        return None if text is _ABSENT or text == _NULL else bytes(text)
+
+    def mapping(self) -> HeadView:
+        return HeadView(self)
 
 
 _DECODED_HEAD_FIELDS = ("resourceType", "id")
-_TEXT_HEAD_FIELDS = tuple(name for name in Head.__struct_fields__ if name not in _DECODED_HEAD_FIELDS)
+_TEXT_HEAD_FIELDS = frozenset(Head.__struct_fields__) - set(_DECODED_HEAD_FIELDS)
+
+
+class HeadView(Mapping[str, Any]):
+    """The elements of a head that are present, as the validating reader parses them: each parsed
+    when first read (the type and id are read only where they are text, which both parsers read
+    alike), so a patient or date check parses only what it reads."""
+
+    __slots__ = ("_head", "_parsed")
+
+    def __init__(self, head: Head) -> None:
+        self._head = head
+        self._parsed: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self._parsed:
+            return self._parsed[key]
+        if key in _TEXT_HEAD_FIELDS:
+            text = getattr(self._head, key)
+            if text is _ABSENT:
+                return default
+            value = self._parsed[key] = parse_text(text)
+            return value
+        if key in _DECODED_HEAD_FIELDS:
+            value = getattr(self._head, key)
+            return default if value is UNSET else value
+        return default
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        head = self._head
+        return (name for name in Head.__struct_fields__ if getattr(head, name) not in (UNSET, _ABSENT))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+_MISSING = object()
 
 
 class EntryText(Struct):

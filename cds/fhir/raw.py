@@ -26,10 +26,12 @@ HEAD_ELEMENTS = (
     "effectivePeriod",
     "effectiveInstant",
     "issued",
+    "medicationCodeableConcept",
 )
 """The elements a resource is triaged by before anything else of it is read: whom it is about
-(`cds.fhir.patient`), what it names (recognition reads `code` only) and, for results, when it was
-observed (`cds.facts.dates.observed_at`, for the lookback). Triage must read nothing else."""
+(`cds.fhir.patient`), what it names (recognition reads `code`, or a medication's
+`medicationCodeableConcept`) and, for results, when it was observed (`cds.facts.dates.observed_at`,
+for the lookback). Triage must read nothing else."""
 
 
 class EncodedHead(Protocol):
@@ -43,15 +45,18 @@ class EncodedHead(Protocol):
 
     def code_key(self) -> bytes | None: ...
 
-    def mapping(self) -> dict[str, Any]: ...
+    def medication_key(self) -> bytes | None: ...
+
+    def mapping(self) -> Mapping[str, Any]: ...
 
 
 class RawResource:
     """One FHIR resource exactly as it arrived; never mutated, only read or validated on demand.
 
     `resource` is the whole parsed resource. `head` holds at least the HEAD_ELEMENTS with the same
-    values (for a parsed dict it is the dict itself). `code_key` is the JSON text of `code` when the
-    resource came as text, so that recognising a code a chart repeats can cost one dict look-up.
+    values (for a parsed dict it is the dict itself). `code_key` is the JSON text of `code`, and
+    `medication_key` that of a `medicationCodeableConcept` that is not null, when the resource came as
+    text, so that recognising a code a chart repeats can cost one dict look-up.
     """
 
     __slots__ = ("_encoded", "_head", "_resource", "_text", "full_url", "id", "origin", "resource_type")
@@ -108,6 +113,10 @@ class RawResource:
     @property
     def code_key(self) -> bytes | None:
         return None if self._encoded is None else self._encoded.code_key()
+
+    @property
+    def medication_key(self) -> bytes | None:
+        return None if self._encoded is None else self._encoded.medication_key()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RawResource):

@@ -81,9 +81,10 @@ class Terminology:
         self._exact: dict[Coded, ConceptMatch] = {}
         self._codes: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
         self._text: list[tuple[re.Pattern[str], ConceptMatch]] = []
-        self._by_code: Memo[bytes, ConceptMatch | None] = Memo()
-        self._by_words: Memo[str, ConceptMatch | None] = Memo()
-        self._descriptions: Memo[bytes, str] = Memo()
+        self._by_code: Memo[bytes, ConceptMatch | None] = Memo(self._finding_of_json)
+        self._by_words: Memo[str, ConceptMatch | None] = Memo(self._first_named)
+        self._descriptions: Memo[bytes, str] = Memo(self._description_of_json)
+        self._by_medication: Memo[bytes, tuple[MedicationMatch, ...]] = Memo(self._medications_of_json)
         self._unit_aliases: dict[tuple[str, str], dict[str, str]] = {}
         for kind, concepts in self.concepts.items():
             for name, concept in concepts.items():
@@ -216,7 +217,7 @@ class Terminology:
         return self._by_text(text) if text else None
 
     def _by_text(self, text: str) -> ConceptMatch | None:
-        return self._by_words.get(text, lambda: self._first_named(text))
+        return self._by_words.get(text)
 
     def _first_named(self, text: str) -> ConceptMatch | None:
         """The concept named first in the text (the longest words at the same place win)."""
@@ -237,7 +238,10 @@ class Terminology:
     def finding_of_code_text(self, code_text: bytes) -> ConceptMatch | None:
         """`finding` of a resource whose `code` is this JSON text (`RawResource.code_key`): a code a
         chart repeats costs one look-up."""
-        return self._by_code.get(code_text, lambda: self._concept_finding(orjson.loads(code_text)))
+        return self._by_code.get(code_text)
+
+    def _finding_of_json(self, code_text: bytes) -> ConceptMatch | None:
+        return self._concept_finding(orjson.loads(code_text))
 
     def _concept_finding(self, concept: object) -> ConceptMatch | None:
         return self.classify(codings(concept), concept_text(concept))
@@ -290,6 +294,16 @@ class Terminology:
                 found.setdefault(match.ingredient, match)
         return tuple(found.values())
 
+    def medications_of_concept_text(self, concept_text_json: bytes) -> tuple[MedicationMatch, ...]:
+        """`medications` of a product named only by this CodeableConcept, as JSON text
+        (`RawResource.medication_key`): a product a chart repeats costs one look-up."""
+        return self._by_medication.get(concept_text_json)
+
+    def _medications_of_json(self, concept_text_json: bytes) -> tuple[MedicationMatch, ...]:
+        concept = orjson.loads(concept_text_json)
+        text = concept_text(concept)
+        return self.medications(codings(concept), [text] if text else [])
+
     def severity_rank(self, codings: Codings, text: str | None) -> int:
         for system, code in codings:
             coded = self.systems.canonical(system, code)
@@ -308,7 +322,10 @@ class Terminology:
 
     def describe_code_text(self, code_text: bytes) -> str:
         """`describe` of a resource whose `code` is this JSON text (`RawResource.code_key`)."""
-        return self._descriptions.get(code_text, lambda: self._describe(orjson.loads(code_text)))
+        return self._descriptions.get(code_text)
+
+    def _description_of_json(self, code_text: bytes) -> str:
+        return self._describe(orjson.loads(code_text))
 
     def _describe(self, concept: object) -> str:
         text = concept_text(concept) or "(no text)"

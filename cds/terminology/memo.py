@@ -12,21 +12,23 @@ _MISSING = object()
 
 
 class Memo(Generic[K, V]):
-    """Results of a pure function by key, at most `limit` of them: when full, all are forgotten, so a
-    stream of new keys costs memory once and a repeated key costs one dict look-up. Safe across
-    threads: a race computes the same value twice."""
+    """Results of a pure function of the key, at most `limit` of them: when full, all are forgotten,
+    so a stream of new keys costs memory once and a repeated key costs one dict look-up (the function
+    is given once, so a look-up builds no closure). Safe across threads: a race computes the same
+    value twice."""
 
-    __slots__ = ("_limit", "_values")
+    __slots__ = ("_compute", "_limit", "_values")
 
-    def __init__(self, limit: int = 4096) -> None:
+    def __init__(self, compute: Callable[[K], V], limit: int = 4096) -> None:
+        self._compute = compute
         self._limit = limit
         self._values: dict[K, V] = {}
 
-    def get(self, key: K, compute: Callable[[], V]) -> V:
+    def get(self, key: K) -> V:
         found = self._values.get(key, _MISSING)
         if found is not _MISSING:
             return found  # type: ignore[return-value]
-        value = compute()
+        value = self._compute(key)
         if len(self._values) >= self._limit:
             self._values = {}
         self._values[key] = value

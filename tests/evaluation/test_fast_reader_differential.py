@@ -144,6 +144,8 @@ _POTASSIUM = (
 )
 _CRAMP = b'"code":{"coding":[{"system":"http://snomed.info/sct","code":"55300003"}]}'
 _CLAIM = b'{"resourceType":"Claim","id":"c",'
+_FUROSEMIDE = b'{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"313988"}]}'
+_REQUEST = b'{"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order",%s,' % _SUBJECT
 BY_HAND = {
     "nested too deep in a resource nothing reads": _CLAIM + b'"x":' + b"[" * 70 + b"]" * 70 + b"}",
     "a number too large for a double in a resource nothing reads": _CLAIM + b'"total":1e400}',
@@ -172,6 +174,11 @@ BY_HAND = {
     "the patient named only by a patient reference": _bundle(
         b'{"resourceType":"Immunization","patient":{"reference":"Patient/p"}}',
         b'{"resourceType":"Condition","id":"c",%s,"subject":{"reference":"urn:uuid:1"}}' % _CRAMP,
+    ),
+    "a medication named by its concept": _bundle(_REQUEST + b'"medicationCodeableConcept":%s}' % _FUROSEMIDE),
+    "a medication concept that is null beside a contained Medication": _bundle(
+        _REQUEST + b'"medicationCodeableConcept":null,"medicationReference":{"reference":"#f"},'
+        b'"contained":[{"resourceType":"Medication","id":"f","code":%s}]}' % _FUROSEMIDE
     ),
     "a later version recoded away": _bundle(
         b'{"resourceType":"Condition","id":"c","meta":{"versionId":"1"},%s,%s}' % (_CRAMP, _SUBJECT),
