@@ -77,10 +77,11 @@ class _Supervisor(Multiprocess):
     """uvicorn's supervisor, giving each worker it starts or restarts a listening socket of its own
     (`cds.service.sockets`), and forwarding SIGHUP instead of replacing the workers.
 
-    A worker answers uvicorn's health ping from a thread it starts only once its interpreter has
-    imported the service; on a busy machine that takes longer than the ping timeout (5 s), and
-    uvicorn killed such workers as hung and started others, which were slow for the same reason. So
-    a worker that is running and still within its start-up grace is left alone.
+    A spawned worker answered uvicorn's health ping only once its interpreter had imported the
+    service; on a busy machine that took longer than the ping timeout (5 s), and uvicorn killed such
+    workers as hung and started others, which were slow for the same reason. Forked workers answer at
+    once, but a worker that is running and still within its start-up grace is left alone all the same:
+    a ping is answered from a thread, which a busy start can starve of the GIL.
     """
 
     def __init__(self, config: uvicorn.Config, on_hup: Callable[[], None]) -> None:
@@ -146,9 +147,8 @@ class _LoadedRules:
         self._rulebook = rulebook
 
     def __call__(self) -> Starlette:
-        signal.signal(
-            signal.SIGHUP, signal.SIG_IGN
-        )  # until the app reloads on it, as in app_from_environment
+        # SIGHUP is ignored until the app reloads on it, as in app_from_environment
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         holder = RulesHolder(self._settings.rules_dir, ActiveRules.build(self._rulebook))
         return create_app(self._settings, holder)
 
