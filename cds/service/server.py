@@ -3,8 +3,9 @@
 Workers are forked from the parent, which has imported the service and migrated the database: a fresh
 interpreter per worker (uvicorn's spawn) imported everything again, about a second of CPU per worker,
 which made start-up with two workers twice as slow as with one. Each worker still builds its app
-itself (the factory runs in the worker), so it loads the rules as they are on disk when it starts, a
-replacement worker included. The parent passes its resolved settings through the environment.
+itself (the factory runs in the worker), from the rules the parent loaded; the parent reloads them on
+SIGHUP as the workers do, so a replacement worker starts on the rules its siblings run. The parent
+passes its resolved settings through the environment.
 
 uvicorn's own parent answers SIGHUP by replacing every worker; this service instead forwards SIGHUP to
 each worker, which reloads its rules in place and keeps the old ones if the new ones do not load (a
