@@ -23,6 +23,11 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def set_parameter(rules: Path, name: str, old: str, new: str) -> None:
+    """Changes a parameter's value in `parameters.yaml`, failing when it is no longer `old`."""
+    edit(rules / "parameters.yaml", f"  {name}:\n    value: {old}\n", f"  {name}:\n    value: {new}\n")
+
+
 def problems_of(rules: Path) -> list[str]:
     """The rulebook's load problems, as the user reads them; fails when the rules load."""
     with pytest.raises(RulebookError) as caught:

@@ -7,13 +7,12 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
-from rules_copy import copy_rules, edit
+from rules_copy import copy_rules, edit, set_parameter
 
 from cds.cli.main import cli
 from cds.rulebook import Rulebook, load_rulebook
 from cds.rulebook.diff import RulesDiff, describe, diff_rulebooks
 
-MAGNESIUM = "  magnesium_low_mg_dl:\n    value: 1.7"
 WEAKNESS_CODE = (
     '      - {system: snomed, code: "26544005", display: "Muscle weakness", status: confirmed, source: IPS}\n'
 )
@@ -28,12 +27,8 @@ def shipped() -> Rulebook:
 def edited_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One copy with one edit of each kind: a threshold, a code, a rule's logic, a card, a removed rule."""
     rules = copy_rules(tmp_path_factory.mktemp("edited"))
-    edit(rules / "parameters.yaml", MAGNESIUM, "  magnesium_low_mg_dl:\n    value: 1.5")
-    edit(
-        rules / "parameters.yaml",
-        "  contributor_indicator:\n    value: info",
-        "  contributor_indicator:\n    value: warning",
-    )
+    set_parameter(rules, "magnesium_low_mg_dl", "1.7", "1.5")
+    set_parameter(rules, "contributor_indicator", "info", "warning")
     edit(rules / "valuesets" / "red_flags.yaml", WEAKNESS_CODE, "")
     red_flag = rules / "definitions" / "20-red-flag.yaml"
     edit(red_flag, "version: 1.0.0", "version: 1.1.0")

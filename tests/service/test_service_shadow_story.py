@@ -17,7 +17,7 @@ import httpx
 import orjson
 import pytest
 from click.testing import CliRunner, Result
-from rules_copy import copy_rules, edit
+from rules_copy import copy_rules, set_parameter
 from service_helpers import FEEDBACK, PATIENT_VIEW, hook_call
 from service_process import ServiceProcess
 from shadow_charts import magnesium_chart
@@ -71,11 +71,7 @@ def _shadowed_calls(service: ServiceProcess) -> int:
 def test_a_threshold_change_from_edit_through_shadow_to_live(tmp_path: Path) -> None:
     live_rules = copy_rules(tmp_path / "live")
     mine = shutil.copytree(live_rules, tmp_path / "my-rules")
-    edit(
-        mine / "parameters.yaml",
-        "  magnesium_low_mg_dl:\n    value: 1.7",
-        "  magnesium_low_mg_dl:\n    value: 1.5",
-    )
+    set_parameter(mine, "magnesium_low_mg_dl", "1.7", "1.5")
     old, new = load_rulebook(live_rules).version, load_rulebook(mine).version
 
     # Check and test the edited copy; the diff says what changed.

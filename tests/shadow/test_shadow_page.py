@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from matplotlib import image
-from rules_copy import copy_rules, edit
+from rules_copy import copy_rules, set_parameter
 
 from cds.rulebook import Rulebook, load_rulebook
 from cds.rulebook.diff import diff_rulebooks
@@ -47,11 +47,7 @@ CHROMIUM_FLAGS = (
 def page(rulebook: Rulebook, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A report of a threshold change: 3 benign-contributor cards removed (one overridden), one kept."""
     rules = copy_rules(tmp_path_factory.mktemp("candidate"))
-    edit(
-        rules / "parameters.yaml",
-        "  magnesium_low_mg_dl:\n    value: 1.7",
-        "  magnesium_low_mg_dl:\n    value: 1.5",
-    )
+    set_parameter(rules, "magnesium_low_mg_dl", "1.7", "1.5")
     candidate = load_rulebook(rules)
     live, new = rulebook.version, candidate.version
     benign = "spasm-benign-contributors"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from rules_copy import copy_rules, edit
+from rules_copy import copy_rules, set_parameter
 
 from cds.workbench.backtest import BacktestReport, Execution, RuleSources, run_backtest
 from cds.workbench.charts import NO_CARD, card_rate_figure, html_page
@@ -22,11 +22,7 @@ NOW = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 def lowered(population: Path, tmp_path_factory: pytest.TempPathFactory) -> BacktestReport:
     """The population back-tested with the magnesium threshold lowered from 1.7 to 1.5 mg/dL."""
     rules = copy_rules(tmp_path_factory.mktemp("lowered"))
-    edit(
-        rules / "parameters.yaml",
-        "magnesium_low_mg_dl:\n    value: 1.7",
-        "magnesium_low_mg_dl:\n    value: 1.5",
-    )
+    set_parameter(rules, "magnesium_low_mg_dl", "1.7", "1.5")
     sources = RuleSources(
         current=RulesSnapshot.take(rules),
         current_dir=str(rules),

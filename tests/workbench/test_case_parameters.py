@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from rules_copy import copy_rules, edit
+from rules_copy import copy_rules, set_parameter
 
 from cds.evaluation import Evaluator
 from cds.rulebook import Rulebook, load_rulebook
@@ -131,11 +131,7 @@ def _results(rules: Path) -> dict[str, CaseResult]:
 
 def test_a_threshold_change_breaks_only_the_case_that_pins_the_number(tmp_path: Path) -> None:
     rules = copy_rules(tmp_path)
-    edit(
-        rules / "parameters.yaml",
-        "magnesium_low_mg_dl:\n    value: 1.7",
-        "magnesium_low_mg_dl:\n    value: 1.5",
-    )
+    set_parameter(rules, "magnesium_low_mg_dl", "1.7", "1.5")
     results = _results(rules)
     assert [name for name, result in results.items() if not result.passed] == [PINNED]
     for name in ("low magnesium explains a cramp", "magnesium just above its threshold is not low"):
