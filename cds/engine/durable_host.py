@@ -141,8 +141,7 @@ class DurableRuleset:
     def run(self, facts: Sequence[Mapping[str, int]]) -> list[Firing]:
         """Evaluate `facts` (coded properties, no sid or id) in a fresh session and forget them."""
         with _LOCK:
-            if self._handle is None:
-                raise EngineError(f"engine {self._label!r} is closed")
+            self.check_open()
             for _ in range(MAX_SESSION_ATTEMPTS):
                 attempt = next(_attempts)
                 sid, salt = f"sid-{attempt}", f"{attempt:x}"
@@ -155,6 +154,11 @@ class DurableRuleset:
             f"durable-rules reported colliding fact ids in {MAX_SESSION_ATTEMPTS} fresh sessions "
             f"of ruleset {self._label!r}"
         )
+
+    def check_open(self) -> None:
+        """EngineError once `close()` has freed the ruleset."""
+        if self._handle is None:
+            raise EngineError(f"engine {self._label!r} is closed")
 
     def _session(self, sid: str, sentinel_id: str, facts: Sequence[Mapping[str, object]]) -> list[Firing]:
         """One attempt; `facts` already carry this session's sid and their ids."""
