@@ -57,6 +57,9 @@ _LOCK = threading.Lock()
 _ruleset_numbers = itertools.count(1)
 _attempts = itertools.count(1)
 """Numbers each session attempt in the process: its sid and the salt of its fact ids."""
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+"""`json.dumps(..., ensure_ascii=False)`, durable's own way of writing JSON, without building an encoder
+for every message."""
 
 
 class Firing(NamedTuple):
@@ -199,7 +202,7 @@ class DurableRuleset:
     ) -> None:
         """One assert and every action it starts, each completed before the next starts, as durable's own
         Python layer runs synchronous actions (`Ruleset.do_actions`)."""
-        status, state_handle = call(handle, json.dumps(message, ensure_ascii=False))
+        status, state_handle = call(handle, _to_json(message))
         if status == _NOT_HANDLED:
             raise _NotHandled
         if status == _OBSERVED:
@@ -210,7 +213,7 @@ class DurableRuleset:
         if not started:
             return
         # The state as durable's layer writes it back after each action; our actions never change it.
-        state = json.dumps(json.loads(started[0]), ensure_ascii=False)
+        state = _to_json(json.loads(started[0]))
         message_text: str | None = started[1]
         while message_text:
             try:
