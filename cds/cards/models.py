@@ -90,11 +90,26 @@ def _unsendable_json_at(value: JsonValue, path: str) -> str | None:
     return None
 
 
+def _sendable(value: JsonValue) -> bool:
+    """What `_unsendable_json_at` finds nothing in, without building the path of every value."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, dict):
+        return bool(value) and all(_sendable(v) for v in value.values())
+    if isinstance(value, list):
+        return bool(value) and all(_sendable(v) for v in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return _INT64_MIN <= value <= _INT64_MAX
+    return value is not None
+
+
 def _fhir_resource(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
     resource_type = value.get("resourceType")
     if not isinstance(resource_type, str) or not _RESOURCE_TYPE.fullmatch(resource_type):
         raise ValueError("must be a whole FHIR resource with a resourceType such as 'ServiceRequest'")
-    problem = _unsendable_json_at(value, resource_type)
+    problem = None if _sendable(value) else _unsendable_json_at(value, resource_type)
     if problem:
         raise ValueError(problem)
     return value

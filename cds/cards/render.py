@@ -16,7 +16,7 @@ from cds.facts.extract import FactSet
 from cds.facts.models import Diagnosis, Fact, RedFlag
 from cds.findings.models import Decision, Finding, Match
 from cds.rulebook.model import Rule, Rulebook
-from cds.rulebook.templates import BRIEF, COUNTS, LISTS, SINGLE, brief, join_words
+from cds.rulebook.templates import BRIEF, COUNTS, LISTS, SINGLE, brief, join_words, placeholders
 
 RULE_TOPIC_SYSTEM = "urn:spasm-cds:rule"
 OVERRIDE_SYSTEM = "urn:spasm-cds:override-reason"
@@ -39,7 +39,11 @@ def _role(match: Match, fact: Fact) -> str | None:
     return fact.kind if fact.kind in SINGLE.values() else None
 
 
-def _placeholder_values(finding: Finding, facts: dict[str, Fact], rulebook: Rulebook) -> dict[str, str]:
+def _placeholder_values(
+    finding: Finding, facts: dict[str, Fact], rulebook: Rulebook, names: frozenset[str]
+) -> dict[str, str]:
+    """The value of each placeholder in `names`; a parameter wins over a constant of the same name, and
+    either over a placeholder of the rule's facts."""
     labels: dict[str, list[str]] = {role: [] for role in SINGLE.values()}
     ordered = sorted((*finding.matches, *finding.context), key=lambda m: _urgency_first(facts[m.fact_id]))
     for match in ordered:
@@ -47,12 +51,22 @@ def _placeholder_values(finding: Finding, facts: dict[str, Fact], rulebook: Rule
         role = _role(match, fact)
         if role is not None:
             labels[role].append(match.label or fact.label)
-    values = {name: (list(dict.fromkeys(labels[role])) or [""])[0] for name, role in SINGLE.items()}
-    values |= {name: join_words(labels[role]) for name, role in LISTS.items()}
-    values |= {name: brief(labels[role]) for name, role in BRIEF.items()}
-    values |= {name: str(len(set(labels[name.removesuffix("_count")]))) for name in COUNTS}
-    values |= dict(rulebook.vocabulary.constants)
-    values |= dict(rulebook.vocabulary.parameters)
+    parameters, constants = rulebook.vocabulary.parameters, rulebook.vocabulary.constants
+    values: dict[str, str] = {}
+    for name in names:
+        if name in parameters:
+            values[name] = parameters[name]
+        elif name in constants:
+            values[name] = constants[name]
+        elif name in COUNTS:
+            values[name] = str(len(set(labels[name.removesuffix("_count")])))
+        elif name in BRIEF:
+            values[name] = brief(labels[BRIEF[name]])
+        elif name in LISTS:
+            values[name] = join_words(labels[LISTS[name]])
+        elif name in SINGLE:
+            words = labels[SINGLE[name]]
+            values[name] = words[0] if words else ""
     return values
 
 
@@ -118,6 +132,8 @@ class _RuleParts:
     source: Source
     override_reasons: tuple[OverrideReason, ...] | None
     links: tuple[Link, ...] | None
+    placeholders: frozenset[str]
+    """Every placeholder of the card's summary and detail, in its own words and in context."""
 
 
 _PARTS_KEPT = 256
@@ -152,6 +168,13 @@ def _build_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
         or None,
         links=tuple(Link(label=link.label, url=str(link.url), type="absolute") for link in spec.links)
         or None,
+        placeholders=frozenset(
+            name
+            for words in (spec, spec.in_context)
+            if words is not None
+            for template in (words.summary, words.detail)
+            for name in placeholders(template)
+        ),
     )
 
 
@@ -162,7 +185,7 @@ def build_card(
     spec = finding.rule.spec.card
     parts = _rule_parts(rulebook, finding.rule)
     words = spec.in_context if finding.context and spec.in_context else spec
-    values = _placeholder_values(finding, facts, rulebook)
+    values = _placeholder_values(finding, facts, rulebook, parts.placeholders)
     references = _evidence_references(finding, facts)
     suggestions = [
         Suggestion(

@@ -57,6 +57,9 @@ _LOCK = threading.Lock()
 _ruleset_numbers = itertools.count(1)
 _attempts = itertools.count(1)
 """Numbers each session attempt in the process: its sid and the salt of its fact ids."""
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+"""`json.dumps(..., ensure_ascii=False)`, durable's own way of writing JSON, without building an encoder
+for every message."""
 
 
 class Firing(NamedTuple):
@@ -141,8 +144,7 @@ class DurableRuleset:
     def run(self, facts: Sequence[Mapping[str, int]]) -> list[Firing]:
         """Evaluate `facts` (coded properties, no sid or id) in a fresh session and forget them."""
         with _LOCK:
-            if self._handle is None:
-                raise EngineError(f"engine {self._label!r} is closed")
+            self.check_open()
             for _ in range(MAX_SESSION_ATTEMPTS):
                 attempt = next(_attempts)
                 sid, salt = f"sid-{attempt}", f"{attempt:x}"
@@ -155,6 +157,11 @@ class DurableRuleset:
             f"durable-rules reported colliding fact ids in {MAX_SESSION_ATTEMPTS} fresh sessions "
             f"of ruleset {self._label!r}"
         )
+
+    def check_open(self) -> None:
+        """EngineError once `close()` has freed the ruleset."""
+        if self._handle is None:
+            raise EngineError(f"engine {self._label!r} is closed")
 
     def _session(self, sid: str, sentinel_id: str, facts: Sequence[Mapping[str, object]]) -> list[Firing]:
         """One attempt; `facts` already carry this session's sid and their ids."""
@@ -195,7 +202,7 @@ class DurableRuleset:
     ) -> None:
         """One assert and every action it starts, each completed before the next starts, as durable's own
         Python layer runs synchronous actions (`Ruleset.do_actions`)."""
-        status, state_handle = call(handle, json.dumps(message, ensure_ascii=False))
+        status, state_handle = call(handle, _to_json(message))
         if status == _NOT_HANDLED:
             raise _NotHandled
         if status == _OBSERVED:
@@ -206,7 +213,7 @@ class DurableRuleset:
         if not started:
             return
         # The state as durable's layer writes it back after each action; our actions never change it.
-        state = json.dumps(json.loads(started[0]), ensure_ascii=False)
+        state = _to_json(json.loads(started[0]))
         message_text: str | None = started[1]
         while message_text:
             try:

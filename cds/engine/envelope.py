@@ -11,11 +11,12 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from cds.engine.compiler import Program
 from cds.engine.durable_host import MAX_FACT_PROPERTIES
 from cds.engine.patterns import FIELD_NAME_PATTERN, Scalar
-from cds.engine.serialise import domain_of, property_name
+from cds.engine.serialise import Domain, domain_of, property_name
 from cds.errors import EngineError
 
 _FIELD_NAME = re.compile(FIELD_NAME_PATTERN)
@@ -30,6 +31,8 @@ class Batch:
     """The caller's fact id, by position in `facts`."""
     facts: tuple[dict[str, int], ...]
     """Coded properties of each fact worth sending."""
+    kinds: frozenset[str]
+    """The kinds of the facts sent."""
 
 
 def prepare(facts: Sequence[Mapping[str, Scalar]], program: Program) -> Batch:
@@ -37,21 +40,27 @@ def prepare(facts: Sequence[Mapping[str, Scalar]], program: Program) -> Batch:
     first: dict[str, Mapping[str, Scalar]] = {}
     ids: list[str] = []
     coded: list[dict[str, int]] = []
+    kinds: set[str] = set()
     for position, fact in enumerate(facts):
-        fact_id = _check(fact, position)
+        fact_id, properties = _checked(fact, position)
         known = first.get(fact_id)
         if known is not None:
             if _signature(known) != _signature(fact):
                 raise EngineError(f"fact id {fact_id!r} is used by two facts with different fields")
             continue
         first[fact_id] = fact
-        if fact["kind"] in program.kinds:
+        kind = fact["kind"]
+        if kind in program.kinds:
             ids.append(fact_id)
-            coded.append(_coded(fact, program))
-    return Batch(ids=tuple(ids), facts=tuple(coded))
+            kinds.add(str(kind))
+            sent = program.properties
+            code = program.codebook.code
+            coded.append({prop: code(value) for prop, value in properties if prop in sent})
+    return Batch(ids=tuple(ids), facts=tuple(coded), kinds=frozenset(kinds))
 
 
-def _check(fact: Mapping[str, Scalar], position: int) -> str:
+def _checked(fact: Mapping[str, Scalar], position: int) -> tuple[str, list[tuple[str, Scalar]]]:
+    """The fact's id and each field's value under its property name, or EngineError naming the field."""
     if not isinstance(fact, Mapping):
         raise EngineError(f"fact at index {position}: expected a mapping of field names to scalars")
     fact_id = fact.get("id")
@@ -65,34 +74,44 @@ def _check(fact: Mapping[str, Scalar], position: int) -> str:
             f"fact {fact_id!r} has {len(fact)} fields; at most {MAX_FACT_PROPERTIES} are allowed "
             "(durable-rules crashes at 253)"
         )
+    properties = []
     for name, value in fact.items():
-        if not isinstance(name, str) or not _is_field_name(name):
-            raise EngineError(f"fact {fact_id!r}: field name {name!r} does not match {FIELD_NAME_PATTERN}")
-        if not isinstance(value, _SCALARS):
-            raise EngineError(
-                f"fact {fact_id!r} field {name!r}: expected str, int, float or bool, "
-                f"got {type(value).__name__}"
-            )
-        if isinstance(value, float) and not math.isfinite(value):
-            raise EngineError(f"fact {fact_id!r} field {name!r}: expected a finite number")
-    return fact_id
+        value_type: type = type(value)
+        plan = _plan(name, value_type)
+        if plan is None or (plan[1] and not math.isfinite(value)):  # type: ignore[arg-type]
+            _refuse(fact_id, name, value)
+        properties.append((plan[0], value))
+    return fact_id, properties
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan(name: object, value_type: type) -> tuple[str, bool] | None:
+    """The property a field of this name and value type is sent as, and whether its value is a float
+    (to be checked finite); None when either is refused. Facts of one kind have the same few fields
+    with the same types on every call, so each pair is worked out once."""
+    if not isinstance(name, str) or _FIELD_NAME.fullmatch(name) is None:
+        return None
+    if not issubclass(value_type, _SCALARS):
+        return None
+    if issubclass(value_type, bool):
+        domain = Domain.BOOL
+    elif issubclass(value_type, str):
+        domain = Domain.STRING
+    else:
+        domain = Domain.NUMBER
+    return property_name(name, domain), issubclass(value_type, float)
+
+
+def _refuse(fact_id: str, name: object, value: object) -> NoReturn:
+    if not isinstance(name, str) or _FIELD_NAME.fullmatch(name) is None:
+        raise EngineError(f"fact {fact_id!r}: field name {name!r} does not match {FIELD_NAME_PATTERN}")
+    if not isinstance(value, _SCALARS):
+        raise EngineError(
+            f"fact {fact_id!r} field {name!r}: expected str, int, float or bool, got {type(value).__name__}"
+        )
+    raise EngineError(f"fact {fact_id!r} field {name!r}: expected a finite number")
 
 
 def _signature(fact: Mapping[str, Scalar]) -> frozenset[tuple[str, str, Scalar]]:
     """Field values with their domain, so that 1, 1.0 and True are not taken for the same value."""
     return frozenset((name, domain_of(value), value) for name, value in fact.items())
-
-
-def _coded(fact: Mapping[str, Scalar], program: Program) -> dict[str, int]:
-    coded: dict[str, int] = {}
-    for name, value in fact.items():
-        prop = property_name(name, domain_of(value))
-        if prop in program.properties:
-            coded[prop] = program.codebook.code(value)
-    return coded
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_field_name(name: str) -> bool:
-    """Facts of one kind have the same few field names on every call."""
-    return _FIELD_NAME.fullmatch(name) is not None

@@ -30,6 +30,9 @@ class Engine:
         Each call is independent of every other: nothing of `facts` is kept.
         """
         batch = prepare(facts, self._program)
+        if not self._program.can_fire(batch.kinds):
+            self._ruleset.check_open()
+            return []
         matches = {
             (self._program.keys[firing.rule], tuple(batch.ids[index] for index in firing.facts))
             for firing in self._ruleset.run(batch.facts)

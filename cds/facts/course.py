@@ -96,16 +96,18 @@ def red_flag_courses(
     parameters: FactParameters,
     symptom_onset: dt.datetime | None,
 ) -> dict[str, Course]:
+    flags: dict[str, list[Occurrence]] = {}
+    red_flags = (o for o in occurrences if o.kind == "red_flag")
+    for occurrence in sorted(red_flags, key=lambda o: (_day(o.when), o.usable.reference)):
+        flags.setdefault(occurrence.concept, []).append(occurrence)
+    courses: dict[str, Course] = {}
+    if not flags:
+        return courses
     levels = {rank: name for name, rank in terminology.severity_ranks.items()}
     worsening = WorseningWords(parameters.course.worsening_words, terminology.presence)
     explainers = [
         o for o in occurrences if o.kind == "explaining_condition" and o.current and o.certainty == "known"
     ]
-    courses: dict[str, Course] = {}
-    flags: dict[str, list[Occurrence]] = {}
-    for occurrence in sorted(occurrences, key=lambda o: (_day(o.when), o.usable.reference)):
-        if occurrence.kind == "red_flag":
-            flags.setdefault(occurrence.concept, []).append(occurrence)
     for concept, history in flags.items():
         if not any(o.current for o in history):
             continue

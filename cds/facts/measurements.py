@@ -296,9 +296,8 @@ def _lab_fact(
             f"({corrector.usable.reference}; measured {fmt(reading.value)} {reading.unit}) "
             f"on {reading.when.date().isoformat()}"
         )
-    flag, flag_words = _flag_from_lab(
-        replace(reading, value=value), terminology, use_interpretation=corrector is None
-    )
+    corrected = reading if value == reading.value else replace(reading, value=value)
+    flag, flag_words = _flag_from_lab(corrected, terminology, use_interpretation=corrector is None)
     return Lab(
         id=f"lab:{reading.name}",
         label=label,

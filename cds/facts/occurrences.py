@@ -193,9 +193,8 @@ def _latest_rank(records: Sequence[Occurrence]) -> int:
 
 def by_concept(records: Sequence[Occurrence], kind: str) -> dict[str, list[Occurrence]]:
     grouped: dict[str, list[Occurrence]] = {}
-    for record in sorted(records, key=_order):
-        if record.kind == kind:
-            grouped.setdefault(record.concept, []).append(record)
+    for record in sorted((r for r in records if r.kind == kind), key=_order):
+        grouped.setdefault(record.concept, []).append(record)
     return grouped
 
 

@@ -3,9 +3,12 @@
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from cds.cards import Action, Card, CdsResponse, Link, Source
+from cds.cards.models import _sendable, _unsendable_json_at
 
 
 def refusal(response: dict[str, Any]) -> str:
@@ -229,3 +232,22 @@ def test_integer_beyond_64_bits_inside_a_resource_is_refused() -> None:
         Action(
             type="create", description="d", resource={"resourceType": "Observation", "valueInteger": 2**64}
         )
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**65), max_value=2**65)
+    | st.floats()
+    | st.sampled_from(["", " ", "x", " x "]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values)
+def test_quick_resource_check_refuses_exactly_what_the_located_check_names(value: Any) -> None:
+    assert _sendable(value) == (_unsendable_json_at(value, "Resource") is None)

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from cds.engine import Activation, CompiledRule, Engine, Pattern, Scalar, Test
+from cds.engine import Activation, CompiledRule, Engine, EngineError, Pattern, Scalar, Test, durable_host
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -268,3 +268,27 @@ def test_thousand_facts_in_one_evaluation() -> None:
     assert [activation.fact_ids for activation in activations] == [
         (f"f{index:04d}",) for index in range(500, 1000)
     ]
+
+
+def test_facts_that_complete_no_rule_start_no_durable_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = Engine([rule("pair", Pattern(kind="symptom"), Pattern(kind="lab"))], name="t")
+    sessions: list[object] = []
+    real = durable_host.durable_rules_engine.assert_fact
+    monkeypatch.setattr(
+        durable_host.durable_rules_engine, "assert_fact", lambda *args: sessions.append(args) or real(*args)
+    )
+
+    assert matches(engine, [fact("s", "symptom"), fact("s2", "symptom")]) == []
+    assert sessions == []
+    assert matches(engine, [fact("s", "symptom"), fact("l", "lab")]) == [("pair", ("s", "l"))]
+    assert len(sessions) == 1
+
+
+def test_closed_engine_refuses_facts_that_could_complete_no_rule() -> None:
+    engine = Engine([rule("pair", Pattern(kind="symptom"), Pattern(kind="lab"))], name="t")
+    engine.close()
+
+    with pytest.raises(EngineError, match="engine 't' is closed"):
+        engine.evaluate([fact("s", "symptom")])
