@@ -126,8 +126,9 @@ async def _answer(request: Request, state: ServiceState) -> Response:
         rule_ids=tuple(card.rule_id for card in issued),
     )
     await state.audit.submit(AnsweredCall(call, tuple(issued)))
+    built = (document, hook_request, resolved, evaluation)
     if state.shadow is None or not state.shadow.sampled():
-        return Response(body, media_type=JSON)
+        return _Answer(body, built)
     job = ShadowJob(
         called_at=now,
         service=service_id,
@@ -137,7 +138,19 @@ async def _answer(request: Request, state: ServiceState) -> Response:
         live=active.evaluator.rulebook,
         live_cards=tuple(ShadowCard(c.rule_id, c.rule_version, c.indicator, c.uuid) for c in issued),
     )
-    return Response(body, media_type=JSON, background=BackgroundTask(_offer_to_shadow, state.shadow, job))
+    return _Answer(body, built, BackgroundTask(_offer_to_shadow, state.shadow, job))
+
+
+class _Answer(Response):
+    """A call's answer, holding what the call built (the decoded body, the resources read, the
+    evaluation) until it has been sent: freeing those objects takes about 0.8 ms at 1000 resources
+    (measured), which then happens after the last byte is written instead of before the first."""
+
+    def __init__(
+        self, body: bytes, built: tuple[object, ...], background: BackgroundTask | None = None
+    ) -> None:
+        super().__init__(body, media_type=JSON, background=background)
+        self._built = built
 
 
 async def _offer_to_shadow(shadow: Shadow, job: ShadowJob) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine.interfaces import DBAPICursor
 
 from cds.store import migrate
 from cds.store.database import Database, open_database
@@ -38,6 +39,38 @@ _IN_BATCH = 500
 """Values per `IN (...)`: well under SQLite's limit on bound parameters."""
 
 
+def _call_rows(calls: Sequence[AuditRecord]) -> list[dict[str, Any]]:
+    return [
+        {
+            "called_at": call.called_at,
+            "issuer": call.issuer,
+            "user_id": call.user_id,
+            "patient_id": call.patient_id,
+            "hook_instance": call.hook_instance,
+            "service": call.service,
+            "rules_version": call.rules_version,
+            "rule_ids": orjson.dumps(list(call.rule_ids)).decode(),
+        }
+        for call in calls
+    ]
+
+
+def _card_rows(cards: Sequence[IssuedCard]) -> list[dict[str, Any]]:
+    return [
+        {
+            "uuid": c.uuid,
+            "rule_id": c.rule_id,
+            "rule_version": c.rule_version,
+            "rules_version": c.rules_version,
+            "indicator": c.indicator,
+            "hook_instance": c.hook_instance,
+            "service": c.service,
+            "issued_at": c.issued_at,
+        }
+        for c in cards
+    ]
+
+
 def _insert_of(dialect: str) -> Any:
     """The dialect's INSERT, which has ON CONFLICT; imported here, so SQLite never loads PostgreSQL's."""
     if dialect == "postgresql":
@@ -49,10 +82,43 @@ def _insert_of(dialect: str) -> Any:
     return sqlite.insert
 
 
+class _DriverInsert:
+    """An INSERT compiled once to the driver's SQL, run with executemany on a driver cursor; each value
+    goes through its column type's bind processing, as SQLAlchemy's own execution would do."""
+
+    def __init__(self, statement: Any, table: sa.Table, names: Sequence[str], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(names))
+        self.sql = compiled.string
+        self.order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        processors = {
+            name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        }
+        self.processors = {name: process for name, process in processors.items() if process is not None}
+
+    def run(self, cursor: DBAPICursor, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        for row in rows:
+            for name, process in self.processors.items():
+                row[name] = process(row[name])
+        if self.order is None:
+            cursor.executemany(self.sql, rows)
+        else:
+            cursor.executemany(self.sql, [tuple(row[name] for name in self.order) for row in rows])
+
+
+_CALL_COLUMNS = tuple(column.name for column in audit_call.columns if column.name != "id")
+_CARD_COLUMNS = tuple(column.name for column in issued_card.columns)
+
+
 class SqlStore:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._insert = _insert_of(database.dialect)
+        dialect = database.sa_dialect
+        self._driver_calls = _DriverInsert(audit_call.insert(), audit_call, _CALL_COLUMNS, dialect)
+        cards = self._insert(issued_card).on_conflict_do_nothing()
+        self._driver_cards = _DriverInsert(cards, issued_card, _CARD_COLUMNS, dialect)
 
     @classmethod
     def open(cls, url: str) -> SqlStore:
@@ -72,20 +138,7 @@ class SqlStore:
             self._insert_cards(db, cards)
 
     def _insert_cards(self, db: Connection, cards: Sequence[IssuedCard]) -> None:
-        rows = [
-            {
-                "uuid": c.uuid,
-                "rule_id": c.rule_id,
-                "rule_version": c.rule_version,
-                "rules_version": c.rules_version,
-                "indicator": c.indicator,
-                "hook_instance": c.hook_instance,
-                "service": c.service,
-                "issued_at": c.issued_at,
-            }
-            for c in cards
-        ]
-        db.execute(self._insert(issued_card).on_conflict_do_nothing(), rows)
+        db.execute(self._insert(issued_card).on_conflict_do_nothing(), _card_rows(cards))
 
     def record_feedback(self, entries: Sequence[FeedbackRecord]) -> None:
         if not entries:
@@ -137,26 +190,12 @@ class SqlStore:
             return db.execute(statement).first() is not None
 
     def record_calls(self, calls: Sequence[AuditRecord], cards: Sequence[IssuedCard] = ()) -> None:
+        """On the driver's cursor: the audit writer's batches are small and come every 50 ms."""
         if not calls and not cards:
             return
-        rows = [
-            {
-                "called_at": call.called_at,
-                "issuer": call.issuer,
-                "user_id": call.user_id,
-                "patient_id": call.patient_id,
-                "hook_instance": call.hook_instance,
-                "service": call.service,
-                "rules_version": call.rules_version,
-                "rule_ids": orjson.dumps(list(call.rule_ids)).decode(),
-            }
-            for call in calls
-        ]
-        with self.database.fast() as db:
-            if rows:
-                db.execute(audit_call.insert(), rows)
-            if cards:
-                self._insert_cards(db, cards)
+        with self.database.fast_cursor() as cursor:
+            self._driver_calls.run(cursor, _call_rows(calls))
+            self._driver_cards.run(cursor, _card_rows(cards))
 
     def calls(self, *, patient_id: str | None = None, user_id: str | None = None) -> list[AuditRecord]:
         query = sa.select(audit_call).order_by(audit_call.c.called_at, audit_call.c.id)
