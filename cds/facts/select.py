@@ -9,7 +9,7 @@ without being validated. Whatever is recognised but not used is set aside with i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,8 @@ MODELS: dict[str, type[Resource]] = {
     "MedicationStatement": MedicationStatement,
 }
 MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
+FINDING_TYPES = frozenset({"Observation", "Condition"})
+"""The types recognised by their `code`."""
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 MEASURED_KINDS = ("lab", "assessment")
 FINDING_KINDS = ("symptom", "red_flag", "problem")
@@ -103,13 +105,27 @@ def recognise(
     raw: RawResource, terminology: Terminology, meds: _MedicationIndex
 ) -> ConceptMatch | MedicationMatch | None:
     rtype = raw.resource_type
-    if rtype in ("Observation", "Condition"):
+    if rtype in FINDING_TYPES:
         key = raw.code_key
         return terminology.finding(raw.head) if key is None else terminology.finding_of_code_text(key)
     if rtype in MEDICATION_TYPES:
         found = _ingredients(raw, terminology, meds)
         return found[0] if found else None
     return None
+
+
+def _recognised(
+    latest: list[RawResource], terminology: Terminology, meds: _MedicationIndex
+) -> Iterator[tuple[RawResource, ConceptMatch | MedicationMatch]]:
+    """Each resource `recognise` recognises, with its match: the codes of findings that came as text
+    are looked up all at once (most of a chart is findings the rules do not name); the others one by
+    one."""
+    keys = [raw.code_key if raw.resource_type in FINDING_TYPES else None for raw in latest]
+    for raw, key, match in zip(latest, keys, terminology.findings_of_code_texts(keys), strict=True):
+        if match is not None:
+            yield raw, match
+        elif key is None and (found := recognise(raw, terminology, meds)) is not None:
+            yield raw, found
 
 
 def _ingredients(
@@ -149,13 +165,10 @@ def select(
 ) -> Selection:
     meds = _MedicationIndex(resources)
     set_aside: list[SetAside] = []
-    latest, version_notes = latest_versions(r for r in resources if r.resource_type in MODELS)
+    latest, version_notes = latest_versions([r for r in resources if r.resource_type in MODELS])
     notes = [str(note) for note in version_notes]
     recognised: list[tuple[RawResource, ConceptMatch | MedicationMatch]] = []
-    for raw in latest:
-        match = recognise(raw, terminology, meds)
-        if match is None:
-            continue
+    for raw, match in _recognised(latest, terminology, meds):
         if not matcher.is_about_patient(raw):
             set_aside.append(
                 SetAside(

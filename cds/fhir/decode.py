@@ -19,6 +19,7 @@ validating way: slower, never different.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -114,6 +115,9 @@ _MISSING = object()
 class EntryText(Struct):
     fullUrl: Any = None
     resource: Raw = _ABSENT
+
+
+_RESOURCE_TEXT = operator.attrgetter("resource")
 
 
 class Unit(Head):
@@ -244,14 +248,21 @@ class FhirText:
         return self.unit.entry
 
 
-def entry_heads(entries: list[EntryText]) -> list[Head | None]:
-    """The head of each entry's resource, None where the resource is absent or not an object: one
-    decode of all the texts joined, unless one of them is unusual."""
-    texts = [entry.resource for entry in entries]
+def joined_heads(entries: list[EntryText]) -> list[Head] | None:
+    """The head of each entry's resource in one decode of all the texts joined; None when some
+    resource is absent or not an object."""
     try:
-        return list(_HEADS.decode(b"[" + b",".join(texts) + b"]"))
+        return _HEADS.decode(b"[" + b",".join(map(_RESOURCE_TEXT, entries)) + b"]")
     except _DECODE_ERRORS:
-        return [_HEAD.decode(text) if is_object_text(text) else None for text in texts]
+        return None
+
+
+def entry_heads(entries: list[EntryText]) -> list[Head | None]:
+    """The head of each entry's resource, None where the resource is absent or not an object."""
+    heads = joined_heads(entries)
+    if heads is not None:
+        return list(heads)
+    return [_HEAD.decode(text) if is_object_text(text) else None for text in map(_RESOURCE_TEXT, entries)]
 
 
 def hook_call(text: bytes) -> HookCall:

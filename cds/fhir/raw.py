@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
+from msgspec import Struct
 
 from cds.fhir.decode import TextSource, source_text
 
@@ -50,43 +51,61 @@ class EncodedHead(Protocol):
     def mapping(self) -> Mapping[str, Any]: ...
 
 
-class RawResource:
+class RawResource(Struct, gc=False):
     """One FHIR resource exactly as it arrived; never mutated, only read or validated on demand.
 
+    Built as `RawResource(resource, full_url, origin)` from a parsed dict, or `from_text`.
     `resource` is the whole parsed resource. `head` holds at least the HEAD_ELEMENTS with the same
     values (for a parsed dict it is the dict itself). `code_key` is the JSON text of `code`, and
     `medication_key` that of a `medicationCodeableConcept` that is not null, when the resource came as
-    text, so that recognising a code a chart repeats can cost one dict look-up.
+    text, so that recognising a code a chart repeats can cost one dict look-up. A Bundle entry's
+    origin is spelled out only when read: a call holds a thousand entries and reads a few origins.
+
+    A msgspec Struct because a call builds one per entry: built in C, it costs a third of a Python
+    object with as many attributes. Not tracked by the garbage collector: nothing it holds refers
+    back to it.
     """
 
-    __slots__ = ("_encoded", "_head", "_resource", "_text", "full_url", "id", "origin", "resource_type")
+    _resource: dict[str, Any] | None
+    full_url: str | None
+    _origin: str
+    resource_type: str = ""
+    id: str | None = None
+    _encoded: EncodedHead | None = None
+    _text: TextSource = b""
+    _index: int | None = None
+    code_key: bytes | None = None
+    _head: Mapping[str, Any] | None = None
 
-    def __init__(self, resource: dict[str, Any], full_url: str | None, origin: str) -> None:
-        self._resource: dict[str, Any] | None = resource
-        self._head: Mapping[str, Any] | None = resource
-        self._encoded: EncodedHead | None = None
-        self._text: TextSource = b""
-        self.resource_type: str = resource["resourceType"]
-        found = resource.get("id")
-        self.id: str | None = found if isinstance(found, str) else None
-        self.full_url = full_url
-        self.origin = origin
+    def __post_init__(self) -> None:
+        resource = self._resource
+        if resource is not None:
+            self._head = resource
+            self.resource_type = resource["resourceType"]
+            found = resource.get("id")
+            self.id = found if isinstance(found, str) else None
 
     @classmethod
-    def from_text(cls, head: EncodedHead, text: TextSource, full_url: str | None, origin: str) -> RawResource:
+    def from_text(
+        cls,
+        head: EncodedHead,
+        text: TextSource,
+        full_url: str | None,
+        origin: str,
+        index: int | None,
+        code_key: bytes | None,
+    ) -> RawResource:
         """A resource known by its head; `text` is its JSON, parsed when the whole resource is first
-        read. The head's type must be text."""
-        raw = cls.__new__(cls)
-        raw._resource = None
-        raw._head = None
-        raw._encoded = head
-        raw._text = text
-        raw.resource_type = head.resourceType
+        read. The head's type must be text and `code_key` its `code_key()`. With an `index`, the origin
+        is entry `index` of the Bundle whose entries `origin` prefixes (`entry_origin`)."""
         found = head.id
-        raw.id = found if isinstance(found, str) else None
-        raw.full_url = full_url
-        raw.origin = origin
-        return raw
+        id_ = found if isinstance(found, str) else None
+        return cls(None, full_url, origin, head.resourceType, id_, head, text, index, code_key)
+
+    @property
+    def origin(self) -> str:
+        index = self._index
+        return self._origin if index is None else entry_origin(self._origin, index)
 
     @property
     def resource(self) -> dict[str, Any]:
@@ -111,10 +130,6 @@ class RawResource:
         return found
 
     @property
-    def code_key(self) -> bytes | None:
-        return None if self._encoded is None else self._encoded.code_key()
-
-    @property
     def medication_key(self) -> bytes | None:
         return None if self._encoded is None else self._encoded.medication_key()
 
@@ -127,6 +142,11 @@ class RawResource:
 
     def __repr__(self) -> str:
         return f"RawResource({self.resource!r}, {self.full_url!r}, {self.origin!r})"
+
+
+def entry_origin(prefix: str, index: int) -> str:
+    """Where entry `index` of a Bundle is, `prefix` being the Bundle's origin and a space, or nothing."""
+    return f"{prefix}entry[{index}]"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,13 @@
 """History Bundles and merged sources repeat resources; rules must see each resource once, as it is now."""
 
+import operator
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from cds.fhir.raw import RawResource, SourceNote
 
 _MAX_ID_LENGTH = 64
+_ID = operator.attrgetter("id")
 
 
 def latest_versions(resources: Iterable[RawResource]) -> tuple[list[RawResource], list[SourceNote]]:
@@ -13,11 +15,17 @@ def latest_versions(resources: Iterable[RawResource]) -> tuple[list[RawResource]
 
     Latest means the higher numeric meta.versionId, else the later meta.lastUpdated, else the later
     one in input order. Resources without an id cannot be versions of each other and are all kept.
+    A chart whose ids are all present and distinct (the usual case) is returned as it is, told in
+    one pass that looks at no resource one by one.
     """
+    every = list(resources)
+    ids = list(map(_ID, every))
+    if None not in ids and len(set(ids)) == len(ids):
+        return every, []
     kept: list[RawResource] = []
     position: dict[tuple[str, str], int] = {}
     notes: list[SourceNote] = []
-    for raw in resources:
+    for raw in every:
         id_ = raw.id
         if id_ is None:
             kept.append(raw)

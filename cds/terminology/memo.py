@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import itertools
+import operator
+from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 _MISSING = object()
+_NONE_FOR_NONE: dict[object, None] = {None: None}
 
 
 class Memo(Generic[K, V]):
@@ -33,3 +36,15 @@ class Memo(Generic[K, V]):
             self._values = {}
         self._values[key] = value
         return value
+
+    def get_each(self, keys: Sequence[K | None]) -> list[V | None]:
+        """`get` of every key, None for a None key: keys seen before cost one look-up done in C."""
+        values: dict[K | None, V] = self._values  # type: ignore[assignment]
+        defaults = map(_NONE_FOR_NONE.get, keys, itertools.repeat(_MISSING))
+        found: list[V | object] = list(map(values.get, keys, defaults))
+        if any(map(operator.is_, found, itertools.repeat(_MISSING))):
+            found = [
+                self.get(key) if value is _MISSING else value  # type: ignore[arg-type]
+                for key, value in zip(keys, found, strict=True)
+            ]
+        return found  # type: ignore[return-value]

@@ -130,3 +130,36 @@ def test_the_depth_check_counts_what_a_parser_builds(value: object) -> None:
     text = orjson.dumps(value)
     assert not exceeds_depth(b"[" * wrapping + text + b"]" * wrapping)
     assert exceeds_depth(b"[" * (wrapping + 1) + text + b"]" * (wrapping + 1))
+
+
+def _scanned_depth(text: bytes) -> int:
+    """The nesting of valid JSON read one character at a time, as a parser reads it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == ord("\\"):
+                escaped = True
+            elif char == ord('"'):
+                in_string = False
+        elif char == ord('"'):
+            in_string = True
+        elif char in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in b"]}":
+            depth -= 1
+    return deepest
+
+
+@given(st.lists(_JSON, min_size=1, max_size=4), st.integers(0, 3), st.booleans())
+def test_the_depth_check_agrees_with_a_scan_one_character_at_a_time(
+    values: list[object], spare: int, over: bool
+) -> None:
+    """Strings with and without brackets side by side take both ways of dropping strings."""
+    text = orjson.dumps(values)
+    wrapping = max(0, MAX_DEPTH - _scanned_depth(text) + (spare + 1 if over else -spare))
+    wrapped = b"[" * wrapping + text + b"]" * wrapping
+    assert exceeds_depth(wrapped) == (_scanned_depth(wrapped) > MAX_DEPTH)
