@@ -27,12 +27,12 @@ class Program:
     """Every property name some test reads; other fact fields are never sent."""
     kinds: frozenset[str]
     """Every kind some pattern names; facts of other kinds cannot match and are never sent."""
-    rule_kinds: frozenset[frozenset[str]]
-    """The kinds each rule's patterns name: a rule can fire only when facts of all of them are sent."""
+    rule_kinds: tuple[frozenset[str], ...]
+    """Per rule, the kinds its patterns name: it can fire only when facts of all of them are sent."""
 
-    def can_fire(self, kinds: frozenset[str]) -> bool:
-        """Whether facts of `kinds` could complete any rule; when not, a session would fire nothing."""
-        return any(needed <= kinds for needed in self.rule_kinds)
+    def rules_for(self, kinds: frozenset[str]) -> tuple[int, ...]:
+        """The rules facts of `kinds` could complete; a session can fire no other."""
+        return tuple(index for index, needed in enumerate(self.rule_kinds) if needed <= kinds)
 
 
 def compile_rules(rules: Sequence[CompiledRule], *, name: str) -> Program:
@@ -49,7 +49,7 @@ def compile_rules(rules: Sequence[CompiledRule], *, name: str) -> Program:
         codebook=codebook,
         properties=frozenset(property_name(test.field, domain_of(test.value)) for test in tests),
         kinds=frozenset(pattern.kind for pattern in patterns),
-        rule_kinds=frozenset(frozenset(pattern.kind for pattern in rule.patterns) for rule in checked),
+        rule_kinds=tuple(frozenset(pattern.kind for pattern in rule.patterns) for rule in checked),
     )
 
 

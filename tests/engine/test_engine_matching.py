@@ -1,10 +1,21 @@
 """What an evaluation returns: joins, groups, comparisons, types and ordering."""
 
+import json
 import random
 
 import pytest
 
-from cds.engine import Activation, CompiledRule, Engine, EngineError, Pattern, Scalar, Test, durable_host
+from cds.engine import (
+    Activation,
+    CompiledRule,
+    Engine,
+    EngineError,
+    Pattern,
+    Scalar,
+    Test,
+    durable_host,
+    runner,
+)
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -288,6 +299,63 @@ def test_facts_that_complete_no_rule_start_no_durable_session(
 
 def test_closed_engine_refuses_facts_that_could_complete_no_rule() -> None:
     engine = Engine([rule("pair", Pattern(kind="symptom"), Pattern(kind="lab"))], name="t")
+    engine.close()
+
+    with pytest.raises(EngineError, match="engine 't' is closed"):
+        engine.evaluate([fact("s", "symptom")])
+
+
+SYMPTOM_RULES = [
+    rule("alone", Pattern(kind="symptom")),
+    rule("with-lab", Pattern(kind="symptom"), Pattern(kind="lab")),
+    rule("with-drug", Pattern(kind="symptom"), Pattern(kind="medication")),
+]
+
+
+def traced_rulesets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The definitions of the durable rulesets created from here on."""
+    definitions: list[str] = []
+    real = durable_host.durable_rules_engine.create_ruleset
+
+    def create(name: str, definition: str) -> object:
+        definitions.append(definition)
+        return real(name, definition)
+
+    monkeypatch.setattr(durable_host.durable_rules_engine, "create_ruleset", create)
+    return definitions
+
+
+def test_a_call_runs_in_a_ruleset_of_the_rules_its_fact_kinds_can_complete(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = Engine(SYMPTOM_RULES, name="t")
+    created = traced_rulesets(monkeypatch)
+    facts = [fact("s", "symptom"), fact("l", "lab")]
+
+    assert matches(engine, facts) == [("alone", ("s",)), ("with-lab", ("s", "l"))]
+    assert matches(engine, facts) == [("alone", ("s",)), ("with-lab", ("s", "l"))]
+    assert [sorted(json.loads(definition)) for definition in created] == [["r0", "r1", "sentinel", "sink"]]
+
+
+def test_past_the_kept_partial_rulesets_calls_use_the_whole_ruleset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "PARTIAL_RULESETS_KEPT", 1)
+    engine = Engine(SYMPTOM_RULES, name="t")
+    created = traced_rulesets(monkeypatch)
+
+    assert matches(engine, [fact("s", "symptom"), fact("l", "lab")]) == [
+        ("alone", ("s",)),
+        ("with-lab", ("s", "l")),
+    ]
+    assert matches(engine, [fact("s", "symptom"), fact("m", "medication")]) == [
+        ("alone", ("s",)),
+        ("with-drug", ("s", "m")),
+    ]
+    assert len(created) == 1
+
+
+def test_closing_an_engine_closes_its_partial_rulesets() -> None:
+    engine = Engine(SYMPTOM_RULES, name="t")
+    engine.evaluate([fact("s", "symptom")])
     engine.close()
 
     with pytest.raises(EngineError, match="engine 't' is closed"):
