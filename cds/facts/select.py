@@ -9,7 +9,9 @@ without being validated. Whatever is recognised but not used is set aside with i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+import itertools
+import operator
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,8 @@ MODELS: dict[str, type[Resource]] = {
 MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
 FINDING_TYPES = frozenset({"Observation", "Condition"})
 """The types recognised by their `code`."""
+_MEDICATION = frozenset({"Medication"})
+_TYPE = operator.attrgetter("resource_type")
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 MEASURED_KINDS = ("lab", "assessment")
 FINDING_KINDS = ("symptom", "red_flag", "problem")
@@ -76,17 +80,21 @@ def _reference(raw: RawResource) -> str:
     return f"{raw.resource_type}/{raw.id}"
 
 
+def _of_types(resources: Sequence[RawResource], types: Container[str]) -> list[RawResource]:
+    """The resources of these types, in order, picked without a Python step per resource."""
+    return list(itertools.compress(resources, map(types.__contains__, map(_TYPE, resources))))
+
+
 class _MedicationIndex:
     """Medication resources by the references a MedicationRequest may use to point at them."""
 
     def __init__(self, resources: Sequence[RawResource]) -> None:
         self._by_ref: dict[str, Mapping[str, Any]] = {}
-        for raw in resources:
-            if raw.resource_type == "Medication":
-                if raw.id:
-                    self._by_ref[f"Medication/{raw.id}"] = raw.resource
-                if raw.full_url:
-                    self._by_ref[raw.full_url] = raw.resource
+        for raw in _of_types(resources, _MEDICATION):
+            if raw.id:
+                self._by_ref[f"Medication/{raw.id}"] = raw.resource
+            if raw.full_url:
+                self._by_ref[raw.full_url] = raw.resource
 
     def resolve(self, resource: Mapping[str, Any]) -> Mapping[str, Any] | None:
         reference = resource.get("medicationReference")
@@ -165,22 +173,16 @@ def select(
 ) -> Selection:
     meds = _MedicationIndex(resources)
     set_aside: list[SetAside] = []
-    latest, version_notes = latest_versions([r for r in resources if r.resource_type in MODELS])
+    latest, version_notes = latest_versions(_of_types(resources, MODELS))
     notes = [str(note) for note in version_notes]
     recognised: list[tuple[RawResource, ConceptMatch | MedicationMatch]] = []
     for raw, match in _recognised(latest, terminology, meds):
         if not matcher.is_about_patient(raw):
-            set_aside.append(
-                SetAside(
-                    reference=_reference(raw), what=_what(raw, terminology), reason="about another patient"
-                )
-            )
+            set_aside.append(_aside(raw, terminology, "about another patient"))
             continue
         too_old = _before_lookback(raw, match, parameters, now)
         if too_old:
-            set_aside.append(
-                SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=too_old)
-            )
+            set_aside.append(_aside(raw, terminology, too_old))
             continue
         recognised.append((raw, match))
     usable: list[Usable] = []
@@ -188,7 +190,7 @@ def select(
         model, problems = validate_resource(raw, MODELS[raw.resource_type])
         if model is None:
             reason = "not valid FHIR R4: " + "; ".join(str(p) for p in problems[:3])
-            set_aside.append(SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=reason))
+            set_aside.append(_aside(raw, terminology, reason))
             continue
         notes.extend(f"{_reference(raw)}: {p}" for p in problems)
         verification = status_code(raw.resource.get("verificationStatus"))
@@ -203,9 +205,7 @@ def select(
         if why_not is None and when is not None and when > now + FUTURE_TOLERANCE:
             why_not = f"dated {when.date().isoformat()}, after the evaluation time"
         if why_not:
-            set_aside.append(
-                SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=why_not)
-            )
+            set_aside.append(_aside(raw, terminology, why_not))
             continue
         usable.append(
             Usable(
@@ -253,6 +253,12 @@ def _before_lookback(
         return None
     name = parameters.lab_reading.lookback_parameters.get(match.name) or f"{match.kind}_lookback_days"
     return f"dated {when.date().isoformat()}, older than {days} days ({name})"
+
+
+def _aside(raw: RawResource, terminology: Terminology, reason: str) -> SetAside:
+    """The record of a resource set aside, built from text this module made, so not validated again:
+    a chart sets aside about a hundred old results a call."""
+    return SetAside.model_construct(reference=_reference(raw), what=_what(raw, terminology), reason=reason)
 
 
 def _what(raw: RawResource, terminology: Terminology) -> str:

@@ -251,8 +251,13 @@ class FhirText:
 def joined_heads(entries: list[EntryText]) -> list[Head] | None:
     """The head of each entry's resource in one decode of all the texts joined; None when some
     resource is absent or not an object."""
+    texts: list[bytes | Raw] = list(map(_RESOURCE_TEXT, entries))
+    if not texts:
+        return []
+    texts[0] = b"[" + texts[0]
+    texts[-1] = bytes(texts[-1]) + b"]"
     try:
-        return _HEADS.decode(b"[" + b",".join(map(_RESOURCE_TEXT, entries)) + b"]")
+        return _HEADS.decode(b",".join(texts))
     except _DECODE_ERRORS:
         return None
 
