@@ -40,9 +40,12 @@ class NotFast(Exception):
     """The document is to be read the validating way; never shown to a user."""
 
 
-class Head(Struct):
+class Head(Struct, gc=False):
     """The head of one resource (`raw.HEAD_ELEMENTS`). Only the type and id are decoded; the other
-    elements stay JSON text, parsed with orjson when read (`code` is the recognition key as it is)."""
+    elements stay JSON text, parsed with orjson when read (`code` is the recognition key as it is).
+
+    Heads and entries are not tracked by the garbage collector (a call decodes a thousand of each):
+    what JSON decodes into can never refer back to them."""
 
     resourceType: Any = UNSET
     id: Any = UNSET
@@ -112,7 +115,7 @@ class HeadView(Mapping[str, Any]):
 _MISSING = object()
 
 
-class EntryText(Struct):
+class EntryText(Struct, gc=False):
     fullUrl: Any = None
     resource: Raw = _ABSENT
 
