@@ -27,7 +27,7 @@ FILL = 4
 """A batch is written once this many calls wait. Waiting out 50 ms at 10 resources made batches of
 10-20 calls; written on this thread while the event loop is in a call, such a batch delayed the calls
 it met (about 10-15 %) by 2.4-6.3 ms for 0.6-1.0 ms of writer CPU, a batch of four those it meets
-(about 40 %) by 0.3 ms. Measured at one worker, concurrency 1, on a machine shared with other work
+(about 40 %) by 0.3-0.8 ms. Measured at one worker, concurrency 1, on a machine shared with other work
 (load average 3-4), interleaved rounds: at 10 resources waiting 5 ms instead of 50 gave the lower p50
 in 65 of 74 rounds (four runs) and the lower p90 in 68 of 74, at 100 in 35 of 42 and 40 of 42; four
 calls or 50 ms against 5 ms: the same p50 (7 of 14 rounds, +0.01 ms), p90 -0.15 ms, writer CPU 0.12
