@@ -16,13 +16,14 @@ class Engine:
     """A ruleset registered with durable-rules, safe to evaluate from many threads at once.
 
     Several engines may live in one process (hot reload builds the new one while the old one serves).
-    An engine holds its durable ruleset (about 0.5 MB for 30 rules) until `close()` frees it.
+    An engine holds its durable rulesets (about 0.5 MB for 30 rules, its partial ones about 12 MB at
+    most) until `close()` frees them.
 
-    A durable session costs in proportion to the rules of its ruleset, whatever the facts (it clears
-    memory for every rule when it starts), and only the rules whose fact kinds are all in a call can
-    fire. So a call runs in a ruleset of just those rules, built the first time a call needs that set
-    (about a millisecond) and kept, at most `PARTIAL_RULESETS_KEPT` of them; a call whose facts can
-    complete no rule starts no session at all.
+    A durable session costs in proportion to the rules of its ruleset, whatever the facts (starting
+    one touches memory for every rule and evicts caches, docs/bench.md), and only the rules whose
+    fact kinds are all in a call can fire. So a call runs in a ruleset of just those rules, built the
+    first time a call needs that set (0.3-0.5 ms for 12-17 rules) and kept, at most
+    `PARTIAL_RULESETS_KEPT` of them; a call whose facts can complete no rule starts no session.
     """
 
     def __init__(self, rules: Sequence[CompiledRule], *, name: str) -> None:
