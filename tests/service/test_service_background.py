@@ -143,6 +143,19 @@ def test_items_arriving_while_the_first_lingers_share_its_batch() -> None:
     assert recorder.batches == [[0, 1, 2, 3, 4]]
 
 
+def test_a_lingering_batch_is_handed_over_as_soon_as_fill_items_wait() -> None:
+    recorder = Recorder()
+    worker: BoundedWorker[int] = BoundedWorker(
+        "test", recorder, capacity=16, max_batch=8, linger=600.0, fill=3
+    )
+    worker.start()
+    for i in range(3):
+        assert worker.offer(i)
+    assert worker.wait_idle(10.0)
+    worker.stop(10.0)
+    assert recorder.batches == [[0, 1, 2]]
+
+
 def test_stopping_writes_a_lingering_batch_at_once() -> None:
     recorder = Recorder()
     worker: BoundedWorker[int] = BoundedWorker("test", recorder, capacity=16, max_batch=8, linger=600.0)
