@@ -265,11 +265,9 @@ def joined_heads(entries: list[EntryText]) -> list[Head] | None:
         return None
 
 
-def entry_heads(entries: list[EntryText]) -> list[Head | None]:
-    """The head of each entry's resource, None where the resource is absent or not an object."""
-    heads = joined_heads(entries)
-    if heads is not None:
-        return list(heads)
+def heads_one_by_one(entries: list[EntryText]) -> list[Head | None]:
+    """The head of each entry's resource, None where the resource is absent or not an object; for
+    entries whose texts do not decode joined (`joined_heads`)."""
     return [_HEAD.decode(text) if is_object_text(text) else None for text in map(_RESOURCE_TEXT, entries)]
 
 

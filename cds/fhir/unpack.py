@@ -8,27 +8,16 @@ without a resource (deletions, transaction responses) and one odd entry must not
 
 from __future__ import annotations
 
-import itertools
-import operator
 from collections.abc import Mapping
 from typing import Any
 
 from cds.errors import InputError
-from cds.fhir.decode import EntryText, FhirText, Head, entry_heads, joined_heads, parse_text
+from cds.fhir.decode import FhirText, heads_one_by_one, joined_heads, parse_text
 from cds.fhir.raw import RawResource, ReadResult, SourceNote, entry_origin
 from cds.fhir.text import clean_text
 
 MAX_BUNDLE_NESTING = 8
 _NOT_PLAIN = frozenset({"", "Bundle", "OperationOutcome"})
-_TEXT_TYPES = frozenset({str})
-_URL_TYPES = frozenset({str, type(None)})
-_TYPE = operator.attrgetter("resourceType")
-_ID = operator.attrgetter("id")
-_FULL_URL = operator.attrgetter("fullUrl")
-_RESOURCE = operator.attrgetter("resource")
-_CODE = operator.attrgetter("code")
-_ABSENT_CODE: dict[bytes, bytes | None] = {b"": None}
-"""An absent `code` decodes as empty text (`Head.code_key` is None for it); no JSON text is empty."""
 _OUTCOME_TEXT_LIMIT = 300
 _EXPECTED = (
     "expected a FHIR resource, a Bundle, a JSON list of resources, NDJSON or a CDS Hooks prefetch object"
@@ -102,24 +91,17 @@ class Collector:
             if unit.resource_type in _NOT_PLAIN:
                 self.add_unit(unit.json(), origin)
             else:
-                head = unit.unit
+                alone = unit.unit
                 self.resources.append(
-                    RawResource.from_text(head, unit.source, None, origin or "input", None, head.code_key())
+                    RawResource.from_text(alone, unit.source, None, origin or "input", None, alone.code_key())
                 )
             return
         prefix = f"{origin} " if origin else ""
-        heads = joined_heads(entries)
-        plain = None if heads is None else _plain_entries(entries, heads, prefix)
-        if plain is None:
-            self._add_entries_one_by_one(entries, prefix)
-        else:
-            self.resources += plain
-        self._note_next_page({"link": unit.link}, origin or "input")
-
-    def _add_entries_one_by_one(self, entries: list[EntryText], prefix: str) -> None:
+        joined = joined_heads(entries)
+        heads = heads_one_by_one(entries) if joined is None else joined
         append = self.resources.append
         from_text = RawResource.from_text
-        for index, (entry, head) in enumerate(zip(entries, entry_heads(entries), strict=True)):
+        for index, (entry, head) in enumerate(zip(entries, heads, strict=True)):
             if head is not None and isinstance(type_ := head.resourceType, str) and type_ not in _NOT_PLAIN:
                 url = entry.fullUrl if isinstance(entry.fullUrl, str) else None
                 append(from_text(head, entry.resource, url, prefix, index, head.code_key()))
@@ -128,6 +110,7 @@ class Collector:
                 self._add_unusual_entry(
                     {"resource": parse_text(text)} if len(text) else {}, entry_origin(prefix, index), 1
                 )
+        self._note_next_page({"link": unit.link}, origin or "input")
 
     def _add_resource(
         self, resource: dict[str, Any], type_: str, full_url: str | None, origin: str, nesting: int
@@ -185,27 +168,6 @@ class Collector:
             self.notes.append(SourceNote(where, "resource has no resourceType; skipped"))
             return
         self._add_resource(resource, type_, None, where, nesting)
-
-
-def _plain_entries(entries: list[EntryText], heads: list[Head], prefix: str) -> list[RawResource] | None:
-    """Every entry's resource, built in one pass, when each is a plain resource (its type and id text,
-    not a Bundle or OperationOutcome) and each fullUrl is text or absent; else None, and the entries
-    are read one by one (`RawResource.from_text`)."""
-    types = list(map(_TYPE, heads))
-    ids = list(map(_ID, heads))
-    urls = list(map(_FULL_URL, entries))
-    if (
-        not _TEXT_TYPES.issuperset(map(type, types))
-        or not _TEXT_TYPES.issuperset(map(type, ids))
-        or not _URL_TYPES.issuperset(map(type, urls))
-        or not _NOT_PLAIN.isdisjoint(types)
-    ):
-        return None
-    codes = list(map(bytes, map(_CODE, heads)))
-    keys = map(_ABSENT_CODE.get, codes, codes)
-    texts = map(_RESOURCE, entries)
-    unread, where = itertools.repeat(None), itertools.repeat(prefix)
-    return list(map(RawResource, unread, urls, where, types, ids, heads, texts, itertools.count(), keys))
 
 
 def join(label: str, origin: str) -> str:
