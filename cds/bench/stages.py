@@ -185,22 +185,23 @@ def _clocks_on(clock: _Clock, stages: Sequence[Stage]) -> Iterator[None]:
             setattr(stage.owner, stage.name, original)
 
 
-def _scope(size: int) -> dict[str, Any]:
+def post_scope(path: str, body: bytes) -> dict[str, Any]:
+    """The ASGI scope uvicorn gives a JSON POST of `body` to `path` on the loopback."""
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": SERVICE_PATH,
-        "raw_path": SERVICE_PATH.encode(),
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "headers": [
             (b"host", b"127.0.0.1:8080"),
             (b"content-type", b"application/json"),
             (b"accept", b"application/json"),
-            (b"content-length", str(size).encode()),
+            (b"content-length", str(len(body)).encode()),
         ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8080),
@@ -220,7 +221,7 @@ async def _call(app: Starlette, body: bytes) -> int:
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    await app(_scope(len(body)), receive, send)
+    await app(post_scope(SERVICE_PATH, body), receive, send)
     return status
 
 

@@ -12,24 +12,8 @@ from service_helpers import PATIENT_VIEW, hook_call
 from starlette.testclient import TestClient
 from starlette.types import Message
 
+from cds.bench.stages import post_scope
 from cds.evaluation import Evaluation, Evaluator
-
-
-def _scope(body: bytes) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": PATIENT_VIEW,
-        "raw_path": PATIENT_VIEW.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
 
 
 def test_a_calls_evaluation_is_freed_after_its_answer_is_sent_and_by_the_calls_end(
@@ -57,7 +41,7 @@ def test_a_calls_evaluation_is_freed_after_its_answer_is_sent_and_by_the_calls_e
             if message["type"] == "http.response.body":
                 alive_when_sent.append(evaluations[-1]() is not None)
 
-        await client.app(_scope(body), receive, send)
+        await client.app(post_scope(PATIENT_VIEW, body), receive, send)
 
     asyncio.run(call())
     assert alive_when_sent == [True]

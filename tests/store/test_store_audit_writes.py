@@ -5,28 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from postgres_server import PostgresServer
 
 from cds.store import AuditRecord, IssuedCard, SqlStore, StoreUnavailable, open_store
 
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
 CALL = AuditRecord(NOW, None, "Practitioner/1", "pat-1", "hook-1", "svc", "rules-v1", ("rule-a",))
 CARD = IssuedCard("c-1", "rule-a", "1.0.0", "rules-v1", "warning", "hook-1", "svc", NOW)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        opened = open_store(f"sqlite:///{tmp_path / 'cds.sqlite3'}")
-    else:
-        postgres: PostgresServer = request.getfixturevalue("postgres")
-        opened = open_store(postgres.new_database())
-    yield opened
-    opened.close()
 
 
 def _drop_issued_cards(store: SqlStore) -> None:
