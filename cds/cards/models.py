@@ -70,46 +70,48 @@ def _non_empty(value: tuple[_T, ...]) -> tuple[_T, ...]:
 
 
 def _unsendable_json_at(value: JsonValue, path: str) -> str | None:
-    """Where nested JSON holds a value the spec forbids or orjson cannot write, described for the error."""
-    if value is None:
-        return f"{path}: null is not allowed"
-    if isinstance(value, str) and not value.strip():
-        return f"{path}: empty or whitespace-only string is not allowed"
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"{path}: {value} is not a JSON number"
-    if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
-        return f"{path}: integer {value} does not fit in 64 bits"
-    if isinstance(value, list):
-        if not value:
-            return f"{path}: empty list is not allowed"
-        return next((p for i, v in enumerate(value) if (p := _unsendable_json_at(v, f"{path}[{i}]"))), None)
-    if isinstance(value, dict):
-        if not value:
-            return f"{path}: empty object is not allowed"
-        return next((p for k, v in value.items() if (p := _unsendable_json_at(v, f"{path}.{k}"))), None)
-    return None
+    """Where nested JSON holds a value the spec forbids or orjson cannot write, described for the error.
+    The steps to it are spelled out only once one is found: a path for every value cost more than the
+    check."""
+    found = _unsendable(value)
+    if found is None:
+        return None
+    steps, why = found
+    return f"{path}{''.join(reversed(steps))}: {why}"
 
 
-def _sendable(value: JsonValue) -> bool:
-    """What `_unsendable_json_at` finds nothing in, without building the path of every value."""
+def _unsendable(value: JsonValue) -> tuple[list[str], str] | None:
+    """The steps from `value` to the first value refused, innermost first, and why it is refused."""
     if isinstance(value, str):
-        return bool(value.strip())
+        return None if value.strip() else ([], "empty or whitespace-only string is not allowed")
     if isinstance(value, dict):
-        return bool(value) and all(_sendable(v) for v in value.values())
+        if not value:
+            return [], "empty object is not allowed"
+        for key, item in value.items():
+            if (found := _unsendable(item)) is not None:
+                found[0].append(f".{key}")
+                return found
+        return None
     if isinstance(value, list):
-        return bool(value) and all(_sendable(v) for v in value)
+        if not value:
+            return [], "empty list is not allowed"
+        for index, item in enumerate(value):
+            if (found := _unsendable(item)) is not None:
+                found[0].append(f"[{index}]")
+                return found
+        return None
     if isinstance(value, float):
-        return math.isfinite(value)
+        return None if math.isfinite(value) else ([], f"{value} is not a JSON number")
     if isinstance(value, int):
-        return _INT64_MIN <= value <= _INT64_MAX
-    return value is not None
+        return None if _INT64_MIN <= value <= _INT64_MAX else ([], f"integer {value} does not fit in 64 bits")
+    return ([], "null is not allowed") if value is None else None
 
 
 def _fhir_resource(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
     resource_type = value.get("resourceType")
     if not isinstance(resource_type, str) or not _RESOURCE_TYPE.fullmatch(resource_type):
         raise ValueError("must be a whole FHIR resource with a resourceType such as 'ServiceRequest'")
-    problem = None if _sendable(value) else _unsendable_json_at(value, resource_type)
+    problem = _unsendable_json_at(value, resource_type)
     if problem:
         raise ValueError(problem)
     return value

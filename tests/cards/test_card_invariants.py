@@ -1,5 +1,6 @@
 """Each CDS Hooks rule the models enforce: a response that breaks it cannot be built."""
 
+import math
 from typing import Any
 
 import pytest
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from cds.cards import Action, Card, CdsResponse, Link, Source
-from cds.cards.models import _sendable, _unsendable_json_at
+from cds.cards.models import _unsendable_json_at
 
 
 def refusal(response: dict[str, Any]) -> str:
@@ -247,7 +248,23 @@ json_values = st.recursive(
 )
 
 
+def _allowed(value: Any) -> bool:
+    """The spec's rule, stated plainly: no null, blank string, empty list or object, non-finite number,
+    or integer beyond 64 bits anywhere."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, dict):
+        return bool(value) and all(_allowed(v) for v in value.values())
+    if isinstance(value, list):
+        return bool(value) and all(_allowed(v) for v in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return value is not None
+
+
 @settings(max_examples=300, deadline=None)
 @given(value=json_values)
-def test_quick_resource_check_refuses_exactly_what_the_located_check_names(value: Any) -> None:
-    assert _sendable(value) == (_unsendable_json_at(value, "Resource") is None)
+def test_resource_check_refuses_exactly_what_the_spec_forbids(value: Any) -> None:
+    assert _allowed(value) == (_unsendable_json_at(value, "Resource") is None)
