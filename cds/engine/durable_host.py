@@ -9,10 +9,13 @@ Every workaround from shared/reference/durable-rules-notes.md lives here:
 - one process-wide lock around every call into the C engine: its handle table is global, and actions call
   back into Python in the middle of a C call, where another thread could otherwise enter it. C calls hold
   the GIL, so a lock per ruleset would buy no throughput;
-- each session first asserts a sentinel fact, alone, that a sentinel rule fires on, because deleting a
-  session in which no action fired frees uninitialised memory. A session whose sentinel did not fire is
-  left alive instead of deleted, and a ruleset that has left too many alive refuses more work, well before
-  durable's limit of 1024 live sessions;
+- a session's batch starts with a sentinel fact that a sentinel rule fires on, because deleting a session
+  in which no action fired frees uninitialised memory (its action context: valgrind shows
+  `deleteStateNode` branching on it). The actions a batch queued are run whatever durable says of the
+  batch, so a batch refused as "already observed" or "not handled" fires its sentinel before its session
+  is deleted; after a batch durable failed part way, a second sentinel is asserted alone to fire them. A
+  session whose sentinel did not fire is left alive instead of deleted, and a ruleset that has left too
+  many alive refuses more work, well before durable's limit of 1024 live sessions;
 - a sink rule (two patterns, the second unsatisfiable) makes every fact "handled", so a fact no rule
   matches cannot abort the batch;
 - each attempt has a fresh sid and freshly salted fact ids: durable identifies a fact by a 32-bit hash of
@@ -20,6 +23,7 @@ Every workaround from shared/reference/durable-rules-notes.md lives here:
 - results are recorded in a Python list per session, never in the durable session state.
 """
 
+import contextlib
 import copy
 import itertools
 import json
@@ -73,10 +77,6 @@ class Firing(NamedTuple):
 
 class _Collision(Exception):
     """durable mistook two distinct facts of one session for the same fact."""
-
-
-class _NotHandled(Exception):
-    """durable found no rule for a fact (the sink rule should make this impossible)."""
 
 
 @dataclass
@@ -171,47 +171,51 @@ class DurableRuleset:
             )
         assert self._handle is not None
         handle, session = self._handle, _Session()
+        batch = [{"sid": sid, "id": sentinel_id, _SENTINEL: 1}, *facts]
         try:
-            self._assert(
-                handle,
-                session,
-                durable_rules_engine.assert_fact,
-                {"sid": sid, "id": sentinel_id, _SENTINEL: 1},
-            )
-            if not session.sentinel_fired:
-                raise EngineError(f"durable-rules did not run the sentinel action of ruleset {self._label!r}")
-            if facts:
-                self._assert(handle, session, durable_rules_engine.assert_facts, facts)
-        except _NotHandled as exc:
-            raise EngineError(f"durable-rules did not handle a fact of ruleset {self._label!r}") from exc
+            status = self._assert(handle, session, durable_rules_engine.assert_facts, batch)
         except durable_rules_engine.error as exc:
+            self._fire_sentinel_again(handle, session, sid, sentinel_id)
             raise EngineError(f"durable-rules failed on ruleset {self._label!r}: {exc}") from exc
         finally:
             if session.sentinel_fired:
                 durable_rules_engine.delete_state(handle, sid)
             else:
                 self._leaked += 1
+        if status == _OBSERVED:
+            raise _Collision
+        if status == _NOT_HANDLED:
+            raise EngineError(f"durable-rules did not handle a fact of ruleset {self._label!r}")
+        if not session.sentinel_fired:
+            raise EngineError(f"durable-rules did not run the sentinel action of ruleset {self._label!r}")
         if session.failed:
             raise EngineError(
                 f"durable-rules sent an action of ruleset {self._label!r} a message it cannot read"
             )
         return session.firings
 
+    def _fire_sentinel_again(self, handle: int, session: _Session, sid: str, sentinel_id: str) -> None:
+        """After durable failed part way through a batch: the batch's sentinel is in the session with its
+        action not started, so a second sentinel alone starts every queued action; if that fails too, the
+        session stays unfired (and is left alive)."""
+        with contextlib.suppress(durable_rules_engine.error):
+            again = {"sid": sid, "id": f"again-{sentinel_id}", _SENTINEL: 1}
+            self._assert(handle, session, durable_rules_engine.assert_fact, again)
+
     def _assert(
         self, handle: int, session: _Session, call: Callable[[int, str], Any], message: object
-    ) -> None:
-        """One assert and every action it starts, each completed before the next starts, as durable's own
-        Python layer runs synchronous actions (`Ruleset.do_actions`)."""
+    ) -> int:
+        """One assert and every action it queued, each completed before the next starts, as durable's own
+        Python layer runs synchronous actions (`Ruleset.do_actions`); durable's status of the assert.
+
+        The actions run even when durable refused part of the batch, unlike durable's layer, which raises
+        first: the batch's sentinel is among them, and its session can be deleted only once one fired."""
         status, state_handle = call(handle, _to_json(message))
-        if status == _NOT_HANDLED:
-            raise _NotHandled
-        if status == _OBSERVED:
-            raise _Collision
         if status == _NO_STATE:
             state_handle = 0
         started = durable_rules_engine.start_action_for_state(handle, state_handle)
         if not started:
-            return
+            return int(status)
         # The state as durable's layer writes it back after each action; our actions never change it.
         state = _to_json(json.loads(started[0]))
         message_text: str | None = started[1]
@@ -228,6 +232,7 @@ class DurableRuleset:
             except BaseException:
                 durable_rules_engine.abandon_action(handle, state_handle)
                 raise
+        return int(status)
 
     def close(self) -> None:
         """Free the C ruleset; later runs raise EngineError. Waits for a run in progress."""

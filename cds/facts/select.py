@@ -13,12 +13,6 @@ from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fhir.resources.R4B.condition import Condition
-from fhir.resources.R4B.medicationrequest import MedicationRequest
-from fhir.resources.R4B.medicationstatement import MedicationStatement
-from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.resource import Resource
-
 from cds.facts.dates import (
     condition_abated,
     condition_onset,
@@ -30,6 +24,7 @@ from cds.facts.dates import (
 from cds.facts.models import Certainty, SetAside
 from cds.facts.parameters import STATUS_ELEMENTS, FactParameters
 from cds.fhir import PatientMatcher, RawResource, latest_versions, validate_resource
+from cds.fhir.models import Condition, MedicationRequest, MedicationStatement, Observation, Resource
 from cds.terminology import ConceptMatch, MedicationMatch, Terminology
 from cds.terminology.codeable import codings, concept_text, status_code
 

@@ -1,6 +1,7 @@
 """Reading FHIR input: any supported shape in, raw resources with provenance out, validated on demand."""
 
 from cds.errors import InputError
+from cds.fhir.corehooks import INSTALLED as FAST_CORE_HOOKS
 from cds.fhir.decode import FhirText
 from cds.fhir.jsonparse import MAX_DEPTH, parse_json_bytes
 from cds.fhir.patient import PatientMatcher, check_in_input, patient_ids
@@ -11,6 +12,7 @@ from cds.fhir.validation import ValidationIssue, validate_resource
 from cds.fhir.versions import latest_versions
 
 __all__ = [
+    "FAST_CORE_HOOKS",
     "MAX_DEPTH",
     "FhirText",
     "InputError",

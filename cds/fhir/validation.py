@@ -7,10 +7,10 @@ else wrong makes the resource unusable, and the problems say which element and w
 
 from typing import Any, Literal, TypeVar
 
-from fhir.resources.R4B.resource import Resource
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
+from cds.fhir.models import Resource
 from cds.fhir.raw import RawResource
 from cds.fielderrors import message_of
 

@@ -47,11 +47,20 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
             _walk(item, (*loc, index), lines)
 
 
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree, whose marks give the lines, and the data built from that same tree: what
+    `yaml.load` does inside, so the text is parsed once instead of once for each."""
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return node, None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def read_yaml(path: Path, display_name: str) -> YamlDocument:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+        node, data = _parse(path.read_text(encoding="utf-8-sig"))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None

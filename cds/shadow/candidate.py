@@ -132,7 +132,8 @@ class CandidateProcess:
         self._connection, self._process, self._started = parent, process, False
 
     def evaluate(self, call: CandidateCall) -> tuple[ShadowCard, ...]:
-        """Raises CandidateFailed; a process that died or hung is replaced by a fresh one on the next call."""
+        """Raises CandidateFailed; a process that died or hung is replaced by a fresh one on the next call,
+        or on this one when it is found dead before the call reached it."""
         with self._lock:
             if self._retired:
                 raise CandidateFailed("retired", f"candidate rules {self.version} were replaced")
@@ -147,17 +148,33 @@ class CandidateProcess:
                 self._stop()
 
     def _ask(self, call: CandidateCall) -> tuple[ShadowCard, ...]:
+        if not self._sent(call):
+            self._stop()
+            if not self._sent(call):
+                self._stop()
+                raise CandidateFailed("crash", f"the candidate rules {self.version} process died at once")
+        answer = self._receive(self.timeout, "timeout")
+        if answer.error is not None:
+            raise CandidateFailed("error", f"candidate rules {self.version} raised {answer.error}")
+        return answer.cards
+
+    def _sent(self, call: CandidateCall) -> bool:
+        """False when the process is found dead as the call is sent, so it never got the call.
+
+        A process is known dead only once multiprocessing's fork server, its parent, has reaped it and
+        written its exit status; until then `is_alive()` is still true, for milliseconds on a busy
+        machine, and the send finds the pipe closed."""
         if self._process is None or not self._process.is_alive():
             self.start()
         assert self._connection is not None
         if not self._started:
             self._receive(START_TIMEOUT_SECONDS, "start")
             self._started = True
-        self._connection.send(call)
-        answer = self._receive(self.timeout, "timeout")
-        if answer.error is not None:
-            raise CandidateFailed("error", f"candidate rules {self.version} raised {answer.error}")
-        return answer.cards
+        try:
+            self._connection.send(call)
+        except OSError:
+            return False
+        return True
 
     def _receive(self, timeout: float, reason: str) -> _Answer:
         assert self._connection is not None

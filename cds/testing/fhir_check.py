@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from cds.fhir.models import get_fhir_model_class
 from cds.fielderrors import message_of
 from cds.testing.jsonrules import Findings, join
 

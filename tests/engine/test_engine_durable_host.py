@@ -98,6 +98,93 @@ def test_session_whose_sentinel_did_not_fire_is_never_deleted(monkeypatch: pytes
     assert ruleset._leaked == 1
 
 
+def test_batch_refused_as_already_observed_fires_its_sentinel_before_its_session_is_deleted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ruleset = DurableRuleset([(KIND_ONE,)], label="t")
+    deletions = watch_deletions(ruleset, monkeypatch)
+    twins = [{"sid": "twins", "id": "same", "s_kind": 1}, {"sid": "twins", "id": "same", "s_kind": 1}]
+
+    with pytest.raises(_Collision):
+        ruleset._session("twins", "s-twins", twins)
+    assert deletions == [("twins", True)]
+    assert ruleset._leaked == 0
+
+
+def test_collision_retry_deletes_every_attempt_only_after_an_action_fired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ruleset = DurableRuleset([(KIND_ONE,)], label="t")
+    deletions = watch_deletions(ruleset, monkeypatch)
+    refuse_first_batch_as(durable_host._OBSERVED, monkeypatch)
+
+    assert ruleset.run([KIND_ONE]) == [Firing(rule=0, facts=(0,))]
+    assert [fired for _, fired in deletions] == [True, True]
+    assert len({sid for sid, _ in deletions}) == 2
+
+
+def test_batch_refused_as_not_handled_fails_the_call_after_its_sentinel_fired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ruleset = DurableRuleset([(KIND_ONE,)], label="strict")
+    deletions = watch_deletions(ruleset, monkeypatch)
+    refuse_first_batch_as(durable_host._NOT_HANDLED, monkeypatch)
+
+    with pytest.raises(EngineError, match="did not handle a fact of ruleset 'strict'"):
+        ruleset.run([KIND_ONE])
+    assert [fired for _, fired in deletions] == [True]
+    assert ruleset._leaked == 0
+
+
+def test_fact_durable_fails_on_part_way_through_a_batch_still_lets_its_session_be_deleted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    siblings = [({"$and": [{"s_kind": 1}, {"$gt": {"n_x": index}}]},) for index in range(65)]
+    ruleset = DurableRuleset(siblings, label="t")
+    deletions = watch_deletions(ruleset, monkeypatch)
+
+    with pytest.raises(EngineError, match="error code: 303"):
+        ruleset.run([{"s_kind": 1, "n_x": 1000}])
+    assert [fired for _, fired in deletions] == [True]
+    assert ruleset._leaked == 0
+
+
+def watch_deletions(ruleset: DurableRuleset, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """Each session durable is then asked to delete, with whether an action had fired in it by then
+    (an action's matched facts carry their session's sid)."""
+    fired: set[str] = set()
+    deletions: list[tuple[str, bool]] = []
+    for name, action in list(ruleset._actions.items()):
+
+        def watched(session: Any, matched: Mapping[str, Any], _action: Any = action) -> None:
+            fired.add(next(iter(matched.values()))["sid"])
+            _action(session, matched)
+
+        ruleset._actions[name] = watched
+    real_delete = durable_host.durable_rules_engine.delete_state
+
+    def delete(handle: int, sid: str) -> object:
+        deletions.append((sid, sid in fired))
+        return real_delete(handle, sid)
+
+    monkeypatch.setattr(durable_host.durable_rules_engine, "delete_state", delete)
+    return deletions
+
+
+def refuse_first_batch_as(status: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """durable asserts the first batch as usual but reports `status` for it, as it does when one of its
+    facts collides (already observed) or no rule takes it (not handled); later batches are untouched."""
+    real_assert = durable_host.durable_rules_engine.assert_facts
+    batches: list[str] = []
+
+    def assert_facts(handle: int, text: str) -> tuple[int, int]:
+        batches.append(text)
+        real_status, state = real_assert(handle, text)
+        return (status if len(batches) == 1 else real_status), state
+
+    monkeypatch.setattr(durable_host.durable_rules_engine, "assert_facts", assert_facts)
+
+
 def test_ruleset_with_too_many_unreleased_sessions_refuses_work() -> None:
     ruleset = DurableRuleset([(KIND_ONE,)], label="worn")
     ruleset._leaked = MAX_LEAKED_SESSIONS
@@ -140,8 +227,7 @@ def test_sessions_make_the_calls_durables_own_python_layer_makes(monkeypatch: py
     ours_calls, calls[:] = calls[:], []
     host = TimerlessHost()
     host.register_rulesets({"theirs": durable_definition(rules)})
-    host.assert_fact("theirs", {"sid": "x", "id": "s-a", "sentinel": 1})
-    host.assert_facts("theirs", facts)
+    host.assert_facts("theirs", [{"sid": "x", "id": "s-a", "sentinel": 1}, *facts])
     host.delete_state("theirs", "x")
 
     assert firings == [Firing(rule=0, facts=(1,)), Firing(rule=1, facts=(1, 0))]

@@ -286,9 +286,9 @@ def test_facts_that_complete_no_rule_start_no_durable_session(
 ) -> None:
     engine = Engine([rule("pair", Pattern(kind="symptom"), Pattern(kind="lab"))], name="t")
     sessions: list[object] = []
-    real = durable_host.durable_rules_engine.assert_fact
+    real = durable_host.durable_rules_engine.assert_facts
     monkeypatch.setattr(
-        durable_host.durable_rules_engine, "assert_fact", lambda *args: sessions.append(args) or real(*args)
+        durable_host.durable_rules_engine, "assert_facts", lambda *args: sessions.append(args) or real(*args)
     )
 
     assert matches(engine, [fact("s", "symptom"), fact("s2", "symptom")]) == []

@@ -4,9 +4,12 @@ rules give in the worker."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 from pathlib import Path
 
 import orjson
+import pytest
 
 from cds.evaluation import Evaluator
 from cds.fhir import ReadResult, parse_hook_call, read_prefetch
@@ -43,5 +46,25 @@ def test_the_candidate_process_gives_the_cards_the_rules_give_in_process(
     candidate.start()
     try:
         assert candidate.evaluate(call) == cards_of(evaluator, call) != ()
+    finally:
+        candidate.retire()
+
+
+def test_a_process_found_dead_before_its_death_is_known_is_replaced_for_the_same_call(
+    rulebook: Rulebook, evaluator: Evaluator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call = CandidateCall.of(_fast_read(), "pat-001", NOW)
+    candidate = CandidateProcess(rulebook, timeout=120.0)
+    candidate.start()
+    try:
+        candidate.evaluate(call)
+        dead, pid = candidate._process, candidate.pid
+        assert dead is not None and pid is not None
+        os.kill(pid, signal.SIGKILL)
+        dead.join(60.0)
+        # Its parent, the fork server, has not reported the death yet (milliseconds on a busy machine).
+        monkeypatch.setattr(dead, "is_alive", lambda: True)
+        assert candidate.evaluate(call) == cards_of(evaluator, call)
+        assert candidate.pid not in (None, pid)
     finally:
         candidate.retire()

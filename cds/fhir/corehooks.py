@@ -1,0 +1,174 @@
+"""fhir_core's per-element validators, answered from facts about each class when there is nothing to refuse.
+
+fhir.resources builds every element of a resource (a Condition is about eleven: codings, concepts,
+references, periods) through two Python validators of fhir_core's `FHIRAbstractModel`, and both redo
+per call what depends only on the class: `reject_null_complex_elements` asks every field of the model
+whether it is a list of complex types, and `validate_after_model_construction` rebuilds the required
+and choice (`value[x]`) field tables and looks up their field infos. That is about a quarter of the
+time a resource takes to validate. The replacements here work those facts out once per class and use
+them only to see that the original has nothing to object to; on any doubt (a null in a list, a
+required primitive or a choice to look at closer, a class that is not as expected) they call fhir_core's
+original, which accepts or raises exactly as it always did. So the same things are accepted and
+refused, with the same errors; nothing about a resource or a body is remembered.
+
+pydantic binds a model's validators when its class is built, so `install` must run before any
+fhir.resources model class exists: `cds.fhir` calls it first, and fhir.resources is imported only
+inside `cds.fhir`. It replaces the validators only on the fhir_core release they were proven against
+(`PROVEN_FHIR_CORE`); on any other release fhir_core is left alone, slower and never different.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import Any, Final
+
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
+from fhir_core.utils import is_list_type, is_primitive_type
+from pydantic.fields import FieldInfo
+
+PROVEN_FHIR_CORE: Final = "1.1.12"
+
+# The generated classes whose required and choice field tables are literals (tests/fhir prove it).
+_LITERAL_TABLES_MODULE: Final = "fhir.resources.R4B."
+
+# As fhir_core defines them: the classmethod object and the function pydantic finds on the class.
+_ORIGINALS: Final[dict[str, Any]] = {
+    name: vars(FHIRAbstractModel)[name]
+    for name in ("reject_null_complex_elements", "validate_after_model_construction")
+}
+_original_reject: Final[Callable[[type[FHIRAbstractModel], Any], Any]] = _ORIGINALS[
+    "reject_null_complex_elements"
+].__func__
+_original_after: Final[Callable[[FHIRAbstractModel], FHIRAbstractModel]] = _ORIGINALS[
+    "validate_after_model_construction"
+]
+_missing: Final = object()
+
+
+def install() -> bool:
+    """Put the fast validators on `FHIRAbstractModel` if this fhir_core is the proven one; True if so."""
+    if version("fhir_core") != PROVEN_FHIR_CORE:
+        return False
+    _replace(
+        reject_null_complex_elements=classmethod(reject_null_complex_elements),
+        validate_after_model_construction=validate_after_model_construction,
+    )
+    return True
+
+
+def uninstall() -> None:
+    """fhir_core's own validators back, for classes built from now on."""
+    _replace(**_ORIGINALS)
+    _complex_list_keys.cache_clear()
+    _after_facts.cache_clear()
+
+
+def _replace(**validators: Any) -> None:
+    for name, validator in validators.items():
+        setattr(FHIRAbstractModel, name, validator)
+
+
+def reject_null_complex_elements(cls: type[FHIRAbstractModel], data: Any) -> Any:
+    """The input itself when no list of complex elements holds a null; otherwise fhir_core's answer."""
+    if type(data) is not dict:
+        return _original_reject(cls, data)
+    fields, keys = _complex_list_keys(cls)
+    if fields is not cls.__pydantic_fields__:
+        return _original_reject(cls, data)
+    for key in keys.intersection(data):
+        value = data[key]
+        if isinstance(value, list):
+            for item in value:
+                if item is None:
+                    return _original_reject(cls, data)
+    return data
+
+
+def validate_after_model_construction(self: FHIRAbstractModel) -> FHIRAbstractModel:
+    """The model when its required primitives are all set and no choice has two or a missing required one."""
+    cls = type(self)
+    facts = _after_facts(cls)
+    if facts is None or facts.fields is not cls.__pydantic_fields__:
+        return _original_after(self)
+    for key in facts.required:
+        if getattr(self, key, _missing) in (_missing, None):
+            return _original_after(self)
+    for choices, required in facts.choices:
+        found = False
+        for key in choices:
+            if getattr(self, key, None) is not None:
+                if found:
+                    return _original_after(self)
+                found = True
+        if required and not found:
+            return _original_after(self)
+    return self
+
+
+@functools.cache
+def _complex_list_keys(cls: type[FHIRAbstractModel]) -> tuple[dict[str, FieldInfo], frozenset[str]]:
+    """The names and aliases under which the original looks for nulls, with the fields they come from."""
+    fields = cls.__pydantic_fields__
+    keys = set[str]()
+    for name, field in fields.items():
+        if is_list_type(field) and not is_primitive_type(field) and not name.endswith("__ext"):
+            keys.add(name)
+            if field.alias:
+                keys.add(field.alias)
+    return fields, frozenset(keys)
+
+
+@dataclass(frozen=True)
+class _AfterFacts:
+    fields: dict[str, FieldInfo]
+    required: tuple[str, ...]
+    choices: tuple[tuple[tuple[str, ...], bool], ...]
+
+
+@functools.cache
+def _after_facts(cls: type[FHIRAbstractModel]) -> _AfterFacts | None:
+    """The field names the original reads, or None when the class does not check as fhir_core's do."""
+    base = FHIRAbstractModel
+    if (
+        cls._validate_required_primitive_elements is not base._validate_required_primitive_elements
+        or cls._validate_one_of_many is not base._validate_one_of_many
+        or cls.get_alias_mapping.__func__ is not base.get_alias_mapping.__func__  # type: ignore[attr-defined]
+        or not _literal_tables(cls.get_required_fields)
+        or not _literal_tables(cls.get_one_of_many_fields)
+    ):
+        return None
+    fields = cls.__pydantic_fields__
+    try:
+        aliases = cls.get_alias_mapping()
+        required = tuple(aliases[name] for name, _ in cls.get_required_fields(None))  # type: ignore[arg-type]
+        choices = tuple(
+            (tuple(names), _choice_required(fields, prefix, names))
+            for prefix, names in cls.get_one_of_many_fields(None).items()  # type: ignore[arg-type]
+        )
+    except (KeyError, TypeError, IndexError, _NotAsExpected):
+        return None
+    if not all(key in fields for key in required):
+        return None
+    return _AfterFacts(fields=fields, required=required, choices=choices)
+
+
+def _literal_tables(method: Callable[..., Any]) -> bool:
+    module = getattr(method, "__module__", "")
+    return module.startswith(_LITERAL_TABLES_MODULE) or method.__qualname__.startswith("FHIRAbstractModel.")
+
+
+class _NotAsExpected(Exception):
+    """A class whose choice fields do not carry the markers fhir_core asserts: the original decides."""
+
+
+def _choice_required(fields: dict[str, FieldInfo], prefix: str, names: list[str]) -> bool:
+    extra = fields[names[0]].json_schema_extra
+    if not isinstance(extra, dict) or extra["one_of_many"] != prefix:
+        raise _NotAsExpected(prefix)
+    return extra["one_of_many_required"] is True
+
+
+INSTALLED: Final = install()

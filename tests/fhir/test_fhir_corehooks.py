@@ -1,0 +1,341 @@
+"""fhir_core's validators answered from per-class facts: what fhir_core's own accept and refuse, and how."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import json
+import subprocess
+import sys
+import typing
+from collections.abc import Callable, Iterator
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import fhir.resources.R4B
+import fhir_core.utils
+import fhir_core_outcomes
+import pytest
+from fhir.resources.R4B.fhirprimitiveextension import FHIRPrimitiveExtension
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
+from fhir_core.types import FhirBase
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from cds.fhir import FAST_CORE_HOOKS, corehooks
+from cds.fhir.models import Condition, MedicationRequest, MedicationStatement, Observation
+
+REPO = Path(__file__).resolve().parents[2]
+RULE_MODELS = (Condition, Observation, MedicationRequest, MedicationStatement)
+ORIGINAL_REJECT = corehooks._ORIGINALS["reject_null_complex_elements"].__func__
+ORIGINAL_AFTER = corehooks._ORIGINALS["validate_after_model_construction"]
+
+# fhir_core 1.1.12's validators and what they call, as the fast ones were proven against. An upgrade
+# that changes any of them fails here: prove the fast validators again (these tests), then update.
+PROVEN_SOURCES_SHA256 = "d940050e23eb41ac93bc4f6b671afcdde4bbeebb4dc7a3aa133ddfcf69de3ec7"
+
+
+def _proven_sources() -> list[Callable[..., Any]]:
+    return [
+        ORIGINAL_REJECT,
+        ORIGINAL_AFTER,
+        FHIRAbstractModel._validate_required_primitive_elements,
+        FHIRAbstractModel._validate_one_of_many,
+        FHIRAbstractModel.get_alias_mapping,
+        FHIRAbstractModel.get_required_fields,
+        FHIRAbstractModel.get_one_of_many_fields,
+        fhir_core.utils.is_list_type,
+        fhir_core.utils.is_primitive_type,
+        fhir_core.utils._is_list_type,
+        fhir_core.utils._is_primitive_type,
+    ]
+
+
+def _element_classes(roots: tuple[type[FHIRAbstractModel], ...]) -> list[type[FHIRAbstractModel]]:
+    """The resources and every element type they can hold, as far down as they go."""
+    seen: dict[type[FHIRAbstractModel], None] = {}
+    pending = list(roots)
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen[model] = None
+        for field in model.model_fields.values():
+            pending.extend(kind.get_model_klass() for kind in _kinds(field.annotation))
+    return sorted(seen, key=lambda model: f"{model.__module__}.{model.__qualname__}")
+
+
+def _kinds(annotation: Any) -> Iterator[type[FhirBase]]:
+    if isinstance(annotation, type) and issubclass(annotation, FhirBase):
+        yield annotation
+    for argument in typing.get_args(annotation):
+        yield from _kinds(argument)
+
+
+CLASSES = _element_classes(RULE_MODELS)
+
+
+def _result(call: Callable[[], Any], given_value: Any, *, include_input: bool = True) -> tuple[Any, ...]:
+    """What a validator did: returned its argument (or not), or raised which error."""
+    try:
+        returned = call()
+    except ValidationError as error:
+        return ("ValidationError", error.title, error.errors(include_url=False, include_input=include_input))
+    except (ValueError, AssertionError, AttributeError, KeyError, TypeError) as error:
+        return (type(error).__name__, str(error))
+    return ("returned", returned is given_value)
+
+
+_SCALARS = st.one_of(st.none(), st.text(max_size=2), st.integers(-2, 2), st.booleans())
+_ELEMENTS = st.dictionaries(st.sampled_from(["code", "url", "extension", "id"]), _SCALARS, max_size=2)
+_VALUES = st.one_of(
+    _SCALARS,
+    _ELEMENTS,
+    st.lists(st.one_of(st.none(), _ELEMENTS, st.text(max_size=2), st.integers(0, 2)), max_size=3),
+)
+
+
+class _Mapping(dict[str, Any]):
+    """A dict subclass: fhir_core's check accepts any dict, so the fast one must hand these over."""
+
+
+@st.composite
+def _bodies(draw: st.DrawFn) -> tuple[type[FHIRAbstractModel], Any]:
+    model = draw(st.sampled_from(CLASSES))
+    keys = sorted({*model.model_fields, *(f.alias for f in model.model_fields.values() if f.alias)})
+    body = draw(
+        st.dictionaries(st.sampled_from([*keys, "resourceType", "class", "unknown"]), _VALUES, max_size=6)
+    )
+    lists = [key for key, field in model.model_fields.items() if fhir_core.utils.is_list_type(field)]
+    if lists and draw(st.booleans()):  # a list of elements, often with a null: what the check looks for
+        body[draw(st.sampled_from(lists))] = draw(
+            st.lists(st.one_of(st.none(), _ELEMENTS), min_size=1, max_size=3)
+        )
+    shape = draw(st.sampled_from(["dict", "subclass", "list", "text"]))
+    wrapped = {"dict": body, "subclass": _Mapping(body), "list": list(body.values()), "text": str(body)}[
+        shape
+    ]
+    return model, wrapped
+
+
+@given(_bodies())
+def test_the_null_check_answers_as_fhir_cores_own_for_any_input(
+    case: tuple[type[FHIRAbstractModel], Any],
+) -> None:
+    model, data = case
+    fast = _result(lambda: corehooks.reject_null_complex_elements(model, data), data)
+    original = _result(lambda: ORIGINAL_REJECT(model, data), data)
+    assert fast == original
+
+
+_ABSENT = "absent"
+_PRESENT = st.sampled_from([None, "", "x", 0, False, [], _ABSENT])
+_EXTENSIONS = st.sampled_from(
+    [
+        _ABSENT,
+        None,
+        {},
+        {"extension": []},
+        {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason"}]},
+        FHIRPrimitiveExtension.model_construct(),
+        FHIRPrimitiveExtension.model_construct(extension=[{"url": "u"}]),
+        "not an extension",
+    ]
+)
+
+
+@st.composite
+def _built(draw: st.DrawFn) -> FHIRAbstractModel:
+    """A model in any state the after-validator can meet: required primitives set, null, absent, or only
+    an `_x` extension; choices (`value[x]`) with none, one or several set."""
+    model = draw(st.sampled_from(CLASSES))
+    blank = model.model_construct()
+    aliases = model.get_alias_mapping()
+    values: dict[str, Any] = {}
+    for name, ext in blank.get_required_fields():
+        values[aliases.get(name, name)] = draw(_PRESENT)
+        if ext is not None:
+            values[ext] = draw(_EXTENSIONS)
+    for names in blank.get_one_of_many_fields().values():
+        for key in draw(st.lists(st.sampled_from(names), max_size=3, unique=True)):
+            values[key] = draw(st.sampled_from(["x", 0, False, "", None]))
+    built = model.model_construct(**{key: value for key, value in values.items() if value is not _ABSENT})
+    for key in (key for key, value in values.items() if value is _ABSENT):
+        built.__dict__.pop(key, None)
+    return built
+
+
+@given(_built())
+def test_the_required_and_choice_checks_answer_as_fhir_cores_own_for_any_model(
+    built: FHIRAbstractModel,
+) -> None:
+    fast = _result(lambda: corehooks.validate_after_model_construction(built), built, include_input=False)
+    original = _result(lambda: ORIGINAL_AFTER(built), built, include_input=False)
+    assert fast == original
+
+
+def test_every_resource_of_the_fixtures_and_synthea_validates_as_with_fhir_cores_own_validators(
+    shared_data: Path,
+) -> None:
+    """fhir_core's own validators run in a fresh interpreter that never imports cds."""
+    fixtures = sorted(path for path in (REPO / "fixtures").iterdir() if path.suffix in {".json", ".ndjson"})
+    synthea = sorted((shared_data / "synthea-r4").glob("*.json.gz"))
+    rule_types = frozenset(model.get_resource_type() for model in RULE_MODELS)
+    script = Path(fhir_core_outcomes.__file__)
+    PIPE = subprocess.PIPE
+    runs = [
+        (fixtures, None, subprocess.Popen([sys.executable, script, "", *fixtures], stdout=PIPE)),
+        (
+            synthea,
+            rule_types,
+            subprocess.Popen([sys.executable, script, ",".join(rule_types), *synthea], stdout=PIPE),
+        ),
+    ]
+    for paths, types, process in runs:
+        fast = fhir_core_outcomes.outcomes(paths, types)
+        stdout, _ = process.communicate(timeout=120)
+        report = json.loads(stdout)
+        assert report["validators"] == ["fhir_core.fhirabstractmodel"]
+        assert len(fast) == len(report["outcomes"]) > 0
+        assert [i for i, (a, b) in enumerate(zip(fast, report["outcomes"], strict=True)) if a != b] == []
+
+
+def test_a_resource_with_a_null_in_a_list_of_codings_is_refused_with_fhir_cores_error() -> None:
+    body = {"resourceType": "Condition", "subject": {"reference": "Patient/p"}, "code": {"coding": [None]}}
+    with pytest.raises(ValidationError) as refused:
+        Condition.model_validate(body)
+    assert [(e["type"], e["loc"], e["msg"]) for e in refused.value.errors()] == [
+        ("list_type", ("code", "coding"), "None is not allowed as an element of coding")
+    ]
+
+
+def test_an_observation_with_two_values_is_refused_with_fhir_cores_error() -> None:
+    body = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "potassium"},
+        "valueString": "low",
+        "valueBoolean": True,
+    }
+    with pytest.raises(ValidationError) as refused:
+        Observation.model_validate(body)
+    assert [(e["type"], e["loc"]) for e in refused.value.errors()] == [("value_error", ())]
+    assert "but got multiple" in refused.value.errors()[0]["msg"]
+
+
+def test_a_required_primitive_given_only_as_an_extension_is_accepted() -> None:
+    reason = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+    absent = {"extension": [{"url": reason, "valueCode": "unknown"}]}
+    body = {"resourceType": "Observation", "_status": absent, "code": {"text": "potassium"}}
+    assert Observation.model_validate(body).status is None
+
+
+def test_a_model_class_of_our_own_that_computes_its_choices_is_checked_by_fhir_core_itself() -> None:
+    class Lenient(Observation):
+        def get_one_of_many_fields(self) -> dict[str, list[str]]:
+            return {} if self.id == "lenient" else super().get_one_of_many_fields()
+
+    body = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "k"},
+        "valueString": "a",
+        "valueBoolean": True,
+    }
+    assert Lenient.model_validate(body | {"id": "lenient"}).valueString == "a"
+    with pytest.raises(ValidationError):
+        Lenient.model_validate(body | {"id": "strict"})
+
+
+def test_every_model_class_built_in_this_process_validates_with_the_fast_validators() -> None:
+    Condition.model_validate({"resourceType": "Condition", "subject": {"reference": "Patient/p"}})
+    built = fhir_core_outcomes.built_model_classes()
+    assert FAST_CORE_HOOKS and len(built) > 20
+    fast = {corehooks.__name__}
+    slow = [model.__name__ for model in built if fhir_core_outcomes.validator_modules(model) != fast]
+    assert slow == []
+
+
+@pytest.mark.parametrize("entry_point", ["cds.facts.select", "cds.testing"])
+def test_a_fresh_process_gets_the_fast_validators_whichever_module_it_imports_first(entry_point: str) -> None:
+    check = (
+        f"import sys, {entry_point}; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+        "import fhir_core_outcomes as o; "
+        "o.outcome({'resourceType': 'Condition', 'subject': {'reference': 'Patient/p'}}); "
+        "print(sorted(set().union(*map(o.validator_modules, o.built_model_classes()))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == str([corehooks.__name__])
+
+
+def test_only_cds_fhir_models_and_corehooks_import_fhir_resources_or_fhir_core() -> None:
+    """Any other module could build a model class before the fast validators are installed."""
+    allowed = {Path("cds/fhir/models.py"), Path("cds/fhir/corehooks.py")}
+    importers = sorted(
+        str(path.relative_to(REPO))
+        for path in (REPO / "cds").rglob("*.py")
+        if path.relative_to(REPO) not in allowed and _imports_fhir_models(path)
+    )
+    assert importers == []
+
+
+def _imports_fhir_models(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        if any(name.startswith(("fhir.", "fhir_core")) or name == "fhir" for name in names):
+            return True
+    return False
+
+
+def test_every_generated_required_and_choice_table_is_a_literal() -> None:
+    """The fast after-validator reads each class's tables once; that holds only if they never vary."""
+    varying = []
+    for path in sorted(Path(fhir.resources.R4B.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            tables = isinstance(node, ast.FunctionDef) and node.name in TABLES
+            if tables and not _returns_a_literal(node):
+                varying.append(f"{path.name}:{node.lineno} {node.name}")
+    assert varying == []
+
+
+TABLES = {"get_required_fields", "get_one_of_many_fields"}
+
+
+def _returns_a_literal(function: ast.FunctionDef) -> bool:
+    body = [statement for statement in function.body if not _is_docstring(statement)]
+    match body:
+        case [ast.Assign(targets=[ast.Name(id=name)], value=value), ast.Return(value=ast.Name(id=returned))]:
+            try:
+                ast.literal_eval(value)
+            except ValueError:
+                return False
+            return name == returned
+    return False
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+
+
+def test_fhir_cores_validators_are_the_ones_the_fast_ones_were_proven_against() -> None:
+    sources = "\n".join(inspect.getsource(function) for function in _proven_sources())
+    assert version("fhir_core") == corehooks.PROVEN_FHIR_CORE
+    assert hashlib.sha256(sources.encode()).hexdigest() == PROVEN_SOURCES_SHA256
+
+
+def test_another_fhir_core_release_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(corehooks, "version", lambda name: "1.1.13")
+    corehooks.uninstall()
+    try:
+        assert corehooks.install() is False
+        assert vars(FHIRAbstractModel)["validate_after_model_construction"] is ORIGINAL_AFTER
+    finally:
+        monkeypatch.undo()
+        assert corehooks.install() is True
