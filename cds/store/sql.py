@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -35,40 +36,26 @@ from cds.store.schema import (
     used_jti,
 )
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 _IN_BATCH = 500
 """Values per `IN (...)`: well under SQLite's limit on bound parameters."""
 
-
-def _call_rows(calls: Sequence[AuditRecord]) -> list[dict[str, Any]]:
-    return [
-        {
-            "called_at": call.called_at,
-            "issuer": call.issuer,
-            "user_id": call.user_id,
-            "patient_id": call.patient_id,
-            "hook_instance": call.hook_instance,
-            "service": call.service,
-            "rules_version": call.rules_version,
-            "rule_ids": orjson.dumps(list(call.rule_ids)).decode(),
-        }
-        for call in calls
-    ]
+R = TypeVar("R", bound="DataclassInstance")
 
 
-def _card_rows(cards: Sequence[IssuedCard]) -> list[dict[str, Any]]:
-    return [
-        {
-            "uuid": c.uuid,
-            "rule_id": c.rule_id,
-            "rule_version": c.rule_version,
-            "rules_version": c.rules_version,
-            "indicator": c.indicator,
-            "hook_instance": c.hook_instance,
-            "service": c.service,
-            "issued_at": c.issued_at,
-        }
-        for c in cards
-    ]
+def _record(kind: type[R], row: sa.RowMapping, **decoded: object) -> R:
+    """The record a row holds: each field from the column of its name, or from `decoded`.
+
+    A table's columns are named after its record's fields, so a record's row is `{**vars(record)}` with
+    the fields held as JSON text replaced (a new dict: the driver insert rewrites its rows)."""
+    fields = (field.name for field in dataclasses.fields(kind))
+    return kind(**{name: row[name] for name in fields if name not in decoded}, **decoded)
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _insert_of(dialect: str) -> Any:
@@ -189,8 +176,10 @@ class SqlStore:
         if not calls and not cards:
             return
         with self.database.fast_cursor() as cursor:
-            self._driver_calls.run(cursor, _call_rows(calls))
-            self._driver_cards.run(cursor, _card_rows(cards))
+            self._driver_calls.run(
+                cursor, [{**vars(call), "rule_ids": _json(list(call.rule_ids))} for call in calls]
+            )
+            self._driver_cards.run(cursor, [{**vars(card)} for card in cards])
 
     def calls(self, *, patient_id: str | None = None, user_id: str | None = None) -> list[AuditRecord]:
         query = sa.select(audit_call).order_by(audit_call.c.called_at, audit_call.c.id)
@@ -200,19 +189,7 @@ class SqlStore:
             query = query.where(audit_call.c.user_id == user_id)
         with self.database.fast() as db:
             rows = db.execute(query).mappings().all()
-        return [
-            AuditRecord(
-                called_at=row["called_at"],
-                issuer=row["issuer"],
-                user_id=row["user_id"],
-                patient_id=row["patient_id"],
-                hook_instance=row["hook_instance"],
-                service=row["service"],
-                rules_version=row["rules_version"],
-                rule_ids=tuple(orjson.loads(row["rule_ids"])),
-            )
-            for row in rows
-        ]
+        return [_record(AuditRecord, row, rule_ids=tuple(orjson.loads(row["rule_ids"]))) for row in rows]
 
     def record_shadow(self, record: ShadowRecord) -> None:
         row = {
@@ -233,12 +210,7 @@ class SqlStore:
                 db.execute(shadow_card.insert(), cards)
 
     def record_shadow_pair(self, pair: ShadowPair) -> None:
-        row = {
-            "live_rules_version": pair.live_rules_version,
-            "candidate_rules_version": pair.candidate_rules_version,
-            "diff": orjson.dumps(pair.diff).decode(),
-            "recorded_at": pair.recorded_at,
-        }
+        row = {**vars(pair), "diff": _json(pair.diff)}
         with self.database.fast() as db:
             db.execute(self._insert(shadow_pair).values(row).on_conflict_do_nothing())
 
@@ -257,15 +229,11 @@ class SqlStore:
             card_rows = db.execute(cards).mappings().all()
         sides: dict[tuple[int, str], list[ShadowCard]] = {}
         for row in card_rows:
-            card = ShadowCard(row["rule_id"], row["rule_version"], row["indicator"], row["uuid"])
-            sides.setdefault((row["call_id"], row["side"]), []).append(card)
+            sides.setdefault((row["call_id"], row["side"]), []).append(_record(ShadowCard, row))
         return [
-            ShadowRecord(
-                called_at=row["called_at"],
-                service=row["service"],
-                hook_instance=row["hook_instance"],
-                live_rules_version=row["live_rules_version"],
-                candidate_rules_version=row["candidate_rules_version"],
+            _record(
+                ShadowRecord,
+                row,
                 live_cards=tuple(sides.get((row["id"], "live"), ())),
                 candidate_cards=tuple(sides.get((row["id"], "candidate"), ())),
             )
@@ -276,15 +244,7 @@ class SqlStore:
         query = sa.select(shadow_pair).order_by(shadow_pair.c.recorded_at)
         with self.database.fast() as db:
             rows = db.execute(query).mappings().all()
-        return [
-            ShadowPair(
-                live_rules_version=row["live_rules_version"],
-                candidate_rules_version=row["candidate_rules_version"],
-                diff=orjson.loads(row["diff"]),
-                recorded_at=row["recorded_at"],
-            )
-            for row in rows
-        ]
+        return [_record(ShadowPair, row, diff=orjson.loads(row["diff"])) for row in rows]
 
     def feedback_on(self, card_uuids: Sequence[str]) -> list[FeedbackRecord]:
         wanted = sorted(set(card_uuids))
@@ -323,33 +283,13 @@ class SqlStore:
 
 def _feedback_row(entry: FeedbackRecord) -> dict[str, Any]:
     accepted = entry.accepted_suggestions
-    return {
-        "card_uuid": entry.card_uuid,
-        "service": entry.service,
-        "outcome": entry.outcome,
-        "accepted_suggestions": orjson.dumps(list(accepted)).decode() if accepted else None,
-        "override_system": entry.override_system,
-        "override_code": entry.override_code,
-        "override_display": entry.override_display,
-        "override_comment": entry.override_comment,
-        "outcome_timestamp": entry.outcome_timestamp,
-        "received_at": entry.received_at,
-    }
+    return {**vars(entry), "accepted_suggestions": _json(list(accepted)) if accepted else None}
 
 
 def _feedback_record(row: sa.RowMapping) -> FeedbackRecord:
     accepted = row["accepted_suggestions"]
-    return FeedbackRecord(
-        card_uuid=row["card_uuid"],
-        service=row["service"],
-        outcome=row["outcome"],
-        accepted_suggestions=tuple(orjson.loads(accepted)) if accepted else None,
-        override_system=row["override_system"],
-        override_code=row["override_code"],
-        override_display=row["override_display"],
-        override_comment=row["override_comment"],
-        outcome_timestamp=row["outcome_timestamp"],
-        received_at=row["received_at"],
+    return _record(
+        FeedbackRecord, row, accepted_suggestions=tuple(orjson.loads(accepted)) if accepted else None
     )
 
 
