@@ -61,6 +61,9 @@ class Head(Struct, gc=False):
     def code_key(self) -> bytes | None:
         return None if self.code is _ABSENT else bytes(self.code)
 
+    def subject_text(self) -> bytes | None:
+        return None if self.subject is _ABSENT else bytes(self.subject)
+
     def medication_key(self) -> bytes | None:
         text = self.medicationCodeableConcept
         return None if text is _ABSENT or text == _NULL else bytes(text)

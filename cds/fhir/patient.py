@@ -5,8 +5,10 @@ Bulk export), so a resource counts only when its subject or patient reference po
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from cds.errors import InputError
 from cds.fhir.raw import RawResource
@@ -19,6 +21,14 @@ class PatientMatcher:
     patient_id: str
     aliases: frozenset[str]
     """Reference strings that mean this patient: "Patient/<id>" and the Patient entries' fullUrls."""
+    _subject_texts: frozenset[bytes] = field(init=False, repr=False, compare=False)
+    """A `subject` written as a reference to an alias and nothing else, in compact JSON (as servers
+    write it): a resource read fast whose subject is one of these texts is about the patient without
+    parsing it; any other text is parsed and read as before."""
+
+    def __post_init__(self) -> None:
+        texts = frozenset(b'{"reference":' + orjson.dumps(alias) + b"}" for alias in self.aliases)
+        object.__setattr__(self, "_subject_texts", texts)
 
     @classmethod
     def for_patient(cls, patient_id: str, resources: Sequence[RawResource]) -> "PatientMatcher":
@@ -53,6 +63,8 @@ class PatientMatcher:
     def is_about_patient(self, raw: RawResource) -> bool:
         if raw.resource_type == "Patient":
             return raw.id == self.patient_id
+        if raw.subject_text in self._subject_texts:
+            return True
         return any(self._means_patient(reference) for reference in references(raw.head))
 
     def with_plain_references(self, resource: dict[str, Any]) -> dict[str, Any]:

@@ -48,6 +48,8 @@ class EncodedHead(Protocol):
 
     def medication_key(self) -> bytes | None: ...
 
+    def subject_text(self) -> bytes | None: ...
+
     def mapping(self) -> Mapping[str, Any]: ...
 
 
@@ -132,6 +134,11 @@ class RawResource(Struct, gc=False):
     @property
     def medication_key(self) -> bytes | None:
         return None if self._encoded is None else self._encoded.medication_key()
+
+    @property
+    def subject_text(self) -> bytes | None:
+        """The JSON text of `subject` as it came, when the resource came as text and has one."""
+        return None if self._encoded is None else self._encoded.subject_text()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RawResource):

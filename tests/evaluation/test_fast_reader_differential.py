@@ -180,6 +180,17 @@ BY_HAND = {
         _REQUEST + b'"medicationCodeableConcept":null,"medicationReference":{"reference":"#f"},'
         b'"contained":[{"resourceType":"Medication","id":"f","code":%s}]}' % _FUROSEMIDE
     ),
+    "a subject written with spaces and an escaped slash beside a compact one": _bundle(
+        b'{"resourceType":"Condition","id":"c",%s,"subject": { "reference" : "Patient\\/p" }}' % _CRAMP,
+        _POTASSIUM + b'"effectiveDateTime":"2026-11-20"}',
+    ),
+    "a subject with a display beside its reference": _bundle(
+        b'{"resourceType":"Condition","id":"c",%s,"subject":{"reference":"Patient/p","display":"P"}}' % _CRAMP
+    ),
+    "a compact subject naming another patient": _bundle(
+        b'{"resourceType":"Patient","id":"p"}',
+        b'{"resourceType":"Condition","id":"c",%s,"subject":{"reference":"Patient/q"}}' % _CRAMP,
+    ),
     "a later version recoded away": _bundle(
         b'{"resourceType":"Condition","id":"c","meta":{"versionId":"1"},%s,%s}' % (_CRAMP, _SUBJECT),
         b'{"resourceType":"Condition","id":"c","meta":{"versionId":"2"},"code":{"text":"fine"},%s}'
