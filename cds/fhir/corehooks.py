@@ -1,20 +1,23 @@
 """fhir_core's per-element validators, answered from facts about each class when there is nothing to refuse.
 
 fhir.resources builds every element of a resource (a Condition is about eleven: codings, concepts,
-references, periods) through two Python validators of fhir_core's `FHIRAbstractModel`, and both redo
-per call what depends only on the class: `reject_null_complex_elements` asks every field of the model
-whether it is a list of complex types, and `validate_after_model_construction` rebuilds the required
-and choice (`value[x]`) field tables and looks up their field infos. That is about a quarter of the
-time a resource takes to validate. The replacements here work those facts out once per class and use
-them only to see that the original has nothing to object to; on any doubt (a null in a list, a
-required primitive or a choice to look at closer, a class that is not as expected) they call fhir_core's
-original, which accepts or raises exactly as it always did. So the same things are accepted and
-refused, with the same errors; nothing about a resource or a body is remembered.
+references, periods) through three Python validators of fhir_core, and each redoes per call what
+depends only on the class: `reject_null_complex_elements` asks every field of the model whether it is
+a list of complex types; `validate_after_model_construction` rebuilds the required and choice
+(`value[x]`) field tables and looks up their field infos; `fhir_model_validator` builds each element
+with `model_validate`, which for these classes calls the class and then runs the after-validator a
+second time. Together that was about half the time a resource takes to validate. The replacements
+work the class facts out once per class and use them only to see that the original has nothing to
+object to; on any doubt (a null in a list, a required primitive or a choice to look at closer, a class
+that is not as expected) they call fhir_core's original, which accepts or raises exactly as it always
+did. So the same things are accepted and refused, with the same errors; nothing about a resource or a
+body is remembered.
 
 pydantic binds a model's validators when its class is built, so `install` must run before any
-fhir.resources model class exists: `cds.fhir` calls it first, and fhir.resources is imported only
-inside `cds.fhir`. It replaces the validators only on the fhir_core release they were proven against
-(`PROVEN_FHIR_CORE`); on any other release fhir_core is left alone, slower and never different.
+fhir.resources model class exists: `cds.fhir` imports this module first, and fhir.resources is
+imported only inside `cds.fhir`. It replaces the validators only on the fhir_core release they were
+proven against (`PROVEN_FHIR_CORE`); on any other release fhir_core is left alone, slower and never
+different.
 """
 
 from __future__ import annotations
@@ -26,49 +29,61 @@ from importlib.metadata import version
 from typing import Any, Final
 
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
+from fhir_core.types import FhirBase
 from fhir_core.utils import is_list_type, is_primitive_type
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 PROVEN_FHIR_CORE: Final = "1.1.12"
 
-# The generated classes whose required and choice field tables are literals (tests/fhir prove it).
-_LITERAL_TABLES_MODULE: Final = "fhir.resources.R4B."
+# The generated classes: their required and choice field tables are literals (tests/fhir prove it) and
+# their only model validators are fhir_core's.
+_GENERATED_MODULES: Final = "fhir.resources.R4B."
 
-# As fhir_core defines them: the classmethod object and the function pydantic finds on the class.
-_ORIGINALS: Final[dict[str, Any]] = {
-    name: vars(FHIRAbstractModel)[name]
-    for name in ("reject_null_complex_elements", "validate_after_model_construction")
-}
+# Where each validator lives, and fhir_core's own as pydantic finds it in the class's namespace.
+_HOOKED: Final = (
+    (FHIRAbstractModel, "reject_null_complex_elements"),
+    (FHIRAbstractModel, "validate_after_model_construction"),
+    (FhirBase, "fhir_model_validator"),
+)
+_ORIGINALS: Final[dict[str, Any]] = {name: vars(owner)[name] for owner, name in _HOOKED}
 _original_reject: Final[Callable[[type[FHIRAbstractModel], Any], Any]] = _ORIGINALS[
     "reject_null_complex_elements"
 ].__func__
 _original_after: Final[Callable[[FHIRAbstractModel], FHIRAbstractModel]] = _ORIGINALS[
     "validate_after_model_construction"
 ]
+_original_element: Final[Callable[[type[FhirBase], Any, type[FHIRAbstractModel]], Any]] = _ORIGINALS[
+    "fhir_model_validator"
+].__func__
 _missing: Final = object()
 
 
 def install() -> bool:
-    """Put the fast validators on `FHIRAbstractModel` if this fhir_core is the proven one; True if so."""
+    """Put the fast validators in fhir_core if this fhir_core is the proven one; True if so."""
     if version("fhir_core") != PROVEN_FHIR_CORE:
         return False
     _replace(
-        reject_null_complex_elements=classmethod(reject_null_complex_elements),
-        validate_after_model_construction=validate_after_model_construction,
+        {
+            "reject_null_complex_elements": classmethod(reject_null_complex_elements),
+            "validate_after_model_construction": validate_after_model_construction,
+            "fhir_model_validator": classmethod(fhir_model_validator),
+        }
     )
     return True
 
 
 def uninstall() -> None:
-    """fhir_core's own validators back, for classes built from now on."""
-    _replace(**_ORIGINALS)
+    """fhir_core's own validators back (the first two for classes built from now on)."""
+    _replace(_ORIGINALS)
     _complex_list_keys.cache_clear()
     _after_facts.cache_clear()
+    _built_by_init.cache_clear()
 
 
-def _replace(**validators: Any) -> None:
-    for name, validator in validators.items():
-        setattr(FHIRAbstractModel, name, validator)
+def _replace(validators: dict[str, Any]) -> None:
+    for owner, name in _HOOKED:
+        setattr(owner, name, validators[name])
 
 
 def reject_null_complex_elements(cls: type[FHIRAbstractModel], data: Any) -> Any:
@@ -106,6 +121,42 @@ def validate_after_model_construction(self: FHIRAbstractModel) -> FHIRAbstractMo
         if required and not found:
             return _original_after(self)
     return self
+
+
+def fhir_model_validator(cls: type[FhirBase], value: Any, model_klass: type[FHIRAbstractModel]) -> Any:
+    """An element given as a dict built by calling its class, which is all `model_validate` does with it.
+
+    For a generated class, `model_validate(data)` calls the class with `data` as keywords (pydantic's
+    custom `__init__` path) and then runs the after-validator a second time on the result; calling the
+    class is the same build with the same errors, once. The original would then only check that the
+    element is of the class, and so of its resource type. Anything else (text, a resource with its
+    type, another class) is left to the original whole.
+    """
+    untyped = type(value) is dict and "resourceType" not in value and "resource_type" not in value
+    if untyped and _built_by_init(model_klass):
+        value = model_klass(**value)
+        if type(value) is model_klass:  # all the original checks of a built one: its class, so its type
+            return value
+    return _original_element(cls, value, model_klass)
+
+
+@functools.cache
+def _built_by_init(model: type[FHIRAbstractModel]) -> bool:
+    """Whether `model_validate(data)` is `model(**data)` and the after-validator again, nothing else."""
+    schema = model.__pydantic_core_schema__
+    validators = model.__pydantic_decorators__.model_validators
+    return (
+        model.__module__.startswith(_GENERATED_MODULES)
+        and type(model).__call__ is type.__call__
+        and vars(FHIRAbstractModel)["__init__"] is model.__init__
+        and getattr(model.model_validate, "__func__", None) is vars(BaseModel)["model_validate"].__func__
+        and model.__pydantic_custom_init__ is True
+        and set(validators) == {"reject_null_complex_elements", "validate_after_model_construction"}
+        and schema["type"] == "function-after"
+        and schema["function"]["function"] in (validate_after_model_construction, _original_after)
+        and schema["schema"]["type"] == "model"
+        and schema["schema"].get("custom_init") is True
+    )
 
 
 @functools.cache
@@ -157,7 +208,7 @@ def _after_facts(cls: type[FHIRAbstractModel]) -> _AfterFacts | None:
 
 def _literal_tables(method: Callable[..., Any]) -> bool:
     module = getattr(method, "__module__", "")
-    return module.startswith(_LITERAL_TABLES_MODULE) or method.__qualname__.startswith("FHIRAbstractModel.")
+    return module.startswith(_GENERATED_MODULES) or method.__qualname__.startswith("FHIRAbstractModel.")
 
 
 class _NotAsExpected(Exception):

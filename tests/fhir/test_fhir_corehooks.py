@@ -32,10 +32,11 @@ REPO = Path(__file__).resolve().parents[2]
 RULE_MODELS = (Condition, Observation, MedicationRequest, MedicationStatement)
 ORIGINAL_REJECT = corehooks._ORIGINALS["reject_null_complex_elements"].__func__
 ORIGINAL_AFTER = corehooks._ORIGINALS["validate_after_model_construction"]
+ORIGINAL_ELEMENT = corehooks._ORIGINALS["fhir_model_validator"].__func__
 
 # fhir_core 1.1.12's validators and what they call, as the fast ones were proven against. An upgrade
 # that changes any of them fails here: prove the fast validators again (these tests), then update.
-PROVEN_SOURCES_SHA256 = "d940050e23eb41ac93bc4f6b671afcdde4bbeebb4dc7a3aa133ddfcf69de3ec7"
+PROVEN_SOURCES_SHA256 = "f535a986c38999d3c6d8a15a7e30df4d26620b8466ad9aae62c58e4ef31421b5"
 
 
 def _proven_sources() -> list[Callable[..., Any]]:
@@ -47,6 +48,8 @@ def _proven_sources() -> list[Callable[..., Any]]:
         FHIRAbstractModel.get_alias_mapping,
         FHIRAbstractModel.get_required_fields,
         FHIRAbstractModel.get_one_of_many_fields,
+        FHIRAbstractModel.__init__,
+        ORIGINAL_ELEMENT,
         fhir_core.utils.is_list_type,
         fhir_core.utils.is_primitive_type,
         fhir_core.utils._is_list_type,
@@ -79,14 +82,26 @@ CLASSES = _element_classes(RULE_MODELS)
 
 
 def _result(call: Callable[[], Any], given_value: Any, *, include_input: bool = True) -> tuple[Any, ...]:
-    """What a validator did: returned its argument (or not), or raised which error."""
+    """What a validator did: returned its argument (or else what, if a model), or raised which error."""
     try:
         returned = call()
     except ValidationError as error:
-        return ("ValidationError", error.title, error.errors(include_url=False, include_input=include_input))
+        details = error.errors(include_url=False, include_input=include_input)
+        return ("ValidationError", error.title, [_comparable(detail) for detail in details])
     except (ValueError, AssertionError, AttributeError, KeyError, TypeError) as error:
         return (type(error).__name__, str(error))
+    if isinstance(returned, FHIRAbstractModel) and returned is not given_value:
+        return ("built", type(returned), returned)
     return ("returned", returned is given_value)
+
+
+def _comparable(detail: Any) -> dict[str, Any]:
+    """An error's details with the exception in its context as text: each call raises its own."""
+    context = {
+        key: repr(value) if isinstance(value, Exception) else value
+        for key, value in detail.get("ctx", {}).items()
+    }
+    return {**detail, "ctx": context}
 
 
 _SCALARS = st.one_of(st.none(), st.text(max_size=2), st.integers(-2, 2), st.booleans())
@@ -128,6 +143,16 @@ def test_the_null_check_answers_as_fhir_cores_own_for_any_input(
     model, data = case
     fast = _result(lambda: corehooks.reject_null_complex_elements(model, data), data)
     original = _result(lambda: ORIGINAL_REJECT(model, data), data)
+    assert fast == original
+
+
+@given(_bodies())
+def test_an_element_is_built_as_fhir_cores_own_builds_it_for_any_input(
+    case: tuple[type[FHIRAbstractModel], Any],
+) -> None:
+    model, data = case
+    fast = _result(lambda: corehooks.fhir_model_validator(FhirBase, data, model), data)
+    original = _result(lambda: ORIGINAL_ELEMENT(FhirBase, data, model), data)
     assert fast == original
 
 
