@@ -26,9 +26,11 @@ class PatientMatcher:
             raise InputError(f"patient id {patient_id!r} is not a FHIR logical id (expected e.g. '123')")
         aliases = {f"Patient/{patient_id}"}
         aliases.update(
-            raw.full_url
-            for raw in resources
-            if raw.full_url is not None and raw.resource_type == "Patient" and raw.id == patient_id
+            [
+                raw.full_url
+                for raw in resources
+                if raw.resource_type == "Patient" and raw.id == patient_id and raw.full_url is not None
+            ]
         )
         return cls(patient_id, frozenset(aliases))
 

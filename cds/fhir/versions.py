@@ -19,8 +19,8 @@ def latest_versions(resources: Iterable[RawResource]) -> tuple[list[RawResource]
     one pass that looks at no resource one by one.
     """
     every = list(resources)
-    ids = list(map(_ID, every))
-    if None not in ids and len(set(ids)) == len(ids):
+    ids = set(map(_ID, every))
+    if len(ids) == len(every) and None not in ids:
         return every, []
     kept: list[RawResource] = []
     position: dict[tuple[str, str], int] = {}
