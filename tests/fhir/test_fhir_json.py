@@ -1,3 +1,5 @@
+import json
+
 import orjson
 import pytest
 from hypothesis import given
@@ -163,3 +165,70 @@ def test_the_depth_check_agrees_with_a_scan_one_character_at_a_time(
     wrapping = max(0, MAX_DEPTH - _scanned_depth(text) + (spare + 1 if over else -spare))
     wrapped = b"[" * wrapping + text + b"]" * wrapping
     assert exceeds_depth(wrapped) == (_scanned_depth(wrapped) > MAX_DEPTH)
+
+
+_HOSTILE_CHARACTERS = '[]{}"\\/ \n\t\x00\x1f\x7féø€漢字🙂\u2028\ufeff'
+_ANY_TEXTS = st.text(st.sampled_from(_HOSTILE_CHARACTERS), max_size=8) | st.text(max_size=4)
+_SIBLINGS = st.lists(
+    st.none() | st.floats(allow_nan=False) | _ANY_TEXTS | st.lists(_ANY_TEXTS, max_size=2), max_size=2
+)
+
+
+@st.composite
+def _deep_json(draw: st.DrawFn) -> bytes:
+    """A chain of lists and objects about as deep as the limit, some levels with siblings full of
+    brackets, escaped quotes, backslashes and non-ASCII text, written raw (UTF-8) or as \\u escapes."""
+    depth = draw(st.integers(MAX_DEPTH - 4, MAX_DEPTH + 2) | st.integers(0, MAX_DEPTH + 8))
+    objects = draw(st.integers(0, 2**depth - 1))
+    key = draw(_ANY_TEXTS)
+    levels = st.integers(0, min(depth, 4)) | st.integers(0, depth)
+    crowded = draw(st.dictionaries(levels, _SIBLINGS, max_size=6))
+    value = draw(_JSON)
+    for level in range(depth):
+        siblings = crowded.get(level, [])
+        if objects >> level & 1:
+            value = {**{f"{key}{n}": sibling for n, sibling in enumerate(siblings)}, key: value}
+        else:
+            value = [*siblings, value] if level % 2 else [value, *siblings]
+    if draw(st.booleans()):
+        return orjson.dumps(value)
+    return json.dumps(value, ensure_ascii=draw(st.booleans()), indent=draw(st.none() | st.just(1))).encode()
+
+
+@given(_deep_json())
+def test_deep_json_with_escapes_and_non_ascii_agrees_with_a_scan_one_character_at_a_time(text: bytes) -> None:
+    """Wrapped to just below and just above the limit, so any miscount of the deepest part shows."""
+    wrapping = max(0, MAX_DEPTH - _scanned_depth(text))
+    for wrapped in (
+        b"[" * wrapping + text + b"]" * wrapping,
+        b"[" * (wrapping + 1) + text + b"]" * (wrapping + 1),
+    ):
+        assert exceeds_depth(wrapped) == (_scanned_depth(wrapped) > MAX_DEPTH)
+
+
+@given(_deep_json())
+def test_bytearray_and_memoryview_are_read_as_bytes_are(text: bytes) -> None:
+    expected = exceeds_depth(text)
+    assert exceeds_depth(bytearray(text)) == expected
+    assert exceeds_depth(memoryview(text)) == expected
+
+
+def test_a_memoryview_is_read_from_where_it_starts_to_where_it_ends() -> None:
+    inside = nested_lists(MAX_DEPTH)
+    padded = memoryview(b"[[" + inside + b"]]")
+    assert exceeds_depth(padded)
+    assert not exceeds_depth(padded[2:-2])
+
+
+def test_a_string_holding_a_json_document_does_not_count() -> None:
+    document = orjson.dumps(["\\", '"', "[" * 10])
+    for _ in range(4):
+        document = orjson.dumps([document.decode()])
+    assert _scanned_depth(document) == 1
+    assert not exceeds_depth(b"[" * (MAX_DEPTH - 1) + document + b"]" * (MAX_DEPTH - 1))
+    assert exceeds_depth(b"[" * MAX_DEPTH + document + b"]" * MAX_DEPTH)
+
+
+def test_text_is_refused_because_only_bytes_have_a_known_encoding() -> None:
+    with pytest.raises(TypeError, match="bytes-like"):
+        exceeds_depth("[]")  # type: ignore[arg-type]

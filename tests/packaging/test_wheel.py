@@ -20,8 +20,9 @@ import pytest
 import cds
 
 REPO = Path(__file__).resolve().parents[2]
-NOT_SOURCE = (".*", "build", "*.egg-info", "__pycache__", "var", "bench-results", "backtest-report")
-"""Left out of the copy built from, as from a fresh clone: a stale build/ would hide a missing file."""
+NOT_SOURCE = (".*", "build", "*.egg-info", "__pycache__", "var", "bench-results", "backtest-report", "*.so")
+"""Left out of the copy built from, as from a fresh clone: a stale build/ or an editable install's
+compiled module would hide a missing file or a broken build."""
 
 pytestmark = pytest.mark.slow
 
@@ -76,6 +77,30 @@ def test_the_wheel_holds_the_default_rules(wheel: Path) -> None:
 
 def test_the_wheel_holds_the_license(wheel: Path) -> None:
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in zipfile.ZipFile(wheel).namelist())
+
+
+def test_the_wheel_holds_the_compiled_nesting_check_and_its_stub(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "cds/fhir/_nesting" + sysconfig.get_config_var("EXT_SUFFIX") in names
+    assert "cds/fhir/_nesting.pyi" in names
+
+
+def test_the_installed_nesting_check_is_the_wheels_compiled_module(venv: Path, tmp_path: Path) -> None:
+    program = (
+        "from cds.fhir import _nesting; from cds.fhir.jsonparse import exceeds_depth, MAX_DEPTH; "
+        "print(_nesting.__file__, exceeds_depth(b'[' * MAX_DEPTH + b']' * MAX_DEPTH), "
+        "exceeds_depth(b'[' * (MAX_DEPTH + 1) + b']' * (MAX_DEPTH + 1)))"
+    )
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", program],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    where, at_the_limit, beyond = result.stdout.split()
+    assert Path(where).is_relative_to(venv) and where.endswith(sysconfig.get_config_var("EXT_SUFFIX"))
+    assert (at_the_limit, beyond) == ("False", "True")
 
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(venv: Path, tmp_path: Path) -> None:

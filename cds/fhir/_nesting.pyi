@@ -1,0 +1,3 @@
+"""How deeply valid JSON nests, read in one pass in C (`_nesting.c`) without building it."""
+
+def nests_deeper_than(valid_json: bytes | bytearray | memoryview, limit: int, /) -> bool: ...
