@@ -232,3 +232,12 @@ def test_a_string_holding_a_json_document_does_not_count() -> None:
 def test_text_is_refused_because_only_bytes_have_a_known_encoding() -> None:
     with pytest.raises(TypeError, match="bytes-like"):
         exceeds_depth("[]")  # type: ignore[arg-type]
+
+
+def test_the_answer_does_not_depend_on_where_strings_and_escapes_fall_in_the_text() -> None:
+    """Long texts are read 64 bytes at a time: strings, escapes and brackets cross every offset."""
+    hostile = orjson.dumps(["\\", '"[', '\\\\"{', "x" * 70 + '"]\\', "é" * 40])
+    for offset in range(130):
+        for wrapping in (MAX_DEPTH - 1, MAX_DEPTH):
+            text = b" " * offset + b"[" * wrapping + hostile + b"]" * wrapping
+            assert exceeds_depth(text) == (_scanned_depth(text) > MAX_DEPTH)
