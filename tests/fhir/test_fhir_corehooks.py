@@ -237,16 +237,19 @@ def test_a_resource_with_a_null_in_a_list_of_codings_is_refused_with_fhir_cores_
     ]
 
 
+TWO_VALUES = {
+    "resourceType": "Observation",
+    "status": "final",
+    "code": {"text": "potassium"},
+    "valueString": "low",
+    "valueBoolean": True,
+}
+"""An Observation with two `value[x]`, which fhir_core refuses."""
+
+
 def test_an_observation_with_two_values_is_refused_with_fhir_cores_error() -> None:
-    body = {
-        "resourceType": "Observation",
-        "status": "final",
-        "code": {"text": "potassium"},
-        "valueString": "low",
-        "valueBoolean": True,
-    }
     with pytest.raises(ValidationError) as refused:
-        Observation.model_validate(body)
+        Observation.model_validate(TWO_VALUES)
     assert [(e["type"], e["loc"]) for e in refused.value.errors()] == [("value_error", ())]
     assert "but got multiple" in refused.value.errors()[0]["msg"]
 
@@ -263,16 +266,9 @@ def test_a_model_class_of_our_own_that_computes_its_choices_is_checked_by_fhir_c
         def get_one_of_many_fields(self) -> dict[str, list[str]]:
             return {} if self.id == "lenient" else super().get_one_of_many_fields()
 
-    body = {
-        "resourceType": "Observation",
-        "status": "final",
-        "code": {"text": "k"},
-        "valueString": "a",
-        "valueBoolean": True,
-    }
-    assert Lenient.model_validate(body | {"id": "lenient"}).valueString == "a"
+    assert Lenient.model_validate(TWO_VALUES | {"id": "lenient"}).valueString == "low"
     with pytest.raises(ValidationError):
-        Lenient.model_validate(body | {"id": "strict"})
+        Lenient.model_validate(TWO_VALUES | {"id": "strict"})
 
 
 def test_every_model_class_built_in_this_process_validates_with_the_fast_validators() -> None:
