@@ -6,7 +6,7 @@ so a clinician sees why it fired and an informaticist can trace it to the rule f
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,8 +27,15 @@ SET_ASIDE_SHOWN = 12
 UuidFactory = Callable[[], str]
 
 
+_CLEARED = ~((0xC000 << 48) | (0xF000 << 64))
+_VERSION_4 = (0x8000 << 48) | (4 << 76)
+"""The variant and version bits `uuid.uuid4` clears and sets in its 128 random bits."""
+
+
 def new_uuid() -> str:
-    return str(uuid.uuid4())
+    """What `str(uuid.uuid4())` returns, without building a UUID object (half the time)."""
+    digits = f"{int.from_bytes(os.urandom(16)) & _CLEARED | _VERSION_4:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _role(match: Match, fact: Fact) -> str | None:

@@ -31,6 +31,9 @@ class Engine:
         self._program = compile_rules(rules, name=name)
         self._ruleset = DurableRuleset(self._program.conditions, label=name)
         self._partial: dict[tuple[int, ...], DurableRuleset] = {}
+        self._rules_for: dict[frozenset[str], tuple[int, ...]] = {}
+        """The rules facts of these kinds could complete, by kinds: at most one entry per subset of
+        the program's kinds (a few hundred), each worked out once instead of on every call."""
         self._building = threading.Lock()
 
     @property
@@ -43,7 +46,9 @@ class Engine:
         Each call is independent of every other: nothing of `facts` is kept.
         """
         batch = prepare(facts, self._program)
-        rules = self._program.rules_for(batch.kinds)
+        rules = self._rules_for.get(batch.kinds)
+        if rules is None:
+            rules = self._rules_for[batch.kinds] = self._program.rules_for(batch.kinds)
         if not rules:
             self._ruleset.check_open()
             return []

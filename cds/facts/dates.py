@@ -19,6 +19,13 @@ def parse_when(value: object) -> dt.datetime | None:
         return None
     if len(value) in _ZONED_LENGTHS and (zoned := _zoned(value)) is not None:
         return zoned
+    if len(value) == _DAY_LENGTH and (day := _day(value)) is not None:
+        return day
+    return read_generally(value)
+
+
+def read_generally(value: str) -> dt.datetime | None:
+    """`parse_when` without its shortcuts for the common forms, which must agree with it."""
     match = _DATE.match(value.strip())
     if not match:
         return None
@@ -59,6 +66,22 @@ def _zoned(value: str) -> dt.datetime | None:
         return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
     except (ValueError, OverflowError):
         return None
+
+
+_DAY_LENGTH = 10
+
+
+def _day(value: str) -> dt.datetime | None:
+    """A plain date (`2026-11-20`, most of what charts write) read by the C parser, a third of the
+    regular expression's time; None to read it the general way (which also tells the invalid from the
+    unusual, such as digits of other scripts)."""
+    if value[4] != "-" or value[7] != "-":
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def _first(resource: Mapping[str, Any], *paths: tuple[str, ...]) -> dt.datetime | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from cds.facts.measurements import measurement_facts, read_measurements
 from cds.facts.medications import medication_facts
 from cds.facts.models import Fact, SetAside, WholeRecord
-from cds.facts.occurrences import build_occurrences, finding_facts
+from cds.facts.occurrences import build_occurrences, finding_facts, histories
 from cds.facts.parameters import FactParameters
 from cds.facts.patterns import find_patterns
 from cds.facts.regions import BodySites
@@ -44,13 +44,14 @@ def extract_facts(
     set_aside = list(selection.set_aside)
     occurrences, aside = build_occurrences(selection.usable, terminology, parameters, sites, now)
     set_aside += aside
-    patterns, courses = find_patterns(occurrences, terminology, parameters, sites, now)
+    grouped = histories(occurrences)
+    patterns, courses = find_patterns(occurrences, grouped, terminology, parameters, sites, now)
     readings, aside = read_measurements(selection.usable, terminology, parameters)
     set_aside += aside
     measured, aside, electrolytes_checked = measurement_facts(readings, terminology, parameters, now)
     set_aside += aside
     facts: list[Fact] = [
-        *finding_facts(occurrences, terminology, now, courses),
+        *finding_facts(grouped, terminology, now, courses),
         *patterns,
         *measured,
         *medication_facts(selection.usable, terminology),

@@ -191,10 +191,16 @@ def _latest_rank(records: Sequence[Occurrence]) -> int:
     )
 
 
-def by_concept(records: Sequence[Occurrence], kind: str) -> dict[str, list[Occurrence]]:
-    grouped: dict[str, list[Occurrence]] = {}
-    for record in sorted((r for r in records if r.kind == kind), key=_order):
-        grouped.setdefault(record.concept, []).append(record)
+Histories = dict[str, dict[str, list[Occurrence]]]
+"""Occurrences by kind, then by concept, each concept's oldest first."""
+
+
+def histories(records: Sequence[Occurrence]) -> Histories:
+    """Sorted once for every kind: the sort is stable, so each kind's order is the one sorting that
+    kind's records alone gives (sort keys cost a date and two references a record)."""
+    grouped: Histories = {}
+    for record in sorted(records, key=_order):
+        grouped.setdefault(record.kind, {}).setdefault(record.concept, []).append(record)
     return grouped
 
 
@@ -203,14 +209,14 @@ def _order(record: Occurrence) -> tuple[str, str, str]:
 
 
 def finding_facts(
-    records: Sequence[Occurrence], terminology: Terminology, now: dt.datetime, courses: Mapping[str, Course]
+    grouped: Histories, terminology: Terminology, now: dt.datetime, courses: Mapping[str, Course]
 ) -> list[Fact]:
     """One fact per current concept; `courses` says how each red flag has run (progressive, context).
 
     A concept is known when any current resource records it as known, else a suspicion."""
     facts: list[Fact] = []
     for kind in ("symptom", "red_flag", "problem"):
-        for concept, history in by_concept(records, kind).items():
+        for concept, history in grouped.get(kind, {}).items():
             current = [r for r in history if r.current]
             if not current:
                 continue

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from cds.facts.course import Course, red_flag_courses
 from cds.facts.dates import days_between
 from cds.facts.models import HistoryPattern
-from cds.facts.occurrences import Occurrence, by_concept
+from cds.facts.occurrences import Histories, Occurrence
 from cds.facts.parameters import FactParameters
 from cds.facts.regions import BodySites
 from cds.terminology import Terminology
@@ -39,13 +39,15 @@ def _first_date(records: Sequence[Occurrence]) -> dt.datetime | None:
 
 def find_patterns(
     records: Sequence[Occurrence],
+    grouped: Histories,
     terminology: Terminology,
     parameters: FactParameters,
     sites: BodySites,
     now: dt.datetime,
 ) -> tuple[list[HistoryPattern], dict[str, Course]]:
-    """The pattern facts, and how each red flag has run (its fact says progressive or context)."""
-    symptoms = by_concept(records, "symptom")
+    """The pattern facts, and how each red flag has run (its fact says progressive or context);
+    `grouped` is `histories(records)`."""
+    symptoms = grouped.get("symptom", {})
     current = {concept: history for concept, history in symptoms.items() if any(r.current for r in history)}
     all_symptom_records = [r for history in current.values() for r in history]
     onset = _first_date(all_symptom_records)

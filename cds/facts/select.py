@@ -168,18 +168,19 @@ def select(
     set_aside: list[SetAside] = []
     latest, version_notes = latest_versions(_of_types(resources, MODELS))
     notes = [str(note) for note in version_notes]
-    recognised: list[tuple[RawResource, ConceptMatch | MedicationMatch]] = []
+    recognised: list[tuple[RawResource, ConceptMatch | MedicationMatch, dt.datetime | None]] = []
     for raw, match in _recognised(latest, terminology, meds):
         if not matcher.is_about_patient(raw):
             set_aside.append(_aside(raw, terminology, "about another patient"))
             continue
-        too_old = _before_lookback(raw, match, parameters, now)
+        observed = observed_at(raw.head) if raw.resource_type == "Observation" else None
+        too_old = _before_lookback(observed, match, parameters, now)
         if too_old:
             set_aside.append(_aside(raw, terminology, too_old))
             continue
-        recognised.append((raw, match))
+        recognised.append((raw, match, observed))
     usable: list[Usable] = []
-    for raw, match in recognised:
+    for raw, match, observed in recognised:
         model, problems = validate_resource(raw, MODELS[raw.resource_type])
         if model is None:
             reason = "not valid FHIR R4: " + "; ".join(str(p) for p in problems[:3])
@@ -192,7 +193,7 @@ def select(
         why_not = _not_current(raw.resource, parameters, now) if current else certainty
         absent = terminology.absent_because(raw.resource, match) if isinstance(match, ConceptMatch) else None
         why_not = why_not or (f"recorded as absent ({absent})" if absent else None)
-        when, note = _when_used(raw, match, now)
+        when, note = _when_used(raw, match, now, observed)
         if note:
             notes.append(f"{_reference(raw)}: {note}")
         if why_not is None and when is not None and when > now + FUTURE_TOLERANCE:
@@ -232,13 +233,16 @@ def _certainty(
 
 
 def _before_lookback(
-    raw: RawResource, match: ConceptMatch | MedicationMatch, parameters: FactParameters, now: dt.datetime
+    when: dt.datetime | None,
+    match: ConceptMatch | MedicationMatch,
+    parameters: FactParameters,
+    now: dt.datetime,
 ) -> str | None:
     """Old results are set aside before validation: a chart holds years of panels and only the
-    latest few can count, so checking the rest would be most of the cost of a request."""
+    latest few can count, so checking the rest would be most of the cost of a request. `when` is the
+    Observation's `observed_at` (read from its head: the elements it reads are there)."""
     if not isinstance(match, ConceptMatch) or match.kind not in MEASURED_KINDS:
         return None
-    when = observed_at(raw.head)
     if when is None:
         return None
     days = parameters.lookback(match.kind, match.name)
@@ -261,10 +265,11 @@ def _what(raw: RawResource, terminology: Terminology) -> str:
     return terminology.describe(raw.head) if key is None else terminology.describe_code_text(key)
 
 
-def _when(resource: Mapping[str, Any]) -> dt.datetime | None:
+def _when(resource: Mapping[str, Any], observed: dt.datetime | None) -> dt.datetime | None:
+    """`observed` is an Observation's `observed_at`, already read."""
     rtype = resource.get("resourceType")
     if rtype == "Observation":
-        return observed_at(resource)
+        return observed
     if rtype == "Condition":
         return condition_onset(resource)
     return medication_date(resource)
@@ -285,7 +290,7 @@ def _recorded(resource: Mapping[str, Any]) -> dt.datetime | None:
 
 
 def _when_used(
-    raw: RawResource, match: ConceptMatch | MedicationMatch, now: dt.datetime
+    raw: RawResource, match: ConceptMatch | MedicationMatch, now: dt.datetime, observed: dt.datetime | None
 ) -> tuple[dt.datetime | None, str | None]:
     """The date a finding counts from, and a data-quality note when its own date cannot be right.
 
@@ -293,7 +298,7 @@ def _when_used(
     future: the recorded date is used and the chart problem is reported. A symptom, red flag or
     diagnosis is never dropped for a bad date; a lab result with one is set aside (its value may
     belong to another day)."""
-    when = _when(raw.resource)
+    when = _when(raw.resource, observed)
     if when is None or when <= now + FUTURE_TOLERANCE:
         return when, None
     if not isinstance(match, ConceptMatch) or match.kind not in FINDING_KINDS:

@@ -7,67 +7,98 @@ finding (one card) however many resources support it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cds.engine import Activation
 from cds.findings.models import Decision, Finding, Match, Suppression
-from cds.rulebook.model import Rulebook
+from cds.rulebook.model import Rule, Rulebook
+
+_MatchKey = tuple[str, str, str, str | None, str | None]
+"""A match's fields in `Match` order: two matches with the same key are the same match."""
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleOrder:
+    """What `decide` reads of each rule on every call, worked out once per rules version."""
+
+    rules: dict[str, Rule]
+    """By id, in the rulebook's order (the order rules are decided in)."""
+    position: dict[str, int]
+    required: dict[str, int]
+    """How many of a rule's patterns are its `when.all` (the rest are its `any`)."""
+
+
+_ORDERS_KEPT = 16
+_orders: dict[str, _RuleOrder] = {}
+"""Rules version -> its order; the version hashes every rule file. Emptied when full, so reloads cannot
+grow it."""
+
+
+def _order_of(rulebook: Rulebook) -> _RuleOrder:
+    order = _orders.get(rulebook.version)
+    if order is None:
+        if len(_orders) >= _ORDERS_KEPT:
+            _orders.clear()
+        rules = {rule.id: rule for rule in rulebook.rules}
+        order = _orders[rulebook.version] = _RuleOrder(
+            rules=rules,
+            position={rule_id: index for index, rule_id in enumerate(rules)},
+            required={rule_id: len(rule.spec.when.all) for rule_id, rule in rules.items()},
+        )
+    return order
 
 
 def decide(rulebook: Rulebook, activations: Sequence[Activation]) -> Decision:
-    when: dict[str, list[Match]] = {}
+    order = _order_of(rulebook)
+    when: dict[str, dict[_MatchKey, None]] = {}
     blockers: dict[str, list[tuple[str, str]]] = {}
-    context: dict[str, list[Match]] = {}
+    context: dict[str, dict[_MatchKey, None]] = {}
+    alternatives = rulebook.alternatives
     for activation in activations:
-        alternative = rulebook.alternatives[activation.rule_key]
-        if alternative.role == "context":
+        alternative = alternatives[activation.rule_key]
+        role, rule_id = alternative.role, alternative.rule_id
+        if role == "context":
             source = alternative.sources[0]
-            match = Match(
-                activation.fact_ids[0], alternative.reasons[0], "context", source.label, source.advice
-            )
-            if match not in context.setdefault(alternative.rule_id, []):
-                context[alternative.rule_id].append(match)
+            key = (activation.fact_ids[0], alternative.reasons[0], "context", source.label, source.advice)
+            context.setdefault(rule_id, {})[key] = None
             continue
-        if alternative.role == "unless":
-            blockers.setdefault(alternative.rule_id, []).append(
-                (alternative.reasons[0], activation.fact_ids[0])
-            )
+        if role == "unless":
+            blockers.setdefault(rule_id, []).append((alternative.reasons[0], activation.fact_ids[0]))
             continue
-        required = len(rulebook.rule(alternative.rule_id).spec.when.all)
-        matches = when.setdefault(alternative.rule_id, [])
+        required = order.required[rule_id]
+        matches = when.setdefault(rule_id, {})
         for index, (source, reason, fact_id) in enumerate(
             zip(alternative.sources, alternative.reasons, activation.fact_ids, strict=True)
         ):
-            match = Match(
-                fact_id=fact_id,
-                reason=reason,
-                role="all" if index < required else "any",
-                label=source.label,
-                advice=source.advice,
-            )
-            if match not in matches:
-                matches.append(match)
+            role = "all" if index < required else "any"
+            matches[(fact_id, reason, role, source.label, source.advice)] = None
     findings: list[Finding] = []
     suppressed: list[Suppression] = []
     fired: set[str] = set()
-    for rule in rulebook.rules:
-        if rule.id not in when:
-            continue
-        reasons = [reason for reason, _ in blockers.get(rule.id, [])]
+    for rule_id in sorted(when, key=order.position.__getitem__):
+        rule = order.rules[rule_id]
+        reasons = [reason for reason, _ in blockers.get(rule_id, [])]
         reasons += [f"rule {other} fired" for other in rule.spec.when.unless_fired if other in fired]
         if reasons:
-            fact_ids = tuple(sorted({fact for _, fact in blockers.get(rule.id, [])}))
-            suppressed.append(Suppression(rule.id, tuple(dict.fromkeys(reasons)), fact_ids))
+            fact_ids = tuple(sorted({fact for _, fact in blockers.get(rule_id, [])}))
+            suppressed.append(Suppression(rule_id, tuple(dict.fromkeys(reasons)), fact_ids))
             continue
-        fired.add(rule.id)
+        fired.add(rule_id)
         findings.append(
             Finding(
                 rule=rule,
-                matches=tuple(sorted(when[rule.id], key=_match_order)),
-                context=tuple(sorted(context.get(rule.id, []), key=_match_order)),
+                matches=_matches(when[rule_id]),
+                context=_matches(context.get(rule_id, {})),
             )
         )
     return Decision(findings=tuple(findings), suppressed=tuple(suppressed))
 
 
-def _match_order(match: Match) -> tuple[str, str, str]:
-    return (match.role, match.fact_id, match.reason)
+def _matches(keys: dict[_MatchKey, None]) -> tuple[Match, ...]:
+    """Each distinct match once, by role, fact and reason (ties in the order the engine gave them)."""
+    return tuple(Match(*key) for key in sorted(keys, key=_match_order))
+
+
+def _match_order(key: _MatchKey) -> tuple[str, str, str]:
+    fact_id, reason, role = key[0], key[1], key[2]
+    return (role, fact_id, reason)
