@@ -6,17 +6,19 @@ but never a value. Only facts of a kind some pattern names, and only the fields 
 and sent.
 """
 
+from __future__ import annotations
+
 import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from cds.engine.compiler import Program
 from cds.engine.durable_host import MAX_FACT_PROPERTIES
 from cds.engine.patterns import FIELD_NAME_PATTERN, Scalar
-from cds.engine.serialise import Domain, domain_of, property_name
+from cds.engine.serialise import Codebook, Domain, domain_of, property_name, rank
 from cds.errors import EngineError
 
 _FIELD_NAME = re.compile(FIELD_NAME_PATTERN)
@@ -42,7 +44,7 @@ def prepare(facts: Sequence[Mapping[str, Scalar]], program: Program) -> Batch:
     coded: list[dict[str, int]] = []
     kinds: set[str] = set()
     for position, fact in enumerate(facts):
-        fact_id, properties = _checked(fact, position)
+        fact_id, shape, values = _checked(fact, position, program)
         known = first.get(fact_id)
         if known is not None:
             if _signature(known) != _signature(fact):
@@ -53,15 +55,15 @@ def prepare(facts: Sequence[Mapping[str, Scalar]], program: Program) -> Batch:
         if kind in program.kinds:
             ids.append(fact_id)
             kinds.add(str(kind))
-            sent = program.properties
-            code = program.codebook.code
-            coded.append({prop: code(value) for prop, value in properties if prop in sent})
+            coded.append({prop: rank(table, values[index]) for index, prop, table in shape.sent})
     return Batch(ids=tuple(ids), facts=tuple(coded), kinds=frozenset(kinds))
 
 
-def _checked(fact: Mapping[str, Scalar], position: int) -> tuple[str, list[tuple[str, Scalar]]]:
-    """The fact's id and each field's value under its property name, or EngineError naming the field."""
-    if not isinstance(fact, Mapping):
+def _checked(
+    fact: Mapping[str, Scalar], position: int, program: Program
+) -> tuple[str, _Shape, tuple[Scalar, ...]]:
+    """The fact's id, shape and values, or EngineError naming the field."""
+    if type(fact) is not dict and not isinstance(fact, Mapping):
         raise EngineError(f"fact at index {position}: expected a mapping of field names to scalars")
     fact_id = fact.get("id")
     if not isinstance(fact_id, str) or not fact_id:
@@ -74,21 +76,53 @@ def _checked(fact: Mapping[str, Scalar], position: int) -> tuple[str, list[tuple
             f"fact {fact_id!r} has {len(fact)} fields; at most {MAX_FACT_PROPERTIES} are allowed "
             "(durable-rules crashes at 253)"
         )
-    properties = []
-    for name, value in fact.items():
-        value_type: type = type(value)
-        plan = _plan(name, value_type)
-        if plan is None or (plan[1] and not math.isfinite(value)):  # type: ignore[arg-type]
-            _refuse(fact_id, name, value)
-        properties.append((plan[0], value))
-    return fact_id, properties
+    values = tuple(fact.values())
+    shape = _shape(program.properties, program.codebook, tuple(fact), tuple(map(type, values)))
+    if shape is None or not all(map(math.isfinite, [values[index] for index in shape.floats])):  # type: ignore[arg-type]
+        for name, value in fact.items():
+            value_type: type = type(value)
+            plan = _plan(name, value_type)
+            if plan is None or (plan[1] and not math.isfinite(value)):  # type: ignore[arg-type]
+                _refuse(fact_id, name, value)
+    assert shape is not None
+    return fact_id, shape, values
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """How the facts of one shape (field names and value types, in order) are checked and coded."""
+
+    floats: tuple[int, ...]
+    """The positions of the fields whose value is a float, to be checked finite."""
+    sent: tuple[tuple[int, str, tuple[Any, ...]], ...]
+    """Of each field some test reads: its position, its property and the thresholds it is coded by."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape(
+    sent: frozenset[str], codebook: Codebook, names: tuple[object, ...], types: tuple[type, ...]
+) -> _Shape | None:
+    """`_plan` of every field of a fact at once, with what coding it for a program needs; None when
+    some field is refused. Facts of one kind have the same fields with the same types on every call,
+    so each shape is worked out once per program."""
+    plans = [_plan(name, value_type) for name, value_type in zip(names, types, strict=True)]
+    checked = [plan for plan in plans if plan is not None]
+    if len(checked) < len(plans):
+        return None
+    return _Shape(
+        floats=tuple(index for index, (_, is_float, _) in enumerate(checked) if is_float),
+        sent=tuple(
+            (index, prop, codebook.thresholds(domain))
+            for index, (prop, _, domain) in enumerate(checked)
+            if prop in sent
+        ),
+    )
 
 
 @functools.lru_cache(maxsize=4096)
-def _plan(name: object, value_type: type) -> tuple[str, bool] | None:
-    """The property a field of this name and value type is sent as, and whether its value is a float
-    (to be checked finite); None when either is refused. Facts of one kind have the same few fields
-    with the same types on every call, so each pair is worked out once."""
+def _plan(name: object, value_type: type) -> tuple[str, bool, Domain] | None:
+    """The property a field of this name and value type is sent as, whether its value is a float
+    (to be checked finite) and its domain; None when either is refused."""
     if not isinstance(name, str) or _FIELD_NAME.fullmatch(name) is None:
         return None
     if not issubclass(value_type, _SCALARS):
@@ -99,7 +133,7 @@ def _plan(name: object, value_type: type) -> tuple[str, bool] | None:
         domain = Domain.STRING
     else:
         domain = Domain.NUMBER
-    return property_name(name, domain), issubclass(value_type, float)
+    return property_name(name, domain), issubclass(value_type, float), domain
 
 
 def _refuse(fact_id: str, name: object, value: object) -> NoReturn:

@@ -18,7 +18,7 @@ behaves like an absent field. Non-finite numbers have no place in an order and a
 from bisect import bisect_left
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cds.engine.patterns import Scalar
 
@@ -47,7 +47,8 @@ def property_name(field: str, domain: Domain) -> str:
     return f"{domain}_{field}"
 
 
-def _rank(table: tuple[_Ordered, ...], value: _Ordered) -> int:
+def rank(table: tuple[_Ordered, ...], value: _Ordered) -> int:
+    """The code of `value` among the thresholds `table` of its domain (`Codebook.thresholds`)."""
     position = bisect_left(table, value)
     if position < len(table) and table[position] == value:
         return 2 * position + 1
@@ -72,10 +73,16 @@ class Codebook:
         self._strings = tuple(sorted(strings))
         self._bools: tuple[float, ...] = tuple(sorted(bools))
 
+    def thresholds(self, domain: Domain) -> tuple[Any, ...]:
+        """The sorted thresholds of `domain`, the table `rank` codes a value of it against."""
+        if domain is Domain.BOOL:
+            return self._bools
+        return self._strings if domain is Domain.STRING else self._numbers
+
     def code(self, value: Scalar) -> int:
         """The integer durable compares in place of `value` (see the module docstring)."""
         if isinstance(value, bool):
-            return _rank(self._bools, value)
+            return rank(self._bools, value)
         if isinstance(value, str):
-            return _rank(self._strings, value)
-        return _rank(self._numbers, value)
+            return rank(self._strings, value)
+        return rank(self._numbers, value)

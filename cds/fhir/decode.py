@@ -19,7 +19,6 @@ validating way: slower, never different.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -121,9 +120,6 @@ _MISSING = object()
 class EntryText(Struct, gc=False):
     fullUrl: Any = None
     resource: Raw = _ABSENT
-
-
-_RESOURCE_TEXT = operator.attrgetter("resource")
 
 
 class Unit(Head):
@@ -254,24 +250,24 @@ class FhirText:
         return self.unit.entry
 
 
-def joined_heads(entries: list[EntryText]) -> list[Head] | None:
-    """The head of each entry's resource in one decode of all the texts joined; None when some
+def joined_heads(texts: list[bytes | Raw]) -> list[Head] | None:
+    """The head of each resource text in one decode of all the texts joined; None when some
     resource is absent or not an object."""
-    texts: list[bytes | Raw] = list(map(_RESOURCE_TEXT, entries))
     if not texts:
         return []
-    texts[0] = b"[" + texts[0]
-    texts[-1] = bytes(texts[-1]) + b"]"
+    joined = list(texts)
+    joined[0] = b"[" + joined[0]
+    joined[-1] = bytes(joined[-1]) + b"]"
     try:
-        return _HEADS.decode(b",".join(texts))
+        return _HEADS.decode(b",".join(joined))
     except _DECODE_ERRORS:
         return None
 
 
-def heads_one_by_one(entries: list[EntryText]) -> list[Head | None]:
-    """The head of each entry's resource, None where the resource is absent or not an object; for
-    entries whose texts do not decode joined (`joined_heads`)."""
-    return [_HEAD.decode(text) if is_object_text(text) else None for text in map(_RESOURCE_TEXT, entries)]
+def heads_one_by_one(texts: list[bytes | Raw]) -> list[Head | None]:
+    """The head of each resource text, None where the resource is absent or not an object; for
+    texts that do not decode joined (`joined_heads`)."""
+    return [_HEAD.decode(text) if is_object_text(text) else None for text in texts]
 
 
 def hook_call(text: bytes) -> HookCall:
@@ -291,7 +287,7 @@ def object_texts(text: bytes | Raw) -> dict[str, Raw]:
         raise NotFast from None
 
 
-def is_object_text(text: Raw) -> bool:
+def is_object_text(text: bytes | Raw) -> bool:
     return bytes(memoryview(text)[:1]) == b"{"
 
 

@@ -56,27 +56,28 @@ class EncodedHead(Protocol):
 class RawResource(Struct, gc=False):
     """One FHIR resource exactly as it arrived; never mutated, only read or validated on demand.
 
-    Built as `RawResource(resource, full_url, origin)` from a parsed dict, or `from_text`.
+    Built as `RawResource(resource, full_url, origin)` from a parsed dict, or from the head of a
+    resource that came as text (`from_text`).
     `resource` is the whole parsed resource. `head` holds at least the HEAD_ELEMENTS with the same
-    values (for a parsed dict it is the dict itself). `code_key` is the JSON text of `code`, and
-    `medication_key` that of a `medicationCodeableConcept` that is not null, when the resource came as
-    text, so that recognising a code a chart repeats can cost one dict look-up. A Bundle entry's
-    origin is spelled out only when read: a call holds a thousand entries and reads a few origins.
+    values (for a parsed dict it is the dict itself). `code_key` is the JSON text of `code` when the
+    resource came as text, so that recognising a code a chart repeats can cost one dict look-up. A
+    Bundle entry's origin is spelled out only when read: a call holds a thousand entries and reads a
+    few origins.
 
     A msgspec Struct because a call builds one per entry: built in C, it costs a third of a Python
-    object with as many attributes. Not tracked by the garbage collector: nothing it holds refers
-    back to it.
+    object with as many attributes, and a Bundle's entries are built by `map` over the constructor
+    (no Python frame an entry but `__post_init__`'s, which has nothing to do for them). Not tracked
+    by the garbage collector: nothing it holds refers back to it.
     """
 
     _resource: dict[str, Any] | None
     full_url: str | None
     _origin: str
-    resource_type: str = ""
-    id: str | None = None
     _encoded: EncodedHead | None = None
     _text: TextSource = b""
     _index: int | None = None
-    code_key: bytes | None = None
+    resource_type: str = ""
+    id: str | None = None
     _head: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
@@ -89,20 +90,17 @@ class RawResource(Struct, gc=False):
 
     @classmethod
     def from_text(
-        cls,
-        head: EncodedHead,
-        text: TextSource,
-        full_url: str | None,
-        origin: str,
-        index: int | None,
-        code_key: bytes | None,
+        cls, head: EncodedHead, text: TextSource, full_url: object, origin: str, index: int | None
     ) -> RawResource:
         """A resource known by its head; `text` is its JSON, parsed when the whole resource is first
-        read. The head's type must be text and `code_key` its `code_key()`. With an `index`, the origin
-        is entry `index` of the Bundle whose entries `origin` prefixes (`entry_origin`)."""
+        read. The head's type must be text; a full URL or id that is not text is none. With an
+        `index`, the origin is entry `index` of the Bundle whose entries `origin` prefixes
+        (`entry_origin`). Many at once, when every type, id and full URL is known to be text or
+        None: `map(RawResource, repeat(None), urls, repeat(origin), heads, texts, count(), types, ids)`."""
         found = head.id
         id_ = found if isinstance(found, str) else None
-        return cls(None, full_url, origin, head.resourceType, id_, head, text, index, code_key)
+        url = full_url if isinstance(full_url, str) else None
+        return cls(None, url, origin, head, text, index, head.resourceType, id_)
 
     @property
     def origin(self) -> str:
@@ -130,6 +128,11 @@ class RawResource(Struct, gc=False):
             assert self._encoded is not None
             found = self._head = self._encoded.mapping()
         return found
+
+    @property
+    def code_key(self) -> bytes | None:
+        """The JSON text of `code` as it came, when the resource came as text and has one."""
+        return None if self._encoded is None else self._encoded.code_key()
 
     @property
     def medication_key(self) -> bytes | None:

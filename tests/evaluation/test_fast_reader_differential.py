@@ -199,6 +199,50 @@ BY_HAND = {
 }
 
 
+def _many_entries(*odd: bytes) -> bytes:
+    """A Bundle of enough entries to be built all at once (`cds.fhir.unpack`), with `odd` entries
+    (whole entry objects) among them: a Patient known by its fullUrl, a cramp and labs."""
+    plain = [
+        b'{"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","id":"p"}}',
+        b'{"resource":{"resourceType":"Condition","id":"c",%s,"subject":{"reference":"urn:uuid:p"}}}'
+        % _CRAMP,
+    ]
+    plain += [
+        b'{"fullUrl":"urn:uuid:k%d","resource":%s"id":"k%d","effectiveDateTime":"2026-11-%02d"}}'
+        % (n, _POTASSIUM.replace(b'"id":"k",', b""), n, n + 1)
+        for n in range(20)
+    ]
+    entries = plain[:10] + list(odd) + plain[10:]
+    return b'{"resourceType":"Bundle","type":"collection","entry":[' + b",".join(entries) + b"]}"
+
+
+BY_HAND |= {
+    "many entries": _many_entries(),
+    "many entries, one with an id that is a number": _many_entries(
+        b'{"resource":{"resourceType":"Condition","id":7,%s,"subject":{"reference":"Patient/p"}}}' % _CRAMP
+    ),
+    "many entries, one with a fullUrl that is a number": _many_entries(
+        b'{"fullUrl":7,"resource":{"resourceType":"Condition","id":"c7",%s,%s}}' % (_CRAMP, _SUBJECT)
+    ),
+    "many entries, one without an id": _many_entries(
+        b'{"resource":{"resourceType":"Condition",%s,%s}}' % (_CRAMP, _SUBJECT)
+    ),
+    "many entries, one a nested Bundle": _many_entries(
+        b'{"resource":{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Condition",'
+        b'"id":"n",%s,%s}}]}}' % (_CRAMP, _SUBJECT)
+    ),
+    "many entries, one an OperationOutcome": _many_entries(
+        b'{"resource":{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"x"}]}}'
+    ),
+    "many entries, one whose resourceType is empty": _many_entries(b'{"resource":{"resourceType":""}}'),
+    "many entries, one whose resourceType is an object": _many_entries(
+        b'{"resource":{"resourceType":{"a":1}}}'
+    ),
+    "many entries, one without a resource": _many_entries(b'{"request":{"method":"DELETE"}}'),
+    "many entries, one that is not an object": _many_entries(b"7"),
+}
+
+
 @pytest.mark.parametrize("name", sorted(BY_HAND))
 def test_input_written_by_hand_reads_alike(evaluator: Evaluator, name: str) -> None:
     """Broken input, and valid input of the shapes generated records lack."""
