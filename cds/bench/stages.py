@@ -39,7 +39,7 @@ from cds import evaluation
 from cds.bench.workload import SERVICE_PATH
 from cds.engine import durable_host, runner
 from cds.evaluation import Evaluation, Evaluator
-from cds.service import access, audit, endpoints, middleware, prefetch
+from cds.service import access, audit, direct, endpoints, middleware, prefetch
 from cds.service import background as service_background
 from cds.service.app import create_app
 from cds.service.logging import logging_config
@@ -56,6 +56,10 @@ class Stage:
 
 STAGES = (
     Stage("starlette: ServerErrorMiddleware", errors.ServerErrorMiddleware, "__call__"),
+    Stage("direct route: HookCalls (is it a hook call)", direct.HookCalls, "__call__"),
+    Stage("direct route: observed (request id, metrics, access log)", direct, "observed"),
+    Stage("direct route: answer_directly (Request, auth, errors, send)", direct, "answer_directly"),
+    Stage("endpoint: answer_call (records, annotate)", direct, "answer_call"),
     Stage(
         "middleware: RequestContext (request id, metrics, access log)", middleware.RequestContext, "__call__"
     ),

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -34,13 +33,8 @@ from cds.service.access import RequireCaller
 from cds.service.addresses import GuardedTransport
 from cds.service.audit import audit_queue
 from cds.service.auth import Authenticator
-from cds.service.errors import (
-    Issue,
-    ServiceError,
-    http_error_handler,
-    outcome_response,
-    service_error_handler,
-)
+from cds.service.direct import HookCalls
+from cds.service.errors import EXCEPTION_HANDLERS
 from cds.service.feedback import FeedbackEntry
 from cds.service.fhirclient import FailureKind, FhirServerClient
 from cds.service.jwks import issuer_keys
@@ -53,7 +47,7 @@ from cds.service.replay import ReplayGuard
 from cds.service.retention import purge_periodically
 from cds.service.settings import Settings, load_settings
 from cds.service.state import ServiceState
-from cds.store import Store, StoreUnavailable, open_store
+from cds.store import Store, open_store
 
 if TYPE_CHECKING:
     from cds.shadow.runner import Shadow
@@ -160,6 +154,7 @@ def create_app(
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         ],
         middleware=[
+            Middleware(HookCalls),
             Middleware(RequestContext),
             Middleware(
                 CORSMiddleware,
@@ -171,11 +166,7 @@ def create_app(
             Middleware(UnexpectedErrors),
             Middleware(RequireCaller),
         ],
-        exception_handlers={
-            ServiceError: service_error_handler,
-            HTTPException: http_error_handler,
-            StoreUnavailable: _store_unavailable,
-        },
+        exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
 
@@ -222,10 +213,3 @@ def _log_ready(settings: Settings, rules: RulesHolder) -> None:
             "auth is on but no trusted issuer is configured: every call will get 401",
             extra={"fields": {"event": "no_issuers"}},
         )
-
-
-async def _store_unavailable(_: Request, error: Exception) -> Response:
-    """A 503 the caller may retry (nothing was stored); which database and why goes to the log only."""
-    log.warning("database unavailable: %s", error, extra={"fields": {"event": "store_unavailable"}})
-    issue = Issue(code="transient", diagnostics="the service's database is unavailable; retry later")
-    return outcome_response(503, [issue], (("Retry-After", "5"),))

@@ -6,7 +6,7 @@ expected); nothing about the patient's data is ever echoed back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Literal
 
 import orjson
@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cds.fielderrors import message_of
+from cds.service.logging import get_logger
+from cds.store import StoreUnavailable
 
 IssueType = Literal[
     "invalid",
@@ -33,6 +35,9 @@ IssueType = Literal[
     "processing",
 ]
 FHIR_JSON = "application/fhir+json"
+
+store_log = get_logger("app")
+"""The logger the database outage has always been reported under."""
 
 
 class Issue(BaseModel):
@@ -115,3 +120,28 @@ async def http_error_handler(_: Request, exc: Exception) -> Response:
     return outcome_response(
         exc.status_code, [Issue(code=code, diagnostics=text)], tuple((exc.headers or {}).items())
     )
+
+
+async def store_unavailable_handler(_: Request, error: Exception) -> Response:
+    """A 503 the caller may retry (nothing was stored); which database and why goes to the log only."""
+    store_log.warning("database unavailable: %s", error, extra={"fields": {"event": "store_unavailable"}})
+    issue = Issue(code="transient", diagnostics="the service's database is unavailable; retry later")
+    return outcome_response(503, [issue], (("Retry-After", "5"),))
+
+
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+EXCEPTION_HANDLERS: Mapping[type[Exception], ErrorHandler] = {
+    ServiceError: service_error_handler,
+    HTTPException: http_error_handler,
+    StoreUnavailable: store_unavailable_handler,
+}
+"""The errors a request may end in and their answers, for the app's routes and the direct route alike."""
+
+
+def handler_for(error: Exception) -> ErrorHandler | None:
+    """The handler of the error's nearest class, as Starlette looks it up; None for a bug."""
+    for kind in type(error).__mro__:
+        handler = EXCEPTION_HANDLERS.get(kind)
+        if handler is not None:
+            return handler
+    return None

@@ -36,44 +36,50 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        request_id = _request_id(scope)
-        fields: dict[str, Any] = {"request_id": request_id}
-        token = request_fields.set(fields)
-        status = 500
-        finished: float | None = None
+        await observed(self.app, scope, receive, send)
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status, finished
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode())]
-            elif message["type"] == "http.response.body" and not message.get("more_body", False):
-                finished = time.perf_counter()
-            await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = (finished or time.perf_counter()) - started
-            endpoint = _endpoint(scope)
-            metrics.request_answered(endpoint, scope["method"], status, elapsed)
-            if log.isEnabledFor(logging.INFO):
-                line = {
-                    "event": "request",
-                    "method": scope["method"],
-                    "endpoint": endpoint,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                    **fields,
-                }
-                # makeRecord and handle, as Logger.info does, minus its caller lookup (a stack walk per
-                # call): the JSON lines never show the file and line.
-                record = log.makeRecord(
-                    log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": line}
-                )
-                log.handle(record)
-            request_fields.reset(token)
+async def observed(app: ASGIApp, scope: Scope, receive: Receive, send: Send, endpoint: str = "") -> None:
+    """Runs `app` with the request's id, then counts and logs it; `endpoint` is the route template when
+    the caller knows it (`cds.service.direct`), else it is read from the route Starlette matched."""
+    started = time.perf_counter()
+    request_id = _request_id(scope)
+    fields: dict[str, Any] = {"request_id": request_id}
+    token = request_fields.set(fields)
+    status = 500
+    finished: float | None = None
+
+    async def send_with_id(message: Message) -> None:
+        nonlocal status, finished
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode())]
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            finished = time.perf_counter()
+        await send(message)
+
+    try:
+        await app(scope, receive, send_with_id)
+    finally:
+        elapsed = (finished or time.perf_counter()) - started
+        endpoint = endpoint or _endpoint(scope)
+        metrics.request_answered(endpoint, scope["method"], status, elapsed)
+        if log.isEnabledFor(logging.INFO):
+            line = {
+                "event": "request",
+                "method": scope["method"],
+                "endpoint": endpoint,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                **fields,
+            }
+            # makeRecord and handle, as Logger.info does, minus its caller lookup (a stack walk per
+            # call): the JSON lines never show the file and line.
+            record = log.makeRecord(
+                log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": line}
+            )
+            log.handle(record)
+        request_fields.reset(token)
 
 
 class UnexpectedErrors:
@@ -93,9 +99,14 @@ class UnexpectedErrors:
         try:
             await self.app(scope, receive, watch)
         except Exception:
-            log.exception("unexpected error while serving a request", extra={"fields": {"event": "error"}})
+            log_unexpected()
             if not responded and scope["type"] == "http":
                 await unexpected_error_response()(scope, receive, watch)
+
+
+def log_unexpected() -> None:
+    """Called in an `except` block: the stack goes to the log, the exception's message does not."""
+    log.exception("unexpected error while serving a request", extra={"fields": {"event": "error"}})
 
 
 def _request_id(scope: Scope) -> str:
