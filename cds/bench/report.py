@@ -10,6 +10,7 @@ import datetime as dt
 import importlib.metadata
 import os
 import platform
+import statistics
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -61,6 +62,19 @@ class HttpFigure(BaseModel):
     """Who used the cores, per call (warm-up included); None in reports from before it was measured."""
 
 
+class WorkerRound(BaseModel):
+    """One round of the worker comparison: a fresh 1-worker and a fresh 2-worker server, one after another."""
+
+    model_config = ConfigDict(frozen=True)
+
+    one_worker_rps: float
+    two_workers_rps: float
+
+    @property
+    def ratio(self) -> float:
+        return self.two_workers_rps / self.one_worker_rps if self.one_worker_rps else 0.0
+
+
 class TargetCheck(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -102,6 +116,8 @@ class BenchReport(BaseModel):
     """The service against the bare floor app, interleaved (issue 12); None with --skip-http."""
     stages: list[StageProfile] = []
     """Where the time of a call goes, per stage (--profile)."""
+    worker_rounds: list[WorkerRound] = []
+    """2 workers against 1 at concurrency 16, 100 resources, in alternating rounds on fresh servers."""
 
 
 def describe_machine() -> Machine:
@@ -157,8 +173,10 @@ def check_targets(
     starts: list[StartFigure],
     memory: MemoryFigure | None,
     floor: FloorComparison | None = None,
+    worker_rounds: list[WorkerRound] | None = None,
 ) -> list[TargetCheck]:
-    """The targets of issues 5, 11 and 12, each met, missed, or not measured in this run."""
+    """The targets of issues 5, 11 and 12, each met, missed, or not measured in this run; the worker
+    throughput ratio is the median of the alternating rounds when there are any."""
     at_1000 = next((f for f in inprocess if f.resources == 1000), None)
     c1_100 = _find_http(http, 1, 100, 1)
     c1_1000 = _find_http(http, 1, 1000, 1)
@@ -171,6 +189,8 @@ def check_targets(
         if c16 and one_c16 and one_c16.requests_per_second
         else None
     )
+    if worker_rounds:
+        throughput_ratio = statistics.median(round_.ratio for round_ in worker_rounds)
     measured = {size.resources: size for size in floor.sizes} if floor else {}
     against_floor = [
         _check(
@@ -304,7 +324,7 @@ def render_table(report: BenchReport) -> str:
         (1, 100, 1): (LATENCY_100,),
         (1, 1000, 1): (LATENCY_1000,),
         (2, 100, 1): (WORKER_LATENCY,),
-        (2, 100, 16): (THROUGHPUT, WORKER_THROUGHPUT),
+        (2, 100, 16): (THROUGHPUT,) if report.worker_rounds else (THROUGHPUT, WORKER_THROUGHPUT),
     }
     for h in report.http:
         load = h.load
@@ -323,6 +343,22 @@ def render_table(report: BenchReport) -> str:
                     f"{load.requests:,} requests",
                     _cpu_note(h.cpu),
                     *(verdicts.get(target, "") for target in targets),
+                ],
+            )
+        )
+    if report.worker_rounds:
+        ratios = ", ".join(
+            f"{r.two_workers_rps:.0f} vs {r.one_worker_rps:.0f} req/s ({r.ratio:.2f}×)"
+            for r in report.worker_rounds
+        )
+        rows.append(
+            _row(
+                "HTTP: 2 workers vs 1, concurrency 16, alternating rounds",
+                100,
+                notes=[
+                    f"fresh servers per round: {ratios}",
+                    f"median {statistics.median(r.ratio for r in report.worker_rounds):.2f}×",
+                    verdicts.get(WORKER_THROUGHPUT, ""),
                 ],
             )
         )

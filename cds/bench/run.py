@@ -23,6 +23,7 @@ from cds.bench.report import (
     BenchReport,
     HttpFigure,
     RunSettings,
+    WorkerRound,
     check_targets,
     describe_machine,
     load_average,
@@ -82,6 +83,8 @@ class _Plan(BaseModel):
     floor_rounds: int
     floor_requests: int
     """Requests per round against the floor at up to 100 resources (a tenth at 1000)."""
+    worker_rounds: int
+    """Alternating rounds of fresh 1- and 2-worker servers for the worker throughput ratio."""
 
 
 def _plan(options: BenchOptions) -> _Plan:
@@ -100,6 +103,7 @@ def _plan(options: BenchOptions) -> _Plan:
             warm_up_rounds=2,
             floor_rounds=3,
             floor_requests=options.requests or 50,
+            worker_rounds=2,
         )
     return _Plan(
         sizes=SIZES,
@@ -115,6 +119,7 @@ def _plan(options: BenchOptions) -> _Plan:
         warm_up_rounds=5,
         floor_rounds=5,
         floor_requests=(options.requests or 2000) // 4,
+        worker_rounds=3,
     )
 
 
@@ -162,9 +167,11 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
     memory = None
     splits: list[ConnectionSplit] = []
     floor = None
+    worker_rounds: list[WorkerRound] = []
     if not options.skip_http:
         floor = _measure_floor(workload, plan, progress)
         http, starts, memory, splits = _measure_http(workload, plan, progress)
+        worker_rounds = _measure_worker_rounds(workload, plan, progress)
     return BenchReport(
         date=dt.datetime.now(dt.UTC).replace(microsecond=0),
         machine=machine,
@@ -181,12 +188,13 @@ def run_bench(options: BenchOptions, progress: Progress) -> BenchReport:
         http=http,
         starts=starts,
         memory=memory,
-        targets=check_targets(inprocess, http, starts, memory, floor),
+        targets=check_targets(inprocess, http, starts, memory, floor, worker_rounds),
         profile=_profile_text(profile),
         load_average_end=load_average(),
         connection_splits=splits,
         floor=floor,
         stages=stages,
+        worker_rounds=worker_rounds,
     )
 
 
@@ -268,3 +276,30 @@ def _measure_http(
             concurrency=MEMORY_CONCURRENCY,
         )
     return figures, starts, memory, splits
+
+
+def _measure_worker_rounds(
+    workload: dict[int, list[BenchRequest]], plan: _Plan, progress: Progress
+) -> list[WorkerRound]:
+    """2 workers against 1 in alternating rounds on fresh servers: one server's luck (how quick its
+    baseline happens to be, what else runs meanwhile) no longer decides the ratio (docs/bench.md)."""
+    bodies = [r.body for r in workload[MEMORY_SIZE]]
+    limit = _request_limit(workload)
+    rounds = []
+    for index in range(plan.worker_rounds):
+        rps: dict[int, float] = {}
+        for workers in (1, 2) if index % 2 == 0 else (2, 1):
+            progress(f"HTTP: worker round {index + 1} of {plan.worker_rounds}, {workers} worker(s)")
+            with running_server(workers, bodies[0], max_request_bytes=limit, purpose="rounds") as (server, _):
+                load = run_load(
+                    HOST,
+                    server.port,
+                    SERVICE_PATH,
+                    bodies,
+                    concurrency=MEMORY_CONCURRENCY,
+                    requests=requests_for(MEMORY_SIZE, plan.requests),
+                    warmup=2 * MEMORY_CONCURRENCY,
+                )
+            rps[workers] = load.requests_per_second
+        rounds.append(WorkerRound(one_worker_rps=rps[1], two_workers_rps=rps[2]))
+    return rounds

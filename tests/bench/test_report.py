@@ -18,6 +18,7 @@ from cds.bench.report import (
     HttpFigure,
     Machine,
     RunSettings,
+    WorkerRound,
     check_targets,
     floor_target,
     render_floor_table,
@@ -104,6 +105,13 @@ def test_two_workers_that_stall_and_serve_like_one_miss_both_targets() -> None:
     assert (verdicts[WORKER_LATENCY], verdicts[WORKER_THROUGHPUT]) == (False, False)
 
 
+def test_the_median_of_the_alternating_rounds_decides_the_worker_throughput_target() -> None:
+    single_runs = [_http(1, 16, 9, 400), _http(2, 16, 6, 900)]
+    rounds = [WorkerRound(one_worker_rps=400, two_workers_rps=rps) for rps in (600, 700, 900)]
+    checks = check_targets([], single_runs, [], None, None, rounds)
+    assert [c.met for c in checks if c.name == WORKER_THROUGHPUT] == [False]
+
+
 def test_worker_targets_are_not_measured_without_both_worker_counts() -> None:
     verdicts = _worker_verdicts(_http(2, 1, 3.0, 300), _http(2, 16, 6, 760))
     assert (verdicts[WORKER_LATENCY], verdicts[WORKER_THROUGHPUT]) == (None, None)
@@ -161,6 +169,14 @@ def test_the_floor_table_gives_date_cores_ratios_and_rss_per_worker() -> None:
     row = next(line for line in table.splitlines() if line.startswith("| 10 |"))
     assert "3.50×" in row and "7.00×" in row and "MISSED" in row
     assert "service 120, 118 MB" in table
+
+
+def test_the_alternating_rounds_have_a_row_with_each_ratio_and_their_median() -> None:
+    rounds = [WorkerRound(one_worker_rps=400, two_workers_rps=rps) for rps in (600, 800, 760)]
+    report = _report([], None).model_copy(update={"worker_rounds": rounds})
+    row = next(line for line in render_table(report).splitlines() if "alternating rounds" in line)
+    assert "600 vs 400 req/s (1.50×), 800 vs 400 req/s (2.00×), 760 vs 400 req/s (1.90×)" in row
+    assert "median 1.90×" in row
 
 
 def test_an_http_row_says_how_much_cpu_the_server_and_the_load_client_used_a_call() -> None:
