@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from cds.engine.compiler import Program
 from cds.engine.durable_host import MAX_FACT_PROPERTIES
 from cds.engine.patterns import FIELD_NAME_PATTERN, Scalar
-from cds.engine.serialise import Codebook, Domain, domain_of, property_name, rank
+from cds.engine.serialise import Codebook, Domain, coded_row, domain_of, property_name
 from cds.errors import EngineError
 
 _FIELD_NAME = re.compile(FIELD_NAME_PATTERN)
@@ -55,7 +55,7 @@ def prepare(facts: Sequence[Mapping[str, Scalar]], program: Program) -> Batch:
         if kind in program.kinds:
             ids.append(fact_id)
             kinds.add(str(kind))
-            coded.append({prop: rank(table, values[index]) for index, prop, table in shape.sent})
+            coded.append(coded_row(shape.sent, values))
     return Batch(ids=tuple(ids), facts=tuple(coded), kinds=frozenset(kinds))
 
 

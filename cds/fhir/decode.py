@@ -144,7 +144,7 @@ class HookCall(Struct):
     def members(self) -> dict[str, Any]:
         """The members present but prefetch, parsed as the validating reader parses them."""
         return {
-            name: parse_text(value)
+            name: orjson.loads(memoryview(value))
             for name in _PARSED_MEMBERS
             if (value := getattr(self, name)) is not _ABSENT
         }

@@ -5,7 +5,6 @@ Bulk export), so a resource counts only when its subject or patient reference po
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -16,19 +15,20 @@ from cds.fhir.raw import RawResource
 _SUBJECT_KEYS = ("subject", "patient")
 
 
-@dataclass(frozen=True, slots=True)
 class PatientMatcher:
-    patient_id: str
-    aliases: frozenset[str]
-    """Reference strings that mean this patient: "Patient/<id>" and the Patient entries' fullUrls."""
-    _subject_texts: frozenset[bytes] = field(init=False, repr=False, compare=False)
-    """A `subject` written as a reference to an alias and nothing else, in compact JSON (as servers
-    write it): a resource read fast whose subject is one of these texts is about the patient without
-    parsing it; any other text is parsed and read as before."""
+    """Tells whether a resource is about one patient; built once a call, so a plain class (a frozen
+    dataclass costs a `object.__setattr__` a field)."""
 
-    def __post_init__(self) -> None:
-        texts = frozenset(b'{"reference":' + orjson.dumps(alias) + b"}" for alias in self.aliases)
-        object.__setattr__(self, "_subject_texts", texts)
+    __slots__ = ("_subject_texts", "aliases", "patient_id")
+
+    def __init__(self, patient_id: str, aliases: frozenset[str]) -> None:
+        self.patient_id = patient_id
+        self.aliases = aliases
+        """Reference strings that mean this patient: "Patient/<id>" and the Patient entries' fullUrls."""
+        self._subject_texts = frozenset(b'{"reference":' + orjson.dumps(alias) + b"}" for alias in aliases)
+        """A `subject` written as a reference to an alias and nothing else, in compact JSON (as
+        servers write it): a resource read fast whose subject is one of these texts is about the
+        patient without parsing it; any other text is parsed and read as before."""
 
     @classmethod
     def for_patient(cls, patient_id: str, resources: Sequence[RawResource]) -> "PatientMatcher":

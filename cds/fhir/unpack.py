@@ -106,7 +106,12 @@ class Collector:
                     RawResource.from_text(unit.unit, unit.source, None, origin or "input", None)
                 )
             return
-        prefix = f"{origin} " if origin else ""
+        if entries:
+            self._add_entries(entries, f"{origin} " if origin else "")
+        if unit.link is not None:
+            self._note_next_page({"link": unit.link}, origin or "input")
+
+    def _add_entries(self, entries: list[EntryText], prefix: str) -> None:
         texts = list(map(_RESOURCE_TEXT, entries))
         heads = joined_heads(texts)
         if heads is None:
@@ -123,8 +128,6 @@ class Collector:
                 )
             else:
                 self._add_entries_one_by_one(entries, heads, prefix)
-        if unit.link is not None:
-            self._note_next_page({"link": unit.link}, origin or "input")
 
     def _add_entries_one_by_one(
         self, entries: list[EntryText], heads: Sequence[Head | None], prefix: str

@@ -265,7 +265,8 @@ def _plan(prefetch: Mapping[str, Any], templates: Mapping[str, str]) -> _Plan:
             continue
         value = prefetch[key]
         if isinstance(value, FhirText) and (
-            value.resource_type == "OperationOutcome" or has_next_link({"link": value.link})
+            value.resource_type == "OperationOutcome"
+            or ((link := value.link) is not None and has_next_link({"link": link}))
         ):
             value = value.json()
         kind = value.get("resourceType") if isinstance(value, dict) else None
