@@ -59,10 +59,11 @@ class RawResource(Struct, gc=False):
     Built as `RawResource(resource, full_url, origin)` from a parsed dict, or from the head of a
     resource that came as text (`from_text`).
     `resource` is the whole parsed resource. `head` holds at least the HEAD_ELEMENTS with the same
-    values (for a parsed dict it is the dict itself). `code_key` is the JSON text of `code` when the
-    resource came as text, so that recognising a code a chart repeats can cost one dict look-up. A
-    Bundle entry's origin is spelled out only when read: a call holds a thousand entries and reads a
-    few origins.
+    values (for a parsed dict it is the dict itself). `code_key` is the JSON text of `code`, and
+    `medication_key` that of a `medicationCodeableConcept` that is not null, when the resource came as
+    text, so that recognising a code a chart repeats can cost one dict look-up; both are read from the
+    head when asked, so the many resources nothing recognises never copy theirs. A Bundle entry's
+    origin is spelled out only when read: a call holds a thousand entries and reads a few origins.
 
     A msgspec Struct because a call builds one per entry: built in C, it costs a third of a Python
     object with as many attributes, and a Bundle's entries are built by `map` over the constructor
