@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from cds.bench.cpu import CallCpu
 from cds.bench.floorcompare import APPS, RATIO_TARGETS, FloorComparison
 from cds.bench.inprocess import InProcessFigure
 from cds.bench.load import LoadResult
@@ -56,6 +57,8 @@ class HttpFigure(BaseModel):
     resources: int
     body_kb: float
     load: LoadResult
+    cpu: CallCpu | None = None
+    """Who used the cores, per call (warm-up included); None in reports from before it was measured."""
 
 
 class TargetCheck(BaseModel):
@@ -316,7 +319,11 @@ def render_table(report: BenchReport) -> str:
                 load.p99_ms,
                 load.requests_per_second,
                 load.errors,
-                [f"{load.requests:,} requests", *(verdicts.get(target, "") for target in targets)],
+                [
+                    f"{load.requests:,} requests",
+                    _cpu_note(h.cpu),
+                    *(verdicts.get(target, "") for target in targets),
+                ],
             )
         )
     slowest = max(report.starts, key=lambda s: s.first_answer_s, default=None)
@@ -349,6 +356,15 @@ def render_table(report: BenchReport) -> str:
             )
         )
     return "\n".join(rows)
+
+
+def _cpu_note(used: CallCpu | None) -> str:
+    if used is None:
+        return ""
+    return (
+        f"CPU a call: server {used.server_ms:.2f} ms (waited {used.server_wait_ms:.2f} ms for a core), "
+        f"load client {used.client_ms:.2f} ms"
+    )
 
 
 def _workers(count: int) -> str:

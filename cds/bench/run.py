@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from cds.bench import cpu
 from cds.bench.floorcompare import FloorComparison, compare_with_floor
 from cds.bench.inprocess import BodyHandler, measure_size, warm_up
 from cds.bench.load import run_load
@@ -233,6 +234,8 @@ def _measure_http(
             for size, concurrency in runs:
                 progress(f"HTTP: {workers} worker(s), {size} resources, concurrency {concurrency}")
                 requests = workload[size]
+                warmup = 2 * concurrency if size <= PROFILE_SIZE else 2
+                before = cpu.snapshot(server.pids())
                 load = run_load(
                     HOST,
                     server.port,
@@ -240,10 +243,13 @@ def _measure_http(
                     [r.body for r in requests],
                     concurrency=concurrency,
                     requests=requests_for(size, plan.requests),
-                    warmup=2 * concurrency if size <= PROFILE_SIZE else 2,
+                    warmup=warmup,
                 )
+                used = cpu.per_call(before, cpu.snapshot(server.pids()), load.requests + warmup)
                 body_kb = round(sum(len(r.body) for r in requests) / len(requests) / 1024, 1)
-                figures.append(HttpFigure(workers=workers, resources=size, body_kb=body_kb, load=load))
+                figures.append(
+                    HttpFigure(workers=workers, resources=size, body_kb=body_kb, load=load, cpu=used)
+                )
             if workers > 1:
                 progress(f"HTTP: how 16 keep-alive connections spread over {workers} workers")
                 splits.append(measure_split(server))

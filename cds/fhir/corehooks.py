@@ -13,11 +13,18 @@ that is not as expected) they call fhir_core's original, which accepts or raises
 did. So the same things are accepted and refused, with the same errors; nothing about a resource or a
 body is remembered.
 
+Building an element (and a resource, `validate`) then skips the two Python constructors between
+fhir_core and pydantic-core: `model(**data)` runs `FHIRAbstractModel.__init__`, which for data
+without a resource type only passes it on to `BaseModel.__init__`, which validates a copy of it into
+the new instance and nothing else. The fast build makes that one call itself, on the same copy
+(`dict(**data)` refuses keys that are not text exactly as the call does), about a sixth of a
+resource's validation.
+
 pydantic binds a model's validators when its class is built, so `install` must run before any
 fhir.resources model class exists: `cds.fhir` imports this module first, and fhir.resources is
-imported only inside `cds.fhir`. It replaces the validators only on the fhir_core release they were
-proven against (`PROVEN_FHIR_CORE`); on any other release fhir_core is left alone, slower and never
-different.
+imported only inside `cds.fhir`. It replaces the validators only on the fhir_core and pydantic
+releases they were proven against (`PROVEN_FHIR_CORE`, `PROVEN_PYDANTIC`); on any other release
+fhir_core is left alone, slower and never different.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import FhirBase
@@ -34,7 +41,10 @@ from fhir_core.utils import is_list_type, is_primitive_type
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+T = TypeVar("T", bound=FHIRAbstractModel)
+
 PROVEN_FHIR_CORE: Final = "1.1.12"
+PROVEN_PYDANTIC: Final = "2.14.4"
 
 # The generated classes: their required and choice field tables are literals (tests/fhir prove it) and
 # their only model validators are fhir_core's.
@@ -57,11 +67,13 @@ _original_element: Final[Callable[[type[FhirBase], Any, type[FHIRAbstractModel]]
     "fhir_model_validator"
 ].__func__
 _missing: Final = object()
+_new_instance: Final = object.__new__
+_base_init: Final = vars(BaseModel)["__init__"]
 
 
 def install() -> bool:
-    """Put the fast validators in fhir_core if this fhir_core is the proven one; True if so."""
-    if version("fhir_core") != PROVEN_FHIR_CORE:
+    """Put the fast validators in fhir_core if this fhir_core and pydantic are the proven ones; True if so."""
+    if version("fhir_core") != PROVEN_FHIR_CORE or version("pydantic") != PROVEN_PYDANTIC:
         return False
     _replace(
         {
@@ -124,20 +136,51 @@ def validate_after_model_construction(self: FHIRAbstractModel) -> FHIRAbstractMo
 
 
 def fhir_model_validator(cls: type[FhirBase], value: Any, model_klass: type[FHIRAbstractModel]) -> Any:
-    """An element given as a dict built by calling its class, which is all `model_validate` does with it.
+    """An element given as a dict built as calling its class builds it, which is all `model_validate` does.
 
     For a generated class, `model_validate(data)` calls the class with `data` as keywords (pydantic's
-    custom `__init__` path) and then runs the after-validator a second time on the result; calling the
-    class is the same build with the same errors, once. The original would then only check that the
-    element is of the class, and so of its resource type. Anything else (text, a resource with its
-    type, another class) is left to the original whole.
+    custom `__init__` path) and then runs the after-validator a second time on the result, which
+    passed a moment before on the same instance; calling the class is the same build with the same
+    errors, once. The original would then only check that the element is of the class, and so of its
+    resource type, which a new instance of it is. Anything else (text, a resource with its type,
+    another class) is left to the original whole.
     """
     untyped = type(value) is dict and "resourceType" not in value and "resource_type" not in value
     if untyped and _built_by_init(model_klass):
-        value = model_klass(**value)
-        if type(value) is model_klass:  # all the original checks of a built one: its class, so its type
-            return value
+        return _build(model_klass, dict(**value))
     return _original_element(cls, value, model_klass)
+
+
+def validate(model: type[T], data: Any) -> T:
+    """`model.model_validate(data)`, with a resource of the model's own type built as the class builds it.
+
+    For a generated class that is the class called with `data` as keywords, whose `__init__` takes
+    the resource type out and checks it, and the after-validator run a second time; the fast build
+    takes out the same key after the same check. Anything else goes to `model_validate` itself.
+    """
+    if (
+        type(data) is dict
+        and type(data.get("resourceType")) is str
+        and data["resourceType"] == model.__resource_type__
+        and "resource_type" not in data
+        and _built_by_init(model)
+    ):
+        fields = dict(**data)
+        del fields["resourceType"]
+        return _build(model, fields)
+    return model.model_validate(data)
+
+
+def _build(model: type[T], fields: dict[str, Any]) -> T:
+    """What `model(**fields)` does for a class `_built_by_init` vouches for: `BaseModel.__init__`'s call.
+
+    `FHIRAbstractModel.__init__` passes fields without a resource type on unchanged, and
+    `BaseModel.__init__` validates them into the instance; the model validators it could warn about
+    (one returning another object) are fhir_core's or ours, which return the instance.
+    """
+    instance = _new_instance(model)
+    model.__pydantic_validator__.validate_python(fields, self_instance=instance)
+    return instance
 
 
 @functools.cache
@@ -148,12 +191,17 @@ def _built_by_init(model: type[FHIRAbstractModel]) -> bool:
     return (
         model.__module__.startswith(_GENERATED_MODULES)
         and type(model).__call__ is type.__call__
+        and model.__new__ is _new_instance
         and vars(FHIRAbstractModel)["__init__"] is model.__init__
+        and vars(FHIRAbstractModel)["__init__"].__globals__["BaseModel"] is BaseModel
+        and vars(BaseModel)["__init__"] is _base_init
+        and isinstance(model.__resource_type__, str)
+        and "resourceType" not in model.__pydantic_fields__
         and getattr(model.model_validate, "__func__", None) is vars(BaseModel)["model_validate"].__func__
         and model.__pydantic_custom_init__ is True
         and set(validators) == {"reject_null_complex_elements", "validate_after_model_construction"}
         and schema["type"] == "function-after"
-        and schema["function"]["function"] in (validate_after_model_construction, _original_after)
+        and schema["function"]["function"] is validate_after_model_construction  # built once installed
         and schema["schema"]["type"] == "model"
         and schema["schema"].get("custom_init") is True
     )

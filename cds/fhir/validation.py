@@ -10,6 +10,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
+from cds.fhir.corehooks import validate
 from cds.fhir.models import Resource
 from cds.fhir.raw import RawResource
 from cds.fielderrors import message_of
@@ -40,7 +41,7 @@ def validate_resource(raw: RawResource, model: type[T]) -> tuple[T | None, list[
     issues: list[ValidationIssue] = []
     while True:  # ends: each pass removes at least one element or returns
         try:
-            return model.model_validate(data), issues
+            return validate(model, data), issues
         except ValidationError as error:
             details = error.errors(include_url=False, include_input=False)
         except (AttributeError, KeyError, TypeError) as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cds.bench.cpu import CallCpu
 from cds.bench.floorcompare import FloorComparison, Placement, summarise
 from cds.bench.inprocess import InProcessFigure, Timing
 from cds.bench.load import LoadResult
@@ -20,6 +21,7 @@ from cds.bench.report import (
     check_targets,
     floor_target,
     render_floor_table,
+    render_table,
 )
 from cds.bench.serve import StartFigure
 
@@ -132,28 +134,37 @@ def test_ratio_targets_are_not_measured_without_the_floor() -> None:
     assert verdicts[floor_target(10)] is None
 
 
-def test_the_floor_table_gives_date_cores_ratios_and_rss_per_worker() -> None:
-    floor = _against_floor({10: 3.5})
+def _report(http: list[HttpFigure], floor: FloorComparison | None) -> BenchReport:
     machine = Machine(
         cores=2, usable_cores=2, platform="Linux", python="3.11", versions={}, load_average=(0.1, 0.2, 0.3)
     )
-    report = BenchReport(
+    return BenchReport(
         date=dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC),
         machine=machine,
         settings=RunSettings(
             quick=True, skip_http=False, sizes=(10,), variants=1, requests=1, memory_requests=0, data="x"
         ),
         inprocess=[],
-        http=[],
+        http=http,
         starts=[],
         memory=None,
-        targets=check_targets([], [], [], None, floor),
+        targets=check_targets([], http, [], None, floor),
         profile=None,
         load_average_end=(0.1, 0.2, 0.3),
         floor=floor,
     )
-    table = render_floor_table(report)
+
+
+def test_the_floor_table_gives_date_cores_ratios_and_rss_per_worker() -> None:
+    table = render_floor_table(_report([], _against_floor({10: 3.5})))
     assert table.startswith("Against the floor, 2026-12-01, 2 cores")
     row = next(line for line in table.splitlines() if line.startswith("| 10 |"))
     assert "3.50×" in row and "7.00×" in row and "MISSED" in row
     assert "service 120, 118 MB" in table
+
+
+def test_an_http_row_says_how_much_cpu_the_server_and_the_load_client_used_a_call() -> None:
+    used = CallCpu(server_ms=2.31, client_ms=0.22, server_wait_ms=0.05)
+    figure = _http(2, 16, 6, 760).model_copy(update={"cpu": used})
+    row = next(line for line in render_table(_report([figure], None)).splitlines() if "2 workers" in line)
+    assert "CPU a call: server 2.31 ms (waited 0.05 ms for a core), load client 0.22 ms" in row

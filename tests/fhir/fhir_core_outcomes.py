@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +40,17 @@ def _resources(node: Any) -> Iterator[dict[str, Any]]:
             yield from _resources(value)
 
 
-def outcome(resource: dict[str, Any]) -> str:
+Validate = Callable[[type[FHIRAbstractModel], dict[str, Any]], FHIRAbstractModel]
+
+
+def model_validate(model: type[FHIRAbstractModel], resource: dict[str, Any]) -> FHIRAbstractModel:
+    return model.model_validate(resource)
+
+
+def outcome(resource: dict[str, Any], validate: Validate = model_validate) -> str:
     """ "valid", or the errors as fhir.resources reports them (type, location, message, context)."""
     try:
-        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        validate(get_fhir_model_class(resource["resourceType"]), resource)
     except ValidationError as error:
         return f"{error.title}: {error.errors(include_url=False)!r}"
     except (AttributeError, KeyError, TypeError, ValueError) as error:
@@ -51,9 +58,11 @@ def outcome(resource: dict[str, Any]) -> str:
     return "valid"
 
 
-def outcomes(paths: list[Path], resource_types: frozenset[str] | None) -> list[str]:
+def outcomes(
+    paths: list[Path], resource_types: frozenset[str] | None, validate: Validate = model_validate
+) -> list[str]:
     return [
-        outcome(resource)
+        outcome(resource, validate)
         for path in paths
         for resource in resources_in(path)
         if resource_types is None or resource["resourceType"] in resource_types

@@ -23,7 +23,7 @@ from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import FhirBase
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cds.fhir import FAST_CORE_HOOKS, corehooks
 from cds.fhir.models import Condition, MedicationRequest, MedicationStatement, Observation
@@ -34,9 +34,10 @@ ORIGINAL_REJECT = corehooks._ORIGINALS["reject_null_complex_elements"].__func__
 ORIGINAL_AFTER = corehooks._ORIGINALS["validate_after_model_construction"]
 ORIGINAL_ELEMENT = corehooks._ORIGINALS["fhir_model_validator"].__func__
 
-# fhir_core 1.1.12's validators and what they call, as the fast ones were proven against. An upgrade
-# that changes any of them fails here: prove the fast validators again (these tests), then update.
-PROVEN_SOURCES_SHA256 = "f535a986c38999d3c6d8a15a7e30df4d26620b8466ad9aae62c58e4ef31421b5"
+# fhir_core 1.1.12's validators and what they call, and pydantic 2.14.4's constructor and
+# `model_validate`, as the fast ones were proven against. An upgrade that changes any of them fails
+# here: prove the fast validators again (these tests), then update.
+PROVEN_SOURCES_SHA256 = "7f7869d0bea85832af5b674842969399107f58fe893248cff9047dd01028394b"
 
 
 def _proven_sources() -> list[Callable[..., Any]]:
@@ -54,6 +55,8 @@ def _proven_sources() -> list[Callable[..., Any]]:
         fhir_core.utils.is_primitive_type,
         fhir_core.utils._is_list_type,
         fhir_core.utils._is_primitive_type,
+        BaseModel.__init__,
+        BaseModel.model_validate,
     ]
 
 
@@ -104,6 +107,7 @@ def _comparable(detail: Any) -> dict[str, Any]:
     return {**detail, "ctx": context}
 
 
+_ABSENT = "absent"
 _SCALARS = st.one_of(st.none(), st.text(max_size=2), st.integers(-2, 2), st.booleans())
 _ELEMENTS = st.dictionaries(st.sampled_from(["code", "url", "extension", "id"]), _SCALARS, max_size=2)
 _VALUES = st.one_of(
@@ -129,11 +133,56 @@ def _bodies(draw: st.DrawFn) -> tuple[type[FHIRAbstractModel], Any]:
         body[draw(st.sampled_from(lists))] = draw(
             st.lists(st.one_of(st.none(), _ELEMENTS), min_size=1, max_size=3)
         )
-    shape = draw(st.sampled_from(["dict", "subclass", "list", "text"]))
-    wrapped = {"dict": body, "subclass": _Mapping(body), "list": list(body.values()), "text": str(body)}[
-        shape
-    ]
-    return model, wrapped
+    return model, _shaped(draw, body)
+
+
+_ODD_KEYS = st.sampled_from([1, None, ("code",), b"code"])
+"""Keys JSON never has: calling a class with them as keywords refuses them, and so must the fast build."""
+
+
+def _shaped(draw: st.DrawFn, body: dict[Any, Any]) -> Any:
+    if draw(st.integers(0, 15)) == 1:
+        body = {**body, draw(_ODD_KEYS): draw(_SCALARS)}
+    shape = draw(st.sampled_from(["dict", "dict", "dict", "subclass", "list", "text"]))
+    return {"dict": body, "subclass": _Mapping(body), "list": list(body.values()), "text": str(body)}[shape]
+
+
+_OWN = object()
+_CODE = {"coding": [{"system": "http://loinc.org", "code": "2823-3"}], "text": "potassium"}
+_MEDICATION = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "5487"}]}
+_PATIENT = {"reference": "Patient/p"}
+_VALID: dict[type[FHIRAbstractModel], dict[str, Any]] = {
+    Condition: {"subject": _PATIENT, "code": _CODE, "onsetDateTime": "2026-11-01"},
+    Observation: {"status": "final", "code": _CODE, "subject": _PATIENT, "valueQuantity": {"value": 3.1}},
+    MedicationRequest: {
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": _MEDICATION,
+        "subject": _PATIENT,
+    },
+    MedicationStatement: {"status": "active", "medicationCodeableConcept": _MEDICATION, "subject": _PATIENT},
+}
+"""A valid body per rule model, which the generated keys then change or leave as it is."""
+
+_RESOURCE_TYPES = st.sampled_from(
+    [_OWN, _OWN, _OWN, *(model.get_resource_type() for model in RULE_MODELS), None, "", 1, _ABSENT]
+)
+
+
+@st.composite
+def _resources(draw: st.DrawFn) -> tuple[type[FHIRAbstractModel], Any]:
+    """A resource body for a rule's model: its own type, another, none, a `resource_type` key too."""
+    model = draw(st.sampled_from(RULE_MODELS))
+    keys = sorted({*model.model_fields, *(f.alias for f in model.model_fields.values() if f.alias)})
+    body: dict[Any, Any] = dict(_VALID[model]) if draw(st.booleans()) else {}
+    body |= draw(st.dictionaries(st.sampled_from([*keys, "unknown"]), _VALUES, max_size=2 if body else 4))
+    for key in ("resourceType", "resource_type") if draw(st.integers(0, 3)) == 0 else ("resourceType",):
+        kind = draw(_RESOURCE_TYPES)
+        if kind == _ABSENT:
+            body.pop(key, None)
+        else:
+            body[key] = model.get_resource_type() if kind is _OWN else kind
+    return model, _shaped(draw, body)
 
 
 @given(_bodies())
@@ -156,7 +205,16 @@ def test_an_element_is_built_as_fhir_cores_own_builds_it_for_any_input(
     assert fast == original
 
 
-_ABSENT = "absent"
+@given(_resources())
+def test_a_resource_is_validated_as_model_validate_validates_it_for_any_input(
+    case: tuple[type[FHIRAbstractModel], Any],
+) -> None:
+    model, data = case
+    fast = _result(lambda: corehooks.validate(model, data), data)
+    original = _result(lambda: model.model_validate(data), data)
+    assert fast == original
+
+
 _PRESENT = st.sampled_from([None, "", "x", 0, False, [], _ABSENT])
 _EXTENSIONS = st.sampled_from(
     [
@@ -205,7 +263,8 @@ def test_the_required_and_choice_checks_answer_as_fhir_cores_own_for_any_model(
 def test_every_resource_of_the_fixtures_and_synthea_validates_as_with_fhir_cores_own_validators(
     shared_data: Path,
 ) -> None:
-    """fhir_core's own validators run in a fresh interpreter that never imports cds."""
+    """fhir_core's own validators run in a fresh interpreter that never imports cds; here each resource
+    goes through `model_validate` and through the fast build of `corehooks.validate`."""
     fixtures = sorted(path for path in (REPO / "fixtures").iterdir() if path.suffix in {".json", ".ndjson"})
     synthea = sorted((shared_data / "synthea-r4").glob("*.json.gz"))
     rule_types = frozenset(model.get_resource_type() for model in RULE_MODELS)
@@ -221,11 +280,14 @@ def test_every_resource_of_the_fixtures_and_synthea_validates_as_with_fhir_cores
     ]
     for paths, types, process in runs:
         fast = fhir_core_outcomes.outcomes(paths, types)
+        built_fast = fhir_core_outcomes.outcomes(paths, types, corehooks.validate)
         stdout, _ = process.communicate(timeout=120)
         report = json.loads(stdout)
         assert report["validators"] == ["fhir_core.fhirabstractmodel"]
-        assert len(fast) == len(report["outcomes"]) > 0
-        assert [i for i, (a, b) in enumerate(zip(fast, report["outcomes"], strict=True)) if a != b] == []
+        original = report["outcomes"]
+        assert len(fast) == len(built_fast) == len(original) > 0
+        assert [i for i, (a, b) in enumerate(zip(fast, original, strict=True)) if a != b] == []
+        assert [i for i, (a, b) in enumerate(zip(built_fast, original, strict=True)) if a != b] == []
 
 
 def test_a_resource_with_a_null_in_a_list_of_codings_is_refused_with_fhir_cores_error() -> None:
@@ -348,11 +410,15 @@ def _is_docstring(statement: ast.stmt) -> bool:
 def test_fhir_cores_validators_are_the_ones_the_fast_ones_were_proven_against() -> None:
     sources = "\n".join(inspect.getsource(function) for function in _proven_sources())
     assert version("fhir_core") == corehooks.PROVEN_FHIR_CORE
+    assert version("pydantic") == corehooks.PROVEN_PYDANTIC
     assert hashlib.sha256(sources.encode()).hexdigest() == PROVEN_SOURCES_SHA256
 
 
-def test_another_fhir_core_release_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(corehooks, "version", lambda name: "1.1.13")
+@pytest.mark.parametrize("other", ["fhir_core", "pydantic"])
+def test_another_fhir_core_or_pydantic_release_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch, other: str
+) -> None:
+    monkeypatch.setattr(corehooks, "version", lambda name: "9.9.9" if name == other else version(name))
     corehooks.uninstall()
     try:
         assert corehooks.install() is False
