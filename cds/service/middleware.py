@@ -11,9 +11,9 @@ issued cards) does not count against it.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -113,7 +113,14 @@ def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER and _CLIENT_REQUEST_ID.fullmatch(value):
             return str(value.decode())
-    return uuid.uuid4().hex
+    return new_request_id(os.urandom(16))
+
+
+def new_request_id(random: bytes) -> str:
+    """`uuid.UUID(bytes=random, version=4).hex`, without building the UUID object (half the cost)."""
+    value = int.from_bytes(random, "big")
+    value = (value & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 4 << 76
+    return f"{value:032x}"
 
 
 def _endpoint(scope: Scope) -> str:
