@@ -7,49 +7,16 @@ finding (one card) however many resources support it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from cds.engine import Activation
 from cds.findings.models import Decision, Finding, Match, Suppression
-from cds.rulebook.model import Rule, Rulebook
+from cds.rulebook.model import Rulebook
 
 _MatchKey = tuple[str, str, str, str | None, str | None]
 """A match's fields in `Match` order: two matches with the same key are the same match."""
 
 
-@dataclass(frozen=True, slots=True)
-class _RuleOrder:
-    """What `decide` reads of each rule on every call, worked out once per rules version."""
-
-    rules: dict[str, Rule]
-    """By id, in the rulebook's order (the order rules are decided in)."""
-    position: dict[str, int]
-    required: dict[str, int]
-    """How many of a rule's patterns are its `when.all` (the rest are its `any`)."""
-
-
-_ORDERS_KEPT = 16
-_orders: dict[str, _RuleOrder] = {}
-"""Rules version -> its order; the version hashes every rule file. Emptied when full, so reloads cannot
-grow it."""
-
-
-def _order_of(rulebook: Rulebook) -> _RuleOrder:
-    order = _orders.get(rulebook.version)
-    if order is None:
-        if len(_orders) >= _ORDERS_KEPT:
-            _orders.clear()
-        rules = {rule.id: rule for rule in rulebook.rules}
-        order = _orders[rulebook.version] = _RuleOrder(
-            rules=rules,
-            position={rule_id: index for index, rule_id in enumerate(rules)},
-            required={rule_id: len(rule.spec.when.all) for rule_id, rule in rules.items()},
-        )
-    return order
-
-
 def decide(rulebook: Rulebook, activations: Sequence[Activation]) -> Decision:
-    order = _order_of(rulebook)
     when: dict[str, dict[_MatchKey, None]] = {}
     blockers: dict[str, list[tuple[str, str]]] = {}
     context: dict[str, dict[_MatchKey, None]] = {}
@@ -65,7 +32,7 @@ def decide(rulebook: Rulebook, activations: Sequence[Activation]) -> Decision:
         if role == "unless":
             blockers.setdefault(rule_id, []).append((alternative.reasons[0], activation.fact_ids[0]))
             continue
-        required = order.required[rule_id]
+        required = len(rulebook.rule(rule_id).spec.when.all)
         matches = when.setdefault(rule_id, {})
         for index, (source, reason, fact_id) in enumerate(
             zip(alternative.sources, alternative.reasons, activation.fact_ids, strict=True)
@@ -75,8 +42,8 @@ def decide(rulebook: Rulebook, activations: Sequence[Activation]) -> Decision:
     findings: list[Finding] = []
     suppressed: list[Suppression] = []
     fired: set[str] = set()
-    for rule_id in sorted(when, key=order.position.__getitem__):
-        rule = order.rules[rule_id]
+    for rule_id in sorted(when, key=rulebook.position):
+        rule = rulebook.rule(rule_id)
         reasons = [reason for reason, _ in blockers.get(rule_id, [])]
         reasons += [f"rule {other} fired" for other in rule.spec.when.unless_fired if other in fired]
         if reasons:

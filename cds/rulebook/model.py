@@ -67,7 +67,15 @@ class Rulebook:
     def rule(self, rule_id: str) -> Rule:
         return self._rules_by_id[rule_id]
 
+    def position(self, rule_id: str) -> int:
+        """The rule's place in the rulebook, the order rules are decided and their cards listed in."""
+        return self._positions[rule_id]
+
     @functools.cached_property
     def _rules_by_id(self) -> dict[str, Rule]:
         """Built on first use: `decide` asks once per activation of every call."""
         return {rule.id: rule for rule in self.rules}
+
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        return {rule.id: index for index, rule in enumerate(self.rules)}

@@ -36,8 +36,8 @@ def annotate(**fields: Any) -> None:
 class JsonFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__()
-        self._second = -1
-        self._second_text = ""
+        self._second: tuple[int, str] = (-1, "")
+        """The last whole second and its text, one attribute so that threads never pair one with another's."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -64,10 +64,11 @@ class JsonFormatter(logging.Formatter):
         micro = round(fraction * 1e6)
         second = int(whole) + (micro >= 1_000_000)
         micro %= 1_000_000
-        if second != self._second:
-            self._second_text = dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
-            self._second = second
-        return f"{self._second_text}.{micro // 1000:03d}+00:00"
+        known, text = self._second
+        if second != known:
+            text = dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = (second, text)
+        return f"{text}.{micro // 1000:03d}+00:00"
 
 
 def _type_and_stack(error: BaseException) -> str:
