@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import fhir_core.utils
+from fhir.resources.R4B import get_fhir_model_class
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import FhirBase
+from fhir_core_outcomes import resources_in
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
@@ -154,3 +157,48 @@ def resources(draw: st.DrawFn) -> tuple[type[FHIRAbstractModel], Any]:
         else:
             body[key] = model.get_resource_type() if kind is _OWN else kind
     return model, _shaped(draw, body)
+
+
+Case = tuple[type[FHIRAbstractModel], Any]
+
+
+def _elements_in(model: type[FHIRAbstractModel], body: dict[str, Any]) -> Iterator[Case]:
+    """Every element in a resource body with the class its field builds it as, as far down as it goes."""
+    fields = {field.alias or name: field for name, field in model.model_fields.items()}
+    for key, value in body.items():
+        field = fields.get(key)
+        kinds = list(_kinds(field.annotation)) if field else []
+        if len(kinds) != 1 or kinds[0].get_model_klass().__name__ == "Resource":
+            continue
+        element = kinds[0].get_model_klass()
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                yield element, item
+                yield from _elements_in(element, item)
+
+
+def real_elements(paths: list[Path]) -> st.SearchStrategy[Case]:
+    """Elements of the rule models' resources in `paths` (real FHIR), some with a value changed,
+    added or taken out, or handed over as a dict subclass."""
+    rule_types = {model.get_resource_type() for model in RULE_MODELS}
+    found = [
+        pair
+        for path in paths
+        for resource in resources_in(path)
+        if resource["resourceType"] in rule_types
+        for pair in _elements_in(get_fhir_model_class(resource["resourceType"]), resource)
+    ]
+    unique = list({repr(pair): pair for pair in found}.values())
+
+    @st.composite
+    def changed(draw: st.DrawFn) -> Case:
+        model, element = draw(st.sampled_from(unique))
+        body = dict(element)
+        change = draw(st.sampled_from(["none", "none", "set", "drop", "subclass"]))
+        if change == "set":
+            body[draw(st.sampled_from(sorted({*body, "id", "extension", "unknown"})))] = draw(_VALUES)
+        elif change == "drop" and body:
+            del body[draw(st.sampled_from(sorted(body)))]
+        return model, _Mapping(body) if change == "subclass" else body
+
+    return changed()

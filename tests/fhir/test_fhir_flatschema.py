@@ -14,7 +14,7 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import DateTime, FhirBase, Instant
-from fhir_core_bodies import RULE_MODELS, anatomy, bodies, resources, result
+from fhir_core_bodies import RULE_MODELS, anatomy, bodies, real_elements, resources, result
 from fhir_core_outcomes import resources_in
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -67,12 +67,18 @@ def test_a_resource_is_validated_as_model_validate_validates_it_for_any_input(
     assert fast == original
 
 
-@given(bodies())
+FIXTURES = sorted(path for path in (REPO / "fixtures").rglob("*") if path.suffix in {".json", ".ndjson"})
+
+
+REAL_ELEMENTS = real_elements(FIXTURES)
+
+
+@given(st.one_of(bodies(), REAL_ELEMENTS, REAL_ELEMENTS))
 def test_an_element_the_flat_validator_accepts_is_built_as_fhir_cores_own_builds_it(
     case: tuple[type[FHIRAbstractModel], Any],
 ) -> None:
-    """Every element class under the rule models, with any fields: what the inlined schema accepts,
-    fhir_core's element function accepts too and builds the same."""
+    """Every element class under the rule models, with any fields, and the fixtures' elements changed a
+    little: what the inlined schema accepts, fhir_core's element function accepts too and builds the same."""
     model, data = case
     flat = flatschema.flat_validator(model)
     assume(flat is not None)  # primitive extensions: fhir_core's own function builds them
@@ -212,7 +218,7 @@ def test_every_rule_resource_of_the_fixtures_and_the_shared_data_is_built_as_fhi
     """Every resource of a type the rules read, against `corehooks.validate`, which the corehooks tests
     hold to fhir_core's own validators."""
     paths = [
-        *sorted(path for path in (REPO / "fixtures").rglob("*") if path.suffix in {".json", ".ndjson"}),
+        *FIXTURES,
         *sorted(path for path in shared_data.rglob("*") if path.name.endswith(_DATA_SUFFIXES)),
     ]
     rule_types = {model.get_resource_type() for model in RULE_MODELS}
