@@ -26,7 +26,7 @@ from typing import Any, Final, TypeVar
 
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import DateTime, FhirBase, Instant
-from pydantic_core import SchemaValidator
+from pydantic_core import SchemaError, SchemaValidator
 
 from cds.fhir import corehooks
 
@@ -35,10 +35,13 @@ T = TypeVar("T", bound=FHIRAbstractModel)
 Schema = dict[str, Any]
 _Definitions = dict[type[FHIRAbstractModel], Schema]
 
-_ELEMENT_FUNCTION: Final[CodeType] = next(
-    constant
-    for constant in vars(FhirBase)["__get_pydantic_core_schema__"].__func__.__code__.co_consts
-    if isinstance(constant, CodeType) and constant.co_name == "_validate"
+_ELEMENT_FUNCTION: Final[CodeType | None] = next(
+    (
+        constant
+        for constant in vars(FhirBase)["__get_pydantic_core_schema__"].__func__.__code__.co_consts
+        if isinstance(constant, CodeType) and constant.co_name == "_validate"
+    ),
+    None,
 )
 """The code of the function fhir_core's element schemas call (`FhirBase.__get_pydantic_core_schema__`)."""
 
@@ -80,13 +83,15 @@ def flat_validator(model: type[FHIRAbstractModel]) -> SchemaValidator | None:
     definitions: _Definitions = {}
     if not corehooks.INSTALLED or not corehooks._built_by_init(model) or not _define(model, definitions):
         return None
-    return SchemaValidator(
-        {
-            "type": "definitions",
-            "schema": {"type": "definition-ref", "schema_ref": _ref(model)},
-            "definitions": list(definitions.values()),
-        }
-    )
+    schema = {
+        "type": "definitions",
+        "schema": {"type": "definition-ref", "schema_ref": _ref(model)},
+        "definitions": list(definitions.values()),
+    }
+    try:
+        return SchemaValidator(schema)
+    except SchemaError:  # a pydantic-core that reads these schemas otherwise: fhir_core's own path, then
+        return None
 
 
 def _ref(model: type[FHIRAbstractModel]) -> str:
@@ -101,6 +106,8 @@ def _define(model: type[FHIRAbstractModel], definitions: _Definitions) -> bool:
     if not _calls(after, "function-after", corehooks.validate_after_model_construction):
         return False
     outer = after["schema"]
+    if outer["type"] != "model" or outer["cls"] is not model or "post_init" in outer:
+        return False
     before = outer["schema"]
     if not _calls(before, "function-before", corehooks.reject_null_complex_elements):
         return False
@@ -122,7 +129,12 @@ def _define(model: type[FHIRAbstractModel], definitions: _Definitions) -> bool:
         "schema": flat_fields if nulls_refused else {**before, "schema": flat_fields},
     }
     facts = corehooks._after_facts(model)
-    if facts is not None and not facts.required and not facts.choices:
+    checks_nothing = (
+        facts is not None
+        and facts.fields is model.__pydantic_fields__
+        and not (facts.required or facts.choices)
+    )
+    if checks_nothing:
         definitions[model] = {**flat_model, "ref": _ref(model)}
     else:
         definitions[model] = {
@@ -180,10 +192,10 @@ def _element_type(schema: Schema) -> type[FhirBase] | None:
     if schema["function"]["type"] != "with-info":
         return None
     function = schema["function"]["function"]
-    if getattr(function, "__code__", None) is not _ELEMENT_FUNCTION:
+    if _ELEMENT_FUNCTION is None or getattr(function, "__code__", None) is not _ELEMENT_FUNCTION:
         return None
     cells = (cell.cell_contents for cell in function.__closure__)
-    free = dict(zip(_ELEMENT_FUNCTION.co_freevars, cells, strict=True))
+    free = dict(zip(function.__code__.co_freevars, cells, strict=True))
     source: type[FhirBase] = free["source_type"]
     return source if free["cls"] is source else None
 

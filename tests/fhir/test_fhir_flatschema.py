@@ -177,6 +177,7 @@ def test_every_element_of_a_rule_model_is_built_by_pydantic_core_itself() -> Non
     """Only contained resources and primitive extensions (`_status`) still go through fhir_core."""
     for model in RULE_MODELS:
         definitions: dict[type[FHIRAbstractModel], dict[str, Any]] = {}
+        assert flatschema.flat_validator(model) is not None
         assert flatschema._define(model, definitions)
         assert set(_element_functions(list(definitions.values()))) == {"Resource", "FHIRPrimitiveExtension"}
         assert len(definitions) > 30
