@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cds.service import metrics
 from cds.service.errors import unexpected_error_response
-from cds.service.logging import get_logger, request_fields
+from cds.service.logging import get_logger, log_info, request_fields
 
 REQUEST_ID_HEADER = b"x-request-id"
 _CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
@@ -88,12 +88,7 @@ class Observation:
                 "duration_ms": round(elapsed * 1000, 2),
                 **self._fields,
             }
-            # makeRecord and handle, as Logger.info does, minus its caller lookup (a stack walk per
-            # call): the JSON lines never show the file and line.
-            record = log.makeRecord(
-                log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": line}
-            )
-            log.handle(record)
+            log_info(log, "request", line)
         request_fields.reset(self._token)
 
 
