@@ -25,9 +25,9 @@ from cds.rulebook import Rulebook, load_rulebook
 _engine_serial = itertools.count(1)
 
 
-class Evaluation(Struct, frozen=True):
+class Evaluation(Struct, frozen=True, weakref=True):
     """What one evaluation found. A msgspec Struct: built in C once a call (a frozen dataclass sets
-    each field through `object.__setattr__`)."""
+    each field through `object.__setattr__`); weakly referable, so a test can tell when it is freed."""
 
     response: CdsResponse
     facts: FactSet
