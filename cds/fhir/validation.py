@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
-from cds.fhir.corehooks import validate
+from cds.fhir.flatschema import validate
 from cds.fhir.models import Resource
 from cds.fhir.raw import RawResource
 from cds.fielderrors import message_of

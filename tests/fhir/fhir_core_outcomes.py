@@ -21,7 +21,8 @@ from pydantic import ValidationError
 
 def resources_in(path: Path) -> Iterator[dict[str, Any]]:
     """Every resource outside a Bundle, in a Bundle, a prefetch object, a list or NDJSON lines."""
-    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    text = data.decode("utf-8-sig")
     lines = text.splitlines() if ".ndjson" in path.name else [text]
     documents = [json.loads(line) for line in lines if line.strip()]
     for document in documents:

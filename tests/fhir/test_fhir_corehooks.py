@@ -8,8 +8,7 @@ import inspect
 import json
 import subprocess
 import sys
-import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -21,15 +20,15 @@ import pytest
 from fhir.resources.R4B.fhirprimitiveextension import FHIRPrimitiveExtension
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import FhirBase
+from fhir_core_bodies import ABSENT, CLASSES, RULE_MODELS, bodies, resources, result
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from cds.fhir import FAST_CORE_HOOKS, corehooks
-from cds.fhir.models import Condition, MedicationRequest, MedicationStatement, Observation
+from cds.fhir.models import Condition, Observation
 
 REPO = Path(__file__).resolve().parents[2]
-RULE_MODELS = (Condition, Observation, MedicationRequest, MedicationStatement)
 ORIGINAL_REJECT = corehooks._ORIGINALS["reject_null_complex_elements"].__func__
 ORIGINAL_AFTER = corehooks._ORIGINALS["validate_after_model_construction"]
 ORIGINAL_ELEMENT = corehooks._ORIGINALS["fhir_model_validator"].__func__
@@ -60,165 +59,40 @@ def _proven_sources() -> list[Callable[..., Any]]:
     ]
 
 
-def _element_classes(roots: tuple[type[FHIRAbstractModel], ...]) -> list[type[FHIRAbstractModel]]:
-    """The resources and every element type they can hold, as far down as they go."""
-    seen: dict[type[FHIRAbstractModel], None] = {}
-    pending = list(roots)
-    while pending:
-        model = pending.pop()
-        if model in seen:
-            continue
-        seen[model] = None
-        for field in model.model_fields.values():
-            pending.extend(kind.get_model_klass() for kind in _kinds(field.annotation))
-    return sorted(seen, key=lambda model: f"{model.__module__}.{model.__qualname__}")
-
-
-def _kinds(annotation: Any) -> Iterator[type[FhirBase]]:
-    if isinstance(annotation, type) and issubclass(annotation, FhirBase):
-        yield annotation
-    for argument in typing.get_args(annotation):
-        yield from _kinds(argument)
-
-
-CLASSES = _element_classes(RULE_MODELS)
-
-
-def _result(call: Callable[[], Any], given_value: Any, *, include_input: bool = True) -> tuple[Any, ...]:
-    """What a validator did: returned its argument (or else what, if a model), or raised which error."""
-    try:
-        returned = call()
-    except ValidationError as error:
-        details = error.errors(include_url=False, include_input=include_input)
-        return ("ValidationError", error.title, [_comparable(detail) for detail in details])
-    except (ValueError, AssertionError, AttributeError, KeyError, TypeError) as error:
-        return (type(error).__name__, str(error))
-    if isinstance(returned, FHIRAbstractModel) and returned is not given_value:
-        return ("built", type(returned), returned)
-    return ("returned", returned is given_value)
-
-
-def _comparable(detail: Any) -> dict[str, Any]:
-    """An error's details with the exception in its context as text: each call raises its own."""
-    context = {
-        key: repr(value) if isinstance(value, Exception) else value
-        for key, value in detail.get("ctx", {}).items()
-    }
-    return {**detail, "ctx": context}
-
-
-_ABSENT = "absent"
-_SCALARS = st.one_of(st.none(), st.text(max_size=2), st.integers(-2, 2), st.booleans())
-_ELEMENTS = st.dictionaries(st.sampled_from(["code", "url", "extension", "id"]), _SCALARS, max_size=2)
-_VALUES = st.one_of(
-    _SCALARS,
-    _ELEMENTS,
-    st.lists(st.one_of(st.none(), _ELEMENTS, st.text(max_size=2), st.integers(0, 2)), max_size=3),
-)
-
-
-class _Mapping(dict[str, Any]):
-    """A dict subclass: fhir_core's check accepts any dict, so the fast one must hand these over."""
-
-
-@st.composite
-def _bodies(draw: st.DrawFn) -> tuple[type[FHIRAbstractModel], Any]:
-    model = draw(st.sampled_from(CLASSES))
-    keys = sorted({*model.model_fields, *(f.alias for f in model.model_fields.values() if f.alias)})
-    body = draw(
-        st.dictionaries(st.sampled_from([*keys, "resourceType", "class", "unknown"]), _VALUES, max_size=6)
-    )
-    lists = [key for key, field in model.model_fields.items() if fhir_core.utils.is_list_type(field)]
-    if lists and draw(st.booleans()):  # a list of elements, often with a null: what the check looks for
-        body[draw(st.sampled_from(lists))] = draw(
-            st.lists(st.one_of(st.none(), _ELEMENTS), min_size=1, max_size=3)
-        )
-    return model, _shaped(draw, body)
-
-
-_ODD_KEYS = st.sampled_from([1, None, ("code",), b"code"])
-"""Keys JSON never has: calling a class with them as keywords refuses them, and so must the fast build."""
-
-
-def _shaped(draw: st.DrawFn, body: dict[Any, Any]) -> Any:
-    if draw(st.integers(0, 15)) == 1:
-        body = {**body, draw(_ODD_KEYS): draw(_SCALARS)}
-    shape = draw(st.sampled_from(["dict", "dict", "dict", "subclass", "list", "text"]))
-    return {"dict": body, "subclass": _Mapping(body), "list": list(body.values()), "text": str(body)}[shape]
-
-
-_OWN = object()
-_CODE = {"coding": [{"system": "http://loinc.org", "code": "2823-3"}], "text": "potassium"}
-_MEDICATION = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "5487"}]}
-_PATIENT = {"reference": "Patient/p"}
-_VALID: dict[type[FHIRAbstractModel], dict[str, Any]] = {
-    Condition: {"subject": _PATIENT, "code": _CODE, "onsetDateTime": "2026-11-01"},
-    Observation: {"status": "final", "code": _CODE, "subject": _PATIENT, "valueQuantity": {"value": 3.1}},
-    MedicationRequest: {
-        "status": "active",
-        "intent": "order",
-        "medicationCodeableConcept": _MEDICATION,
-        "subject": _PATIENT,
-    },
-    MedicationStatement: {"status": "active", "medicationCodeableConcept": _MEDICATION, "subject": _PATIENT},
-}
-"""A valid body per rule model, which the generated keys then change or leave as it is."""
-
-_RESOURCE_TYPES = st.sampled_from(
-    [_OWN, _OWN, _OWN, *(model.get_resource_type() for model in RULE_MODELS), None, "", 1, _ABSENT]
-)
-
-
-@st.composite
-def _resources(draw: st.DrawFn) -> tuple[type[FHIRAbstractModel], Any]:
-    """A resource body for a rule's model: its own type, another, none, a `resource_type` key too."""
-    model = draw(st.sampled_from(RULE_MODELS))
-    keys = sorted({*model.model_fields, *(f.alias for f in model.model_fields.values() if f.alias)})
-    body: dict[Any, Any] = dict(_VALID[model]) if draw(st.booleans()) else {}
-    body |= draw(st.dictionaries(st.sampled_from([*keys, "unknown"]), _VALUES, max_size=2 if body else 4))
-    for key in ("resourceType", "resource_type") if draw(st.integers(0, 3)) == 0 else ("resourceType",):
-        kind = draw(_RESOURCE_TYPES)
-        if kind == _ABSENT:
-            body.pop(key, None)
-        else:
-            body[key] = model.get_resource_type() if kind is _OWN else kind
-    return model, _shaped(draw, body)
-
-
-@given(_bodies())
+@given(bodies())
 def test_the_null_check_answers_as_fhir_cores_own_for_any_input(
     case: tuple[type[FHIRAbstractModel], Any],
 ) -> None:
     model, data = case
-    fast = _result(lambda: corehooks.reject_null_complex_elements(model, data), data)
-    original = _result(lambda: ORIGINAL_REJECT(model, data), data)
+    fast = result(lambda: corehooks.reject_null_complex_elements(model, data), data)
+    original = result(lambda: ORIGINAL_REJECT(model, data), data)
     assert fast == original
 
 
-@given(_bodies())
+@given(bodies())
 def test_an_element_is_built_as_fhir_cores_own_builds_it_for_any_input(
     case: tuple[type[FHIRAbstractModel], Any],
 ) -> None:
     model, data = case
-    fast = _result(lambda: corehooks.fhir_model_validator(FhirBase, data, model), data)
-    original = _result(lambda: ORIGINAL_ELEMENT(FhirBase, data, model), data)
+    fast = result(lambda: corehooks.fhir_model_validator(FhirBase, data, model), data)
+    original = result(lambda: ORIGINAL_ELEMENT(FhirBase, data, model), data)
     assert fast == original
 
 
-@given(_resources())
+@given(resources())
 def test_a_resource_is_validated_as_model_validate_validates_it_for_any_input(
     case: tuple[type[FHIRAbstractModel], Any],
 ) -> None:
     model, data = case
-    fast = _result(lambda: corehooks.validate(model, data), data)
-    original = _result(lambda: model.model_validate(data), data)
+    fast = result(lambda: corehooks.validate(model, data), data)
+    original = result(lambda: model.model_validate(data), data)
     assert fast == original
 
 
-_PRESENT = st.sampled_from([None, "", "x", 0, False, [], _ABSENT])
+_PRESENT = st.sampled_from([None, "", "x", 0, False, [], ABSENT])
 _EXTENSIONS = st.sampled_from(
     [
-        _ABSENT,
+        ABSENT,
         None,
         {},
         {"extension": []},
@@ -245,8 +119,8 @@ def _built(draw: st.DrawFn) -> FHIRAbstractModel:
     for names in blank.get_one_of_many_fields().values():
         for key in draw(st.lists(st.sampled_from(names), max_size=3, unique=True)):
             values[key] = draw(st.sampled_from(["x", 0, False, "", None]))
-    built = model.model_construct(**{key: value for key, value in values.items() if value is not _ABSENT})
-    for key in (key for key, value in values.items() if value is _ABSENT):
+    built = model.model_construct(**{key: value for key, value in values.items() if value is not ABSENT})
+    for key in (key for key, value in values.items() if value is ABSENT):
         built.__dict__.pop(key, None)
     return built
 
@@ -255,8 +129,8 @@ def _built(draw: st.DrawFn) -> FHIRAbstractModel:
 def test_the_required_and_choice_checks_answer_as_fhir_cores_own_for_any_model(
     built: FHIRAbstractModel,
 ) -> None:
-    fast = _result(lambda: corehooks.validate_after_model_construction(built), built, include_input=False)
-    original = _result(lambda: ORIGINAL_AFTER(built), built, include_input=False)
+    fast = result(lambda: corehooks.validate_after_model_construction(built), built, include_input=False)
+    original = result(lambda: ORIGINAL_AFTER(built), built, include_input=False)
     assert fast == original
 
 
@@ -356,9 +230,10 @@ def test_a_fresh_process_gets_the_fast_validators_whichever_module_it_imports_fi
     assert done.stdout.strip() == str([corehooks.__name__])
 
 
-def test_only_cds_fhir_models_and_corehooks_import_fhir_resources_or_fhir_core() -> None:
-    """Any other module could build a model class before the fast validators are installed."""
-    allowed = {Path("cds/fhir/models.py"), Path("cds/fhir/corehooks.py")}
+def test_only_cds_fhir_models_corehooks_and_flatschema_import_fhir_resources_or_fhir_core() -> None:
+    """Any other module could build a model class before the fast validators are installed
+    (`flatschema` builds none: it reads the schemas of classes `models` built)."""
+    allowed = {Path("cds/fhir/models.py"), Path("cds/fhir/corehooks.py"), Path("cds/fhir/flatschema.py")}
     importers = sorted(
         str(path.relative_to(REPO))
         for path in (REPO / "cds").rglob("*.py")
