@@ -46,11 +46,12 @@ def _role(match: Match, fact: Fact) -> str | None:
     return fact.kind if fact.kind in SINGLE.values() else None
 
 
-def _placeholder_values(
-    finding: Finding, facts: dict[str, Fact], rulebook: Rulebook, names: frozenset[str]
-) -> dict[str, str]:
-    """The value of each placeholder in `names`; a parameter wins over a constant of the same name, and
-    either over a placeholder of the rule's facts."""
+def _placeholder_values(finding: Finding, facts: dict[str, Fact], parts: _RuleParts) -> dict[str, str]:
+    """The value of each placeholder of the rule's words: the rule's parameters and constants as the
+    rulebook gives them, the others from the facts the finding matched."""
+    values = dict(parts.fixed)
+    if not parts.derived:
+        return values
     labels: dict[str, list[str]] = {role: [] for role in SINGLE.values()}
     ordered = sorted((*finding.matches, *finding.context), key=lambda m: _urgency_first(facts[m.fact_id]))
     for match in ordered:
@@ -58,23 +59,28 @@ def _placeholder_values(
         role = _role(match, fact)
         if role is not None:
             labels[role].append(match.label or fact.label)
-    parameters, constants = rulebook.vocabulary.parameters, rulebook.vocabulary.constants
-    values: dict[str, str] = {}
-    for name in names:
-        if name in parameters:
-            values[name] = parameters[name]
-        elif name in constants:
-            values[name] = constants[name]
-        elif name in COUNTS:
+    for name in parts.derived:
+        if name in COUNTS:
             values[name] = str(len(set(labels[name.removesuffix("_count")])))
         elif name in BRIEF:
             values[name] = brief(labels[BRIEF[name]])
         elif name in LISTS:
             values[name] = join_words(labels[LISTS[name]])
-        elif name in SINGLE:
+        else:
             words = labels[SINGLE[name]]
             values[name] = words[0] if words else ""
     return values
+
+
+def _fixed_values(rulebook: Rulebook, names: frozenset[str]) -> dict[str, str]:
+    """The placeholders the rulebook alone gives: a parameter wins over a constant of the same name, and
+    either over a placeholder of the rule's facts."""
+    parameters, constants = rulebook.vocabulary.parameters, rulebook.vocabulary.constants
+    return {
+        name: parameters[name] if name in parameters else constants[name]
+        for name in names
+        if name in parameters or name in constants
+    }
 
 
 def _urgency_first(fact: Fact) -> tuple[int, str]:
@@ -101,7 +107,7 @@ def _why(match: Match, fact: Fact) -> str:
 
 
 def _detail(
-    finding: Finding, facts: dict[str, Fact], fact_set: FactSet, rulebook: Rulebook, intro: str
+    finding: Finding, facts: dict[str, Fact], fact_set: FactSet, parts: _RuleParts, intro: str
 ) -> str:
     lines = [intro, "", "**Why this card**", ""]
     lines += [_why(m, facts[m.fact_id]) for m in finding.matches if facts[m.fact_id].kind != "record"]
@@ -109,11 +115,12 @@ def _detail(
     if finding.context:
         lines += ["", "**On the chart (context)**", ""]
         lines += [_why(m, facts[m.fact_id]) for m in finding.context]
-    cited = {e.reference for m in (*finding.matches, *finding.context) for e in facts[m.fact_id].evidence}
-    quality = [note for note in fact_set.notes if note.split(": ", 1)[0] in cited and "data quality" in note]
-    if quality:
-        lines += ["", "**Data quality**", ""]
-        lines += [f"- {note}" for note in quality]
+    if fact_set.notes:
+        cited = {e.reference for m in (*finding.matches, *finding.context) for e in facts[m.fact_id].evidence}
+        quality = [n for n in fact_set.notes if n.split(": ", 1)[0] in cited and "data quality" in n]
+        if quality:
+            lines += ["", "**Data quality**", ""]
+            lines += [f"- {note}" for note in quality]
     if fact_set.set_aside:
         lines += ["", "**Set aside**", ""]
         for item in fact_set.set_aside[:SET_ASIDE_SHOWN]:
@@ -121,8 +128,7 @@ def _detail(
         hidden = len(fact_set.set_aside) - SET_ASIDE_SHOWN
         if hidden > 0:
             lines.append(f"- and {hidden} more (see `cds evaluate --explain`)")
-    rule = finding.rule
-    lines += ["", f"_Rule `{rule.id}` version {rule.version} (rules {rulebook.version})._"]
+    lines += ["", parts.signature]
     return "\n".join(lines)
 
 
@@ -139,8 +145,13 @@ class _RuleParts:
     source: Source
     override_reasons: tuple[OverrideReason, ...] | None
     links: tuple[Link, ...] | None
-    placeholders: frozenset[str]
-    """Every placeholder of the card's summary and detail, in its own words and in context."""
+    fixed: dict[str, str]
+    """The value of each placeholder of the card's words (its own and in context) that the rulebook
+    gives (parameters, constants)."""
+    derived: tuple[str, ...]
+    """The other placeholders of the card's words, worked out from the finding's facts."""
+    signature: str
+    """The detail's last line: the rule id and version and the rules version."""
 
 
 _PARTS_KEPT = 256
@@ -162,6 +173,14 @@ def _rule_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
 def _build_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
     spec = rule.spec.card
     first_link = spec.links[0] if spec.links else None
+    names = frozenset(
+        name
+        for words in (spec, spec.in_context)
+        if words is not None
+        for template in (words.summary, words.detail)
+        for name in placeholders(template)
+    )
+    fixed = _fixed_values(rulebook, names)
     return _RuleParts(
         source=Source(
             label=SOURCE_LABEL,
@@ -175,25 +194,29 @@ def _build_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
         or None,
         links=tuple(Link(label=link.label, url=str(link.url), type="absolute") for link in spec.links)
         or None,
-        placeholders=frozenset(
-            name
-            for words in (spec, spec.in_context)
-            if words is not None
-            for template in (words.summary, words.detail)
-            for name in placeholders(template)
-        ),
+        fixed=fixed,
+        derived=tuple(sorted(name for name in names - fixed.keys() if _derived(name))),
+        signature=f"_Rule `{rule.id}` version {rule.version} (rules {rulebook.version})._",
     )
+
+
+def _derived(name: str) -> bool:
+    return name in COUNTS or name in BRIEF or name in LISTS or name in SINGLE
 
 
 def build_card(
     finding: Finding, fact_set: FactSet, rulebook: Rulebook, new_uuid: UuidFactory = new_uuid
 ) -> Card:
-    facts = fact_set.by_id()
+    return _card(finding, fact_set.by_id(), fact_set, rulebook, new_uuid)
+
+
+def _card(
+    finding: Finding, facts: dict[str, Fact], fact_set: FactSet, rulebook: Rulebook, new_uuid: UuidFactory
+) -> Card:
     spec = finding.rule.spec.card
     parts = _rule_parts(rulebook, finding.rule)
     words = spec.in_context if finding.context and spec.in_context else spec
-    values = _placeholder_values(finding, facts, rulebook, parts.placeholders)
-    references = _evidence_references(finding, facts)
+    values = _placeholder_values(finding, facts, parts)
     suggestions = [
         Suggestion(
             label=s.label,
@@ -203,7 +226,9 @@ def build_card(
                 Action(
                     type="create",
                     description=f"Create a draft order: {rulebook.orders[name].description}",
-                    resource=service_request(rulebook.orders[name], fact_set.patient_id, references),
+                    resource=service_request(
+                        rulebook.orders[name], fact_set.patient_id, _evidence_references(finding, facts)
+                    ),
                 )
                 for name in s.order_names
             ),
@@ -215,7 +240,7 @@ def build_card(
         summary=words.summary.format_map(values),
         indicator=finding.rule.indicator,
         source=parts.source,
-        detail=_detail(finding, facts, fact_set, rulebook, words.detail.format_map(values)),
+        detail=_detail(finding, facts, fact_set, parts, words.detail.format_map(values)),
         suggestions=tuple(suggestions) or None,
         selectionBehavior=spec.selection if suggestions else None,
         overrideReasons=parts.override_reasons,
@@ -226,4 +251,7 @@ def build_card(
 def build_cards(
     decision: Decision, fact_set: FactSet, rulebook: Rulebook, new_uuid: UuidFactory = new_uuid
 ) -> list[Card]:
-    return sort_cards(build_card(f, fact_set, rulebook, new_uuid) for f in decision.findings)
+    if not decision.findings:
+        return []
+    facts = fact_set.by_id()
+    return sort_cards(_card(f, facts, fact_set, rulebook, new_uuid) for f in decision.findings)

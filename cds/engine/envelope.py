@@ -78,7 +78,7 @@ def _checked(
         )
     values = tuple(fact.values())
     shape = _shape(program.properties, program.codebook, tuple(fact), tuple(map(type, values)))
-    if shape is None or not all(map(math.isfinite, [values[index] for index in shape.floats])):  # type: ignore[arg-type]
+    if shape is None or (shape.floats and not all(map(math.isfinite, [values[i] for i in shape.floats]))):  # type: ignore[arg-type]
         for name, value in fact.items():
             value_type: type = type(value)
             plan = _plan(name, value_type)

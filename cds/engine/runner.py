@@ -53,10 +53,10 @@ class Engine:
             self._ruleset.check_open()
             return []
         ruleset, numbers = self._ruleset_of(rules)
-        keys = self._program.keys
+        keys, ids = self._program.keys, batch.ids
         matches = {
-            (keys[numbers[firing.rule]], tuple(batch.ids[index] for index in firing.facts))
-            for firing in ruleset.run(batch.facts)
+            (keys[numbers[rule]], tuple([ids[index] for index in facts]))
+            for rule, facts in ruleset.run(batch.facts)
         }
         return [Activation(rule_key=key, fact_ids=fact_ids) for key, fact_ids in sorted(matches)]
 

@@ -7,6 +7,7 @@ finding (one card) however many resources support it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 
 from cds.engine import Activation
 from cds.findings.models import Decision, Finding, Match, Suppression
@@ -61,11 +62,12 @@ def decide(rulebook: Rulebook, activations: Sequence[Activation]) -> Decision:
     return Decision(findings=tuple(findings), suppressed=tuple(suppressed))
 
 
+_MATCH_ORDER = itemgetter(2, 0, 1)
+"""Role, fact id, reason: the order matches are listed in."""
+
+
 def _matches(keys: dict[_MatchKey, None]) -> tuple[Match, ...]:
     """Each distinct match once, by role, fact and reason (ties in the order the engine gave them)."""
-    return tuple(Match(*key) for key in sorted(keys, key=_match_order))
-
-
-def _match_order(key: _MatchKey) -> tuple[str, str, str]:
-    fact_id, reason, role = key[0], key[1], key[2]
-    return (role, fact_id, reason)
+    if not keys:
+        return ()
+    return tuple([Match(*key) for key in sorted(keys, key=_MATCH_ORDER)])

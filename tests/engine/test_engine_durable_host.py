@@ -3,6 +3,7 @@
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
 import pytest
 
 from cds.engine import EngineError, durable_host
@@ -203,7 +204,8 @@ def test_durable_fails_on_more_than_64_pending_alpha_tests_and_recovers() -> Non
 
 
 def test_sessions_make_the_calls_durables_own_python_layer_makes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Same C calls, same order, same JSON text (handles aside) as durable's `Host` for the same session."""
+    """Same C calls, same order, same JSON (handles aside) as durable's `Host` for the same session; the
+    text is written without spaces, as durable's Node.js layer sends it (`JSON.stringify`)."""
     from durable.engine import Host
 
     class TimerlessHost(Host):  # type: ignore[misc]
@@ -232,7 +234,10 @@ def test_sessions_make_the_calls_durables_own_python_layer_makes(monkeypatch: py
 
     assert firings == [Firing(rule=0, facts=(1,)), Firing(rule=1, facts=(1, 0))]
     assert [name for name, _ in ours_calls].count("complete_and_start_action") == 3
-    assert without_state_handles(ours_calls) == without_state_handles(calls)
+    assert as_json_values(without_state_handles(ours_calls)) == as_json_values(without_state_handles(calls))
+    sent = [args[0] for name, args in ours_calls if name in ("assert_facts", "update_state")]
+    assert len(sent) == 4
+    assert all(text == orjson.dumps(orjson.loads(text)).decode() for text in sent)
 
 
 TRACED = (
@@ -261,6 +266,20 @@ def durable_definition(rules: Sequence[Sequence[Mapping[str, object]]]) -> dict[
         aliased = [{f"m_{position}": dict(cond)} for position, cond in enumerate(patterns)]
         definition[f"r{index}"] = {"all": aliased, "run": action}
     return definition
+
+
+def as_json_values(calls: list[tuple[str, tuple[object, ...]]]) -> list[tuple[str, tuple[object, ...]]]:
+    """The calls with each JSON text argument read."""
+    return [
+        (
+            name,
+            tuple(
+                orjson.loads(arg) if isinstance(arg, str) and arg.startswith(("[", "{")) else arg
+                for arg in args
+            ),
+        )
+        for name, args in calls
+    ]
 
 
 def without_state_handles(
