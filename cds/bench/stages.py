@@ -39,7 +39,7 @@ from cds import evaluation
 from cds.bench.workload import SERVICE_PATH
 from cds.engine import durable_host, runner
 from cds.evaluation import Evaluation, Evaluator
-from cds.service import access, audit, direct, endpoints, middleware, prefetch
+from cds.service import access, audit, direct, endpoints, middleware, prefetch, records
 from cds.service import background as service_background
 from cds.service.app import create_app
 from cds.service.logging import logging_config
@@ -55,11 +55,11 @@ class Stage:
 
 
 STAGES = (
-    Stage("starlette: ServerErrorMiddleware", errors.ServerErrorMiddleware, "__call__"),
     Stage("direct route: HookCalls (is it a hook call)", direct.HookCalls, "__call__"),
-    Stage("direct route: observed (request id, metrics, access log)", direct, "observed"),
+    Stage("starlette: ServerErrorMiddleware", errors.ServerErrorMiddleware, "__call__"),
+    Stage("request: Observation (request id, log fields)", middleware.Observation, "__init__"),
     Stage("direct route: answer_directly (Request, auth, errors, send)", direct, "answer_directly"),
-    Stage("endpoint: answer_call (records, annotate)", direct, "answer_call"),
+    Stage("endpoint: answer_call", direct, "answer_call"),
     Stage(
         "middleware: RequestContext (request id, metrics, access log)", middleware.RequestContext, "__call__"
     ),
@@ -83,6 +83,8 @@ STAGES = (
     Stage("cards: build_cards", evaluation, "build_cards"),
     Stage("serialise: response_json", Evaluation, "response_json"),
     Stage("response: Response.__call__ (send)", responses.Response, "__call__"),
+    Stage("records: CallRecords.keep (log fields, audit, card metrics)", records.CallRecords, "keep"),
+    Stage("request: Observation.end (metrics, access log)", middleware.Observation, "end"),
     Stage("audit hand-off: BoundedWorker.submit (queue)", service_background.BoundedWorker, "submit"),
     Stage("audit: remember_calls (batched store writes, writer thread)", audit, "remember_calls"),
     Stage("metrics: labels", prometheus_client.metrics.MetricWrapperBase, "labels"),

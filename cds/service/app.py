@@ -25,6 +25,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from cds.cards.models import Indicator
 from cds.rulebook import Rulebook, load_rulebook
@@ -117,6 +118,7 @@ def create_app(
                     total_timeout=settings.fhir_total_timeout,
                     allow_http=settings.fhir_allow_http,
                     open_servers=settings.fhir_open_servers,
+                    servers_for=settings.fhir_servers_for,
                 ),
                 authenticator=authenticator if settings.auth == "jwt" else None,
                 shadow=shadow,
@@ -143,7 +145,7 @@ def create_app(
                     opened.close()
                 metrics.worker_exiting()
 
-    return Starlette(
+    return ServiceApp(
         routes=[
             Route("/cds-services", endpoints.discovery, methods=["GET"]),
             Route("/cds-services/{service_id}", endpoints.call_service, methods=["POST"]),
@@ -154,7 +156,6 @@ def create_app(
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         ],
         middleware=[
-            Middleware(HookCalls),
             Middleware(RequestContext),
             Middleware(
                 CORSMiddleware,
@@ -169,6 +170,14 @@ def create_app(
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
+
+
+class ServiceApp(Starlette):
+    """The hook calls' direct route (`cds.service.direct`) in front of every layer Starlette builds, its
+    outermost error middleware included, which would otherwise wrap every `send` of every call."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return HookCalls(super().build_middleware_stack())
 
 
 def _shadow(settings: Settings, candidate: Rulebook | None, store: Store) -> Shadow | None:

@@ -7,19 +7,17 @@ import datetime as dt
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from cds.fhir import InputError, parse_hook_call, parse_json_bytes
 from cds.service import metrics
 from cds.service.access import caller_of
-from cds.service.audit import AnsweredCall
 from cds.service.auth import Caller
 from cds.service.body import read_json
 from cds.service.discovery import SERVICE_HOOKS
@@ -28,14 +26,11 @@ from cds.service.feedback import FeedbackRequest, feedback_records
 from cds.service.hooks import parse_hook_request
 from cds.service.logging import annotate, get_logger
 from cds.service.prefetch import RequiredDataUnavailable
+from cds.service.records import CallRecords
 from cds.service.reload import ReloadResult
 from cds.service.state import ServiceState, service_state
 from cds.service.unavailable import missing_data_card
-from cds.shadow.job import ShadowJob
-from cds.store import AuditRecord, IssuedCard, ShadowCard, StoreUnavailable
-
-if TYPE_CHECKING:
-    from cds.shadow.runner import Shadow
+from cds.store import StoreUnavailable
 
 JSON = "application/json"
 
@@ -82,7 +77,13 @@ class Answer:
 
     body: bytes
     built: tuple[object, ...] = ()
-    background: BackgroundTask | None = None
+    records: CallRecords | None = None
+    """What the answer leaves behind, kept once it is sent (`finish`)."""
+
+    async def finish(self) -> None:
+        """Called once the answer is sent, or could not be: never raises."""
+        if self.records is not None:
+            await self.records.keep()
 
 
 async def answer_call(state: ServiceState, caller: Caller | None, request: Request) -> Answer:
@@ -96,10 +97,10 @@ async def _answer(state: ServiceState, caller: Caller | None, service_id: str, r
     document = await read_json(request, state.settings.max_request_bytes, parse)
     hook_request, context = parse_hook_request(document, service_id, SERVICE_HOOKS[service_id])
     annotate(service=service_id, hook=hook_request.hook, hook_instance=hook_request.hookInstance)
+    issuer = caller.iss if caller else None
     with state.holder.acquire() as active:
-        allowed = state.settings.fhir_servers_for(caller.iss if caller else None)
         try:
-            resolved = await state.resolver.resolve(hook_request, context, active.templates, allowed)
+            resolved = await state.resolver.resolve(hook_request, context, active.templates, issuer)
         except RequiredDataUnavailable as error:
             if state.settings.on_missing_data != "warning-card":
                 raise
@@ -110,66 +111,34 @@ async def _answer(state: ServiceState, caller: Caller | None, service_id: str, r
         except InputError as error:
             raise ServiceError.single(400, "value", str(error), "context.patientId") from None
         body = evaluation.response_json()
-        now = dt.datetime.now(dt.UTC)
-        issued = [
-            IssuedCard(
-                uuid=card.uuid,
-                rule_id=rule_id,
-                rule_version=active.rule_versions.get(rule_id, "unknown"),
-                rules_version=active.version,
-                indicator=card.indicator,
-                hook_instance=hook_request.hookInstance,
-                service=service_id,
-                issued_at=now,
-            )
-            for card in evaluation.response.cards
-            if (rule_id := card.source.topic.code if card.source.topic else None) is not None
-        ]
-    for card in issued:
-        metrics.card_issued(card.rule_id, card.indicator)
-    annotate(
-        rules_version=active.version,
-        rule_ids=[card.rule_id for card in issued],
-        prefetch_fetched=list(resolved.fetched),
-        prefetch_unavailable=list(resolved.unavailable),
-    )
-    call = AuditRecord(
-        called_at=now,
-        issuer=caller.iss if caller else None,
-        user_id=context.userId,
-        patient_id=context.patientId,
-        hook_instance=hook_request.hookInstance,
+    records = CallRecords(
+        called_at=dt.datetime.now(dt.UTC),
+        issuer=issuer,
         service=service_id,
-        rules_version=active.version,
-        rule_ids=tuple(card.rule_id for card in issued),
+        request=hook_request,
+        context=context,
+        active=active,
+        resolved=resolved,
+        cards=evaluation.response.cards,
+        audit=state.audit,
+        shadow=state.shadow,
     )
-    await state.audit.submit(AnsweredCall(call, tuple(issued)))
-    built = (document, hook_request, resolved, evaluation)
-    if state.shadow is None or not state.shadow.sampled():
-        return Answer(body, built)
-    job = ShadowJob(
-        called_at=now,
-        service=service_id,
-        hook_instance=hook_request.hookInstance,
-        patient_id=context.patientId,
-        read=resolved.read,
-        live=active.evaluator.rulebook,
-        live_cards=tuple(ShadowCard(c.rule_id, c.rule_version, c.indicator, c.uuid) for c in issued),
-    )
-    return Answer(body, built, BackgroundTask(_offer_to_shadow, state.shadow, job))
+    return Answer(body, (document, hook_request, resolved, evaluation), records)
 
 
 class _Answer(Response):
-    """An `Answer` as a Starlette response, which keeps it (and so what the call built) until sent."""
+    """An `Answer` as a Starlette response, which keeps it (and so what the call built) until sent,
+    then finishes it."""
 
     def __init__(self, answer: Answer) -> None:
-        super().__init__(answer.body, media_type=JSON, background=answer.background)
+        super().__init__(answer.body, media_type=JSON)
         self._answer = answer
 
-
-async def _offer_to_shadow(shadow: Shadow, job: ShadowJob) -> None:
-    """On the event loop, after the answer is sent: offering never blocks (a full queue is a skip)."""
-    shadow.offer(job)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._answer.finish()
 
 
 async def feedback(request: Request) -> Response:

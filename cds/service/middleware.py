@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cds.service import metrics
 from cds.service.errors import unexpected_error_response
-from cds.service.logging import get_logger, request_fields
+from cds.service.logging import get_logger, log_info, request_fields
 
 REQUEST_ID_HEADER = b"x-request-id"
 _CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
@@ -39,47 +39,57 @@ class RequestContext:
         await observed(self.app, scope, receive, send)
 
 
-async def observed(app: ASGIApp, scope: Scope, receive: Receive, send: Send, endpoint: str = "") -> None:
-    """Runs `app` with the request's id, then counts and logs it; `endpoint` is the route template when
-    the caller knows it (`cds.service.direct`), else it is read from the route Starlette matched."""
-    started = time.perf_counter()
-    request_id = _request_id(scope)
-    fields: dict[str, Any] = {"request_id": request_id}
-    token = request_fields.set(fields)
-    status = 500
-    finished: float | None = None
+async def observed(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Runs `app` with the request's id, then counts and logs it under the route Starlette matched."""
+    observation = Observation(scope)
 
     async def send_with_id(message: Message) -> None:
-        nonlocal status, finished
         if message["type"] == "http.response.start":
-            status = message["status"]
-            message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode())]
+            observation.status = message["status"]
+            message["headers"] = [*message.get("headers", ()), observation.header]
         elif message["type"] == "http.response.body" and not message.get("more_body", False):
-            finished = time.perf_counter()
+            observation.finished = time.perf_counter()
         await send(message)
 
     try:
         await app(scope, receive, send_with_id)
     finally:
-        elapsed = (finished or time.perf_counter()) - started
-        endpoint = endpoint or _endpoint(scope)
-        metrics.request_answered(endpoint, scope["method"], status, elapsed)
+        observation.end(_endpoint(scope))
+
+
+class Observation:
+    """One request's id, clock and log fields, from its start (`__init__`) to its metrics and access log
+    line (`end`). Whoever sends the answer sets `status` and, with its last byte, `finished`; the
+    direct route does so itself, the routed app through `observed`'s send."""
+
+    __slots__ = ("_fields", "_token", "finished", "header", "method", "request_id", "started", "status")
+
+    def __init__(self, scope: Scope) -> None:
+        self.started = time.perf_counter()
+        self.method: str = scope["method"]
+        self.request_id = _request_id(scope)
+        self.header = (REQUEST_ID_HEADER, self.request_id.encode())
+        """The response header that carries the request id."""
+        self._fields: dict[str, Any] = {"request_id": self.request_id}
+        self._token = request_fields.set(self._fields)
+        self.status = 500
+        self.finished: float | None = None
+
+    def end(self, endpoint: str) -> None:
+        """Counts and logs the request under `endpoint`, the route template."""
+        elapsed = (self.finished or time.perf_counter()) - self.started
+        metrics.request_answered(endpoint, self.method, self.status, elapsed)
         if log.isEnabledFor(logging.INFO):
             line = {
                 "event": "request",
-                "method": scope["method"],
+                "method": self.method,
                 "endpoint": endpoint,
-                "status": status,
+                "status": self.status,
                 "duration_ms": round(elapsed * 1000, 2),
-                **fields,
+                **self._fields,
             }
-            # makeRecord and handle, as Logger.info does, minus its caller lookup (a stack walk per
-            # call): the JSON lines never show the file and line.
-            record = log.makeRecord(
-                log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": line}
-            )
-            log.handle(record)
-        request_fields.reset(token)
+            log_info(log, "request", line)
+        request_fields.reset(self._token)
 
 
 class UnexpectedErrors:

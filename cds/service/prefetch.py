@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -106,8 +106,12 @@ class PrefetchResolver:
         total_timeout: float,
         allow_http: bool,
         open_servers: Sequence[str] = (),
+        servers_for: Callable[[str | None], Sequence[NormalUrl]],
     ) -> None:
+        """`servers_for` gives the FHIR server base URLs a caller (by issuer) may name (`fhir_servers`),
+        asked only when a call needs its fhirServer."""
         self.client = client
+        self.servers_for = servers_for
         self.total_timeout = total_timeout
         self.allow_http = allow_http
         self.open_servers = tuple(normalise(url) for url in open_servers)
@@ -117,18 +121,18 @@ class PrefetchResolver:
         request: HookRequest,
         context: HookContext,
         templates: Mapping[str, str],
-        allowed_servers: Sequence[NormalUrl] = (),
+        issuer: str | None = None,
     ) -> Resolved:
         """Raises ServiceError: 400 for non-FHIR prefetch; RequiredDataUnavailable (412, 502, 504).
 
-        `allowed_servers` are the FHIR server base URLs the caller may name (`fhir_servers`).
+        `issuer` is the caller's (None with auth off), which picks the FHIR servers it may name.
         """
         plan = _plan(request.prefetch or {}, templates)
         if plan.given.get("patient", True) is None:
             raise _unavailable(412, [Missing("patient", "null", "the client sent null: it found no Patient")])
         if not plan.missing and not plan.paged:
             return Resolved(_read(plan.given), (), ())
-        refusal = self._cannot_query(request, allowed_servers)
+        refusal = self._cannot_query(request, self.servers_for(issuer))
         if refusal is not None:
             read = _read({**plan.given, **plan.paged})
             failures = {key: refusal for key in plan.missing}

@@ -20,7 +20,7 @@ def _stage(profile: StageProfile, label: str) -> tuple[int, float, float]:
 
 def test_each_call_passes_every_stage_of_the_service_path(profile: StageProfile) -> None:
     timed = {stage.label for stage in profile.stages}
-    for label in ("direct route: observed", "engine: durable session", "cards: build_cards"):
+    for label in ("request: Observation", "engine: durable session", "cards: build_cards"):
         assert any(name.startswith(label) for name in timed), label
     assert profile.requests == 8 and profile.plain_us > 0
 

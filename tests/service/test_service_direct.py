@@ -29,9 +29,9 @@ def taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     paths: list[str] = []
     original = direct.answer_directly
 
-    async def spy(scope: Any, receive: Any, send: Any) -> None:
+    async def spy(scope: Any, *args: Any) -> None:
         paths.append(scope["path"])
-        await original(scope, receive, send)
+        await original(scope, *args)
 
     monkeypatch.setattr(direct, "answer_directly", spy)
     return paths
