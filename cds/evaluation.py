@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from cds.cards.models import CdsResponse, to_json
 from cds.cards.render import UuidFactory, build_cards, new_uuid
@@ -24,8 +25,10 @@ from cds.rulebook import Rulebook, load_rulebook
 _engine_serial = itertools.count(1)
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(Struct, frozen=True, weakref=True):
+    """What one evaluation found. A msgspec Struct: built in C once a call (a frozen dataclass sets
+    each field through `object.__setattr__`); weakly referable, so a test can tell when it is freed."""
+
     response: CdsResponse
     facts: FactSet
     activations: tuple[Activation, ...]

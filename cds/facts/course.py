@@ -13,8 +13,9 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from cds.facts.dates import days_between
 from cds.facts.models import Evidence
@@ -26,8 +27,7 @@ if TYPE_CHECKING:
     from cds.facts.occurrences import Occurrence
 
 
-@dataclass(frozen=True, slots=True)
-class Course:
+class Course(Struct, frozen=True, gc=False):
     progressive: str | None = None
     """What progressed and when, in words; None when nothing shows progression."""
     context: str | None = None

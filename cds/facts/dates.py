@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from cds.terminology.codeable import MAPPING
+
 _DATE = re.compile(
     r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
     r"(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
@@ -84,35 +86,33 @@ def _day(value: str) -> dt.datetime | None:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def _first(resource: Mapping[str, Any], *paths: tuple[str, ...]) -> dt.datetime | None:
+def _first(resource: Mapping[str, Any], *paths: str | tuple[str, str]) -> dt.datetime | None:
+    """The first of the elements (`name`, or `(name, part)`) that holds a readable date."""
     for path in paths:
-        value: Any = resource
-        for key in path:
-            value = value.get(key) if isinstance(value, Mapping) else None
-        found = parse_when(value)
-        if found is not None:
+        if isinstance(path, str):
+            value = resource.get(path)
+        else:
+            outer = resource.get(path[0])
+            value = outer.get(path[1]) if isinstance(outer, MAPPING) else None
+        if value is not None and (found := parse_when(value)) is not None:
             return found
     return None
 
 
 def observed_at(resource: Mapping[str, Any]) -> dt.datetime | None:
-    return _first(
-        resource, ("effectiveDateTime",), ("effectivePeriod", "start"), ("effectiveInstant",), ("issued",)
-    )
+    return _first(resource, "effectiveDateTime", ("effectivePeriod", "start"), "effectiveInstant", "issued")
 
 
 def condition_onset(resource: Mapping[str, Any]) -> dt.datetime | None:
-    return _first(resource, ("onsetDateTime",), ("onsetPeriod", "start"), ("recordedDate",))
+    return _first(resource, "onsetDateTime", ("onsetPeriod", "start"), "recordedDate")
 
 
 def condition_abated(resource: Mapping[str, Any]) -> dt.datetime | None:
-    return _first(resource, ("abatementDateTime",), ("abatementPeriod", "end"))
+    return _first(resource, "abatementDateTime", ("abatementPeriod", "end"))
 
 
 def medication_date(resource: Mapping[str, Any]) -> dt.datetime | None:
-    return _first(
-        resource, ("authoredOn",), ("effectiveDateTime",), ("effectivePeriod", "start"), ("dateAsserted",)
-    )
+    return _first(resource, "authoredOn", "effectiveDateTime", ("effectivePeriod", "start"), "dateAsserted")
 
 
 def days_between(earlier: dt.datetime, later: dt.datetime) -> int:

@@ -39,23 +39,27 @@ def extract_facts(
     now: dt.datetime,
     sites: BodySites,
 ) -> FactSet:
-    """`sites` is the placement table of `parameters`, built once per rulebook (`Evaluator`)."""
+    """`sites` is the placement table of `parameters`, built once per rulebook (`Evaluator`). A step
+    with nothing to read is not called (most calls have no medication, many no result)."""
     selection = select(resources, matcher=matcher, terminology=terminology, parameters=parameters, now=now)
     set_aside = list(selection.set_aside)
-    occurrences, aside = build_occurrences(selection.usable, terminology, parameters, sites, now)
-    set_aside += aside
-    grouped = histories(occurrences)
-    patterns, courses = find_patterns(occurrences, grouped, terminology, parameters, sites, now)
-    readings, aside = read_measurements(selection.usable, terminology, parameters)
-    set_aside += aside
-    measured, aside, electrolytes_checked = measurement_facts(readings, terminology, parameters, now)
-    set_aside += aside
-    facts: list[Fact] = [
-        *finding_facts(grouped, terminology, now, courses),
-        *patterns,
-        *measured,
-        *medication_facts(selection.usable, terminology),
-    ]
+    facts: list[Fact] = []
+    if selection.findings:
+        occurrences, aside = build_occurrences(selection.findings, terminology, parameters, sites, now)
+        set_aside += aside
+        grouped = histories(occurrences)
+        patterns, courses = find_patterns(occurrences, grouped, terminology, parameters, sites, now)
+        facts += finding_facts(grouped, terminology, now, courses)
+        facts += patterns
+    electrolytes_checked = False
+    if selection.measured:
+        readings, aside = read_measurements(selection.measured, terminology, parameters)
+        set_aside += aside
+        measured, aside, electrolytes_checked = measurement_facts(readings, terminology, parameters, now)
+        set_aside += aside
+        facts += measured
+    if selection.medications:
+        facts += medication_facts(selection.medications, terminology)
     facts.append(
         WholeRecord(
             id="record",

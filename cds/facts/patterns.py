@@ -51,7 +51,7 @@ def find_patterns(
     current = {concept: history for concept, history in symptoms.items() if any(r.current for r in history)}
     all_symptom_records = [r for history in current.values() for r in history]
     onset = _first_date(all_symptom_records)
-    courses = red_flag_courses(records, terminology, parameters, onset)
+    courses = red_flag_courses(records, terminology, parameters, onset) if "red_flag" in grouped else {}
     if not current:
         return [], courses
     patterns: list[HistoryPattern] = []
@@ -70,9 +70,8 @@ def find_patterns(
             )
         )
 
-    top_rank = max(terminology.severity_ranks.values(), default=0)
     for concept, history in current.items():
-        change = _worsening(history, top_rank)
+        change = _worsening(history, terminology.top_severity_rank)
         if change:
             patterns.append(
                 HistoryPattern(
@@ -109,6 +108,8 @@ def _widespread(
     counted = [
         r for concept in sites.table.widespread_symptoms for r in current.get(concept, []) if r.current
     ]
+    if not counted:
+        return None
     regions = sorted(
         {p.region for r in counted for p in r.placements if p.region and p.counts_toward_widespread}
     )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from cds.terminology import Coded, CodeSystems
 from cds.terminology.codeable import all_words, codings
@@ -18,8 +19,7 @@ from cds.terminology.schema import Region
 from cds.terminology.valuesets import BodySite, BodySiteFile
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+class Placement(Struct, frozen=True, gc=False):
     """Where one bodySite is: a region (or none), the named site it is, and how it was read."""
 
     region: Region | None
@@ -59,6 +59,8 @@ class BodySites:
 
     def place_all(self, body_site: object) -> tuple[Placement, ...]:
         """Each bodySite (a Condition's list, or an Observation's one) that can be placed."""
+        if body_site is None:
+            return ()
         items = body_site if isinstance(body_site, list) else [body_site]
         placed = (self.place(item) for item in items if isinstance(item, Mapping))
         return tuple(p for p in placed if p is not None)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Container, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from cds.facts.dates import (
     condition_abated,
@@ -43,32 +44,42 @@ MEASURED_KINDS = ("lab", "assessment")
 FINDING_KINDS = ("symptom", "red_flag", "problem")
 
 
-@dataclass(frozen=True, slots=True)
-class Usable:
+class Usable(Struct, frozen=True, gc=False):
+    """A resource the rules can use, with what selection read of it. A msgspec Struct: a call builds
+    one per usable resource, in C (a frozen dataclass sets each field through `object.__setattr__`,
+    ten times the cost); nothing it holds refers back to it, so the garbage collector skips it."""
+
     raw: RawResource
     match: ConceptMatch | MedicationMatch
     when: dt.datetime | None
     what: str
+    origin: str
+    """`raw.origin`, spelled out once: evidence and sort keys read it."""
+    reference: str
+    """`Type/id`, or the type and origin of a resource sent without an id."""
     certainty: Certainty = "known"
     ingredients: tuple[MedicationMatch, ...] = ()
     """Every ingredient of a medication product (a combination has several)."""
     verification: str | None = None
 
-    @property
-    def reference(self) -> str:
-        return _reference(self.raw)
 
+class Selection(Struct, gc=False):
+    """What `select` set aside and noted, and the usable resources by what they are (each in input
+    order), so each later step reads only its own."""
 
-@dataclass
-class Selection:
-    usable: list[Usable]
     set_aside: list[SetAside]
     notes: list[str]
+    findings: list[Usable]
+    """Symptoms, red flags, problems and explaining conditions."""
+    measured: list[Usable]
+    """Lab results and scored assessments."""
+    medications: list[Usable]
 
 
-def _reference(raw: RawResource) -> str:
+def _reference(raw: RawResource, origin: str | None = None) -> str:
+    """`origin` is `raw.origin` when the caller has it."""
     if raw.id is None:
-        return f"{raw.resource_type} (no id, {raw.origin})"
+        return f"{raw.resource_type} (no id, {raw.origin if origin is None else origin})"
     return f"{raw.resource_type}/{raw.id}"
 
 
@@ -79,15 +90,22 @@ def _of_types(resources: Sequence[RawResource], types: Container[str]) -> list[R
 
 
 class _MedicationIndex:
-    """Medication resources by the references a MedicationRequest may use to point at them."""
+    """Medication resources by the references a MedicationRequest may use to point at them; built
+    when a product is first looked up by reference (most calls have none)."""
 
     def __init__(self, resources: Sequence[RawResource]) -> None:
-        self._by_ref: dict[str, Mapping[str, Any]] = {}
-        for raw in _of_types(resources, _MEDICATION):
-            if raw.id:
-                self._by_ref[f"Medication/{raw.id}"] = raw.resource
-            if raw.full_url:
-                self._by_ref[raw.full_url] = raw.resource
+        self._resources = resources
+        self._built: dict[str, Mapping[str, Any]] | None = None
+
+    def _by_ref(self) -> dict[str, Mapping[str, Any]]:
+        if self._built is None:
+            self._built = {}
+            for raw in _of_types(self._resources, _MEDICATION):
+                if raw.id:
+                    self._built[f"Medication/{raw.id}"] = raw.resource
+                if raw.full_url:
+                    self._built[raw.full_url] = raw.resource
+        return self._built
 
     def resolve(self, resource: Mapping[str, Any]) -> Mapping[str, Any] | None:
         reference = resource.get("medicationReference")
@@ -99,7 +117,8 @@ class _MedicationIndex:
                 if isinstance(contained, Mapping) and contained.get("id") == ref[1:]:
                     return contained
             return None
-        return self._by_ref.get(ref) or self._by_ref.get(ref.split("/_history")[0])
+        by_ref = self._by_ref()
+        return by_ref.get(ref) or by_ref.get(ref.split("/_history")[0])
 
 
 def recognise(
@@ -179,54 +198,65 @@ def select(
             set_aside.append(_aside(raw, terminology, too_old))
             continue
         recognised.append((raw, match, observed))
-    usable: list[Usable] = []
+    findings: list[Usable] = []
+    measured: list[Usable] = []
+    medications: list[Usable] = []
+    horizon = now + FUTURE_TOLERANCE
     for raw, match, observed in recognised:
         model, problems = validate_resource(raw, MODELS[raw.resource_type])
+        origin = raw.origin
+        reference = _reference(raw, origin)
         if model is None:
             reason = "not valid FHIR R4: " + "; ".join(str(p) for p in problems[:3])
-            set_aside.append(_aside(raw, terminology, reason))
+            set_aside.append(_aside(raw, terminology, reason, reference))
             continue
-        notes.extend(f"{_reference(raw)}: {p}" for p in problems)
-        verification = status_code(raw.resource.get("verificationStatus"))
-        certainty = _certainty(raw.resource, match, verification, parameters)
-        current = certainty in ("known", "suspected")
-        why_not = _not_current(raw.resource, parameters, now) if current else certainty
-        absent = terminology.absent_because(raw.resource, match) if isinstance(match, ConceptMatch) else None
-        why_not = why_not or (f"recorded as absent ({absent})" if absent else None)
-        when, note = _when_used(raw, match, now, observed)
+        if problems:
+            notes.extend(f"{reference}: {p}" for p in problems)
+        resource = raw.resource
+        rtype = raw.resource_type
+        concept = match if isinstance(match, ConceptMatch) else None
+        verification = status_code(resource.get("verificationStatus"))
+        certainty = _certainty(rtype, concept, verification, parameters)
+        if certainty in ("known", "suspected"):
+            why_not = _not_current(resource, rtype, parameters, now)
+        else:
+            why_not = certainty
+        if why_not is None and concept is not None:
+            absent = terminology.absent_because(resource, concept)
+            why_not = f"recorded as absent ({absent})" if absent else None
+        when, note = _when_used(resource, rtype, concept, now, horizon, observed)
         if note:
-            notes.append(f"{_reference(raw)}: {note}")
-        if why_not is None and when is not None and when > now + FUTURE_TOLERANCE:
+            notes.append(f"{reference}: {note}")
+        if why_not is None and when is not None and when > horizon:
             why_not = f"dated {when.date().isoformat()}, after the evaluation time"
         if why_not:
-            set_aside.append(_aside(raw, terminology, why_not))
+            set_aside.append(_aside(raw, terminology, why_not, reference))
             continue
-        usable.append(
-            Usable(
-                raw=raw,
-                match=match,
-                when=when,
-                certainty="suspected" if certainty == "suspected" else "known",
-                verification=verification,
-                what=_what(raw, terminology),
-                ingredients=_ingredients(raw, terminology, meds)
-                if isinstance(match, MedicationMatch)
-                else (),
-            )
+        item = Usable(
+            raw=raw,
+            match=match,
+            when=when,
+            what=_what(raw, terminology),
+            origin=origin,
+            reference=reference,
+            certainty="suspected" if certainty == "suspected" else "known",
+            ingredients=() if concept is not None else _ingredients(raw, terminology, meds),
+            verification=verification,
         )
-    return Selection(usable=usable, set_aside=set_aside, notes=notes)
+        if concept is None:
+            medications.append(item)
+        else:
+            (measured if concept.kind in MEASURED_KINDS else findings).append(item)
+    return Selection(set_aside, notes, findings, measured, medications)
 
 
 def _certainty(
-    resource: Mapping[str, Any],
-    match: ConceptMatch | MedicationMatch,
-    verification: str | None,
-    parameters: FactParameters,
+    resource_type: str, concept: ConceptMatch | None, verification: str | None, parameters: FactParameters
 ) -> str:
     """known, suspected, or why the Condition is set aside (its verification status)."""
-    if resource.get("resourceType") != "Condition" or not isinstance(match, ConceptMatch):
+    if resource_type != "Condition" or concept is None:
         return "known"
-    reading = parameters.certainty.reading(match.kind, verification)
+    reading = parameters.certainty.reading(concept.kind, verification)
     if reading == "set_aside":
         return f"verification status is {verification or 'missing'}"
     return reading
@@ -252,10 +282,14 @@ def _before_lookback(
     return f"dated {when.date().isoformat()}, older than {days} days ({name})"
 
 
-def _aside(raw: RawResource, terminology: Terminology, reason: str) -> SetAside:
+def _aside(raw: RawResource, terminology: Terminology, reason: str, reference: str | None = None) -> SetAside:
     """The record of a resource set aside: a chart sets aside about a hundred old results a call, and
     validating three strings (1.6 µs) costs less than pydantic's `model_construct` (4.2 µs)."""
-    return SetAside(reference=_reference(raw), what=_what(raw, terminology), reason=reason)
+    return SetAside(
+        reference=_reference(raw) if reference is None else reference,
+        what=_what(raw, terminology),
+        reason=reason,
+    )
 
 
 def _what(raw: RawResource, terminology: Terminology) -> str:
@@ -265,12 +299,13 @@ def _what(raw: RawResource, terminology: Terminology) -> str:
     return terminology.describe(raw.head) if key is None else terminology.describe_code_text(key)
 
 
-def _when(resource: Mapping[str, Any], observed: dt.datetime | None) -> dt.datetime | None:
+def _when(
+    resource: Mapping[str, Any], resource_type: str, observed: dt.datetime | None
+) -> dt.datetime | None:
     """`observed` is an Observation's `observed_at`, already read."""
-    rtype = resource.get("resourceType")
-    if rtype == "Observation":
+    if resource_type == "Observation":
         return observed
-    if rtype == "Condition":
+    if resource_type == "Condition":
         return condition_onset(resource)
     return medication_date(resource)
 
@@ -290,21 +325,27 @@ def _recorded(resource: Mapping[str, Any]) -> dt.datetime | None:
 
 
 def _when_used(
-    raw: RawResource, match: ConceptMatch | MedicationMatch, now: dt.datetime, observed: dt.datetime | None
+    resource: Mapping[str, Any],
+    resource_type: str,
+    concept: ConceptMatch | None,
+    now: dt.datetime,
+    horizon: dt.datetime,
+    observed: dt.datetime | None,
 ) -> tuple[dt.datetime | None, str | None]:
-    """The date a finding counts from, and a data-quality note when its own date cannot be right.
+    """The date a finding counts from, and a data-quality note when its own date cannot be right
+    (`horizon` is `now + FUTURE_TOLERANCE`).
 
     A finding dated after the evaluation time but recorded before it was mistyped, not seen in the
     future: the recorded date is used and the chart problem is reported. A symptom, red flag or
     diagnosis is never dropped for a bad date; a lab result with one is set aside (its value may
     belong to another day)."""
-    when = _when(raw.resource, observed)
-    if when is None or when <= now + FUTURE_TOLERANCE:
+    when = _when(resource, resource_type, observed)
+    if when is None or when <= horizon:
         return when, None
-    if not isinstance(match, ConceptMatch) or match.kind not in FINDING_KINDS:
+    if concept is None or concept.kind not in FINDING_KINDS:
         return when, None
-    recorded = _recorded(raw.resource)
-    if recorded is not None and recorded <= now + FUTURE_TOLERANCE:
+    recorded = _recorded(resource)
+    if recorded is not None and recorded <= horizon:
         return recorded, (
             f"data quality: dated {when.date().isoformat()}, after the evaluation time, but recorded "
             f"{recorded.date().isoformat()}; the recorded date is used"
@@ -315,14 +356,15 @@ def _when_used(
     )
 
 
-def _not_current(resource: Mapping[str, Any], parameters: FactParameters, now: dt.datetime) -> str | None:
+def _not_current(
+    resource: Mapping[str, Any], resource_type: str, parameters: FactParameters, now: dt.datetime
+) -> str | None:
     """Why a valid resource cannot count as current clinical data (its status, `valuesets/status.yaml`,
     or a Condition's abatement), or None when it can."""
-    rtype = resource["resourceType"]
-    written = resource.get(STATUS_ELEMENTS.get(rtype, "status"))
+    written = resource.get(STATUS_ELEMENTS.get(resource_type, "status"))
     code = written if isinstance(written, str) else status_code(written)
-    why_not = parameters.status.set_aside_because(rtype, code)
-    if why_not is None and rtype == "Condition":
+    why_not = parameters.status.set_aside_because(resource_type, code)
+    if why_not is None and resource_type == "Condition":
         abated = condition_abated(resource)
         if abated is not None and abated <= now:
             return f"abated on {abated.date().isoformat()}, not a current problem"
