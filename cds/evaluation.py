@@ -81,7 +81,7 @@ class Evaluator:
             facts=facts,
             activations=tuple(activations),
             decision=decision,
-            source_notes=tuple(str(n) for n in read.notes),
+            source_notes=tuple(map(str, read.notes)),
             rulebook=self.rulebook,
         )
 

@@ -103,7 +103,6 @@ def red_flag_courses(
     courses: dict[str, Course] = {}
     if not flags:
         return courses
-    levels = {rank: name for name, rank in terminology.severity_ranks.items()}
     worsening = WorseningWords(parameters.course.worsening_words, terminology.presence)
     explainers = [
         o for o in occurrences if o.kind == "explaining_condition" and o.current and o.certainty == "known"
@@ -112,7 +111,9 @@ def red_flag_courses(
         if not any(o.current for o in history):
             continue
         label = terminology.label("red_flag", concept)
-        progressed = _progression(history, label, levels, worsening, parameters, symptom_onset)
+        progressed = _progression(
+            history, label, terminology.severity_names, worsening, parameters, symptom_onset
+        )
         if progressed:
             courses[concept] = Course(progressive=progressed, label=parameters.wording.progressive(label))
             continue

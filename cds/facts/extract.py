@@ -61,7 +61,7 @@ def extract_facts(
     if selection.medications:
         facts += medication_facts(selection.medications, terminology)
     facts.append(
-        WholeRecord(
+        WholeRecord.of(
             id="record",
             label="record",
             electrolytes_in_lookback=electrolytes_checked,

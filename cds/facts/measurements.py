@@ -62,7 +62,7 @@ class Reading(Struct, frozen=True, gc=False):
     @property
     def evidence(self) -> Evidence:
         raw = self.usable.raw
-        return Evidence(
+        return Evidence.of(
             resource_type=raw.resource_type,
             resource_id=raw.id,
             origin=self.usable.origin,
@@ -137,10 +137,12 @@ def read_measurements(
         if written.number is not None and unit is not None:
             value = round(terminology.convert(match.kind, match.name, written.number, unit), DECIMALS)
         elif not directed:
-            set_aside.append(SetAside(reference=item.reference, what=what, reason=_unusable(written, spec)))
+            set_aside.append(
+                SetAside.of(reference=item.reference, what=what, reason=_unusable(written, spec))
+            )
             continue
         if item.when is None:
-            set_aside.append(SetAside(reference=item.reference, what=what, reason="has no date"))
+            set_aside.append(SetAside.of(reference=item.reference, what=what, reason="has no date"))
             continue
         readings.append(
             Reading(
@@ -246,7 +248,7 @@ def measurement_facts(
         label = terminology.label(kind, name)
         if kind == "assessment" and reading.value is not None:
             facts.append(
-                Assessment(
+                Assessment.of(
                     id=f"assessment:{name}",
                     label=label,
                     instrument=name,
@@ -263,7 +265,7 @@ def measurement_facts(
 
 
 def _aside(reading: Reading, terminology: Terminology, reason: str) -> SetAside:
-    return SetAside(
+    return SetAside.of(
         reference=reading.usable.reference,
         what=reading.words(terminology.label(reading.kind, reading.name)),
         reason=reason,
@@ -299,7 +301,7 @@ def _lab_fact(
         )
     corrected = reading if value == reading.value else structs.replace(reading, value=value)
     flag, flag_words = _flag_from_lab(corrected, terminology, use_interpretation=corrector is None)
-    return Lab(
+    return Lab.of(
         id=f"lab:{reading.name}",
         label=label,
         analyte=reading.name,

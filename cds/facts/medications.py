@@ -22,7 +22,7 @@ def medication_facts(usable: Sequence[Usable], terminology: Terminology) -> list
         match = items[0][1]
         med_class = terminology.medication_classes[match.med_class]
         evidence = tuple(
-            Evidence(
+            Evidence.of(
                 resource_type=item.raw.resource_type,
                 resource_id=item.raw.id,
                 origin=item.origin,
@@ -33,7 +33,7 @@ def medication_facts(usable: Sequence[Usable], terminology: Terminology) -> list
             for item, _ in sorted(items, key=lambda pair: pair[0].reference)
         )
         facts.append(
-            Medication(
+            Medication.of(
                 id=f"medication:{ingredient}",
                 label=f"{med_class.label} ({ingredient})",
                 med_class=match.med_class,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +22,17 @@ LabFlag = Literal["low", "critical_low", "normal", "high", "critical_high", "non
 PatternConcept = Literal["persistent", "worsening", "widespread_fasciculation", "progressive_red_flag"]
 
 
-class Evidence(BaseModel):
+class Built(BaseModel):
+    """A model the fact layer builds several of a call. `of` is the constructor's validation (the
+    same validator, the same instance) without `BaseModel.__init__`'s frame and its second keyword
+    dict: half the cost of a fact (measured: a Symptom 4.5 -> 2.1 µs on a busy machine)."""
+
+    @classmethod
+    def of(cls, **fields: Any) -> Self:
+        return cast(Self, cls.__pydantic_validator__.validate_python(fields))
+
+
+class Evidence(Built):
     """One resource a fact rests on, as a card cites it."""
 
     model_config = ConfigDict(frozen=True)
@@ -41,7 +51,7 @@ class Evidence(BaseModel):
         return f"{self.resource_type}/{self.resource_id}"
 
 
-class Fact(BaseModel):
+class Fact(Built):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: ClassVar[str]
@@ -144,7 +154,7 @@ FACT_KINDS: dict[str, type[Fact]] = {
 }
 
 
-class SetAside(BaseModel):
+class SetAside(Built):
     """A resource recognised as relevant but not used, and why: never dropped silently."""
 
     model_config = ConfigDict(frozen=True)

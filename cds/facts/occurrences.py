@@ -90,7 +90,7 @@ class Occurrence(Struct, gc=False):
             words.append(f"severity {self.severity_rank}/3")
         if self.frequency is not None:
             words.append(f"frequency {self.frequency:g}")
-        return Evidence(
+        return Evidence.of(
             resource_type=raw.resource_type,
             resource_id=raw.id,
             origin=usable.origin,
@@ -126,12 +126,12 @@ def build_occurrences(
         current = True
         if not is_condition:
             if item.when is None:
-                set_aside.append(SetAside(reference=item.reference, what=item.what, reason="has no date"))
+                set_aside.append(SetAside.of(reference=item.reference, what=item.what, reason="has no date"))
                 continue
             if days_between(item.when, now) > window:
                 current = False
                 set_aside.append(
-                    SetAside(
+                    SetAside.of(
                         reference=item.reference,
                         what=item.what,
                         reason=f"recorded {item.when.date().isoformat()}, outside the {window}-day window "
@@ -252,7 +252,7 @@ def finding_facts(
             if kind == "symptom":
                 latest = current[-1]
                 facts.append(
-                    Symptom(
+                    Symptom.of(
                         **common,
                         region=latest.region,
                         severity_rank=_latest_rank(history),
@@ -265,7 +265,7 @@ def finding_facts(
             elif kind == "red_flag":
                 course = courses.get(concept, Course())
                 facts.append(
-                    RedFlag(
+                    RedFlag.of(
                         **{
                             **common,
                             "label": course.label or spec.label,
@@ -281,7 +281,7 @@ def finding_facts(
                 )
             else:
                 facts.append(
-                    Diagnosis(
+                    Diagnosis.of(
                         **common, group=spec.group or "contributor", advice=spec.advice, certainty=certainty
                     )
                 )

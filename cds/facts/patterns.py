@@ -59,7 +59,7 @@ def find_patterns(
     if onset is not None and days_between(onset, now) > weeks * 7:
         first = min((r for r in all_symptom_records if r.when), key=lambda r: r.when or now)
         patterns.append(
-            HistoryPattern(
+            HistoryPattern.of(
                 id="pattern:persistent",
                 label=parameters.wording.patterns["persistent"],
                 concept="persistent",
@@ -74,7 +74,7 @@ def find_patterns(
         change = _worsening(history, terminology.top_severity_rank)
         if change:
             patterns.append(
-                HistoryPattern(
+                HistoryPattern.of(
                     id=f"pattern:worsening:{concept}",
                     label=parameters.wording.patterns["worsening"],
                     concept="worsening",
@@ -88,7 +88,7 @@ def find_patterns(
     for concept, course in sorted(courses.items()):
         if course.progressive:
             patterns.append(
-                HistoryPattern(
+                HistoryPattern.of(
                     id=f"pattern:progressive_red_flag:{concept}",
                     label=parameters.wording.patterns["progressive_red_flag"],
                     concept="progressive_red_flag",
@@ -125,7 +125,7 @@ def _widespread(
     words = f"fasciculations in {len(regions)} regions ({', '.join(regions)}); "
     if left_out:
         words += f"not counted: {', '.join(left_out)}" + (f" ({'; '.join(why)})" if why else "") + "; "
-    return HistoryPattern(
+    return HistoryPattern.of(
         id="pattern:widespread_fasciculation",
         label=parameters.wording.patterns["widespread_fasciculation"],
         concept="widespread_fasciculation",

@@ -136,16 +136,16 @@ def recognise(
 
 def _recognised(
     latest: list[RawResource], terminology: Terminology, meds: _MedicationIndex
-) -> Iterator[tuple[RawResource, ConceptMatch | MedicationMatch]]:
-    """Each resource `recognise` recognises, with its match: the codes of findings that came as text
-    are looked up all at once (most of a chart is findings the rules do not name); the others one by
-    one."""
+) -> Iterator[tuple[RawResource, ConceptMatch | MedicationMatch, bytes | None]]:
+    """Each resource `recognise` recognises, with its match and the text of its code when that is
+    its key (`RawResource.code_key`): the codes of findings that came as text are looked up all at
+    once (most of a chart is findings the rules do not name); the others one by one."""
     keys = [raw.code_key if raw.resource_type in FINDING_TYPES else None for raw in latest]
     for raw, key, match in zip(latest, keys, terminology.findings_of_code_texts(keys), strict=True):
         if match is not None:
-            yield raw, match
+            yield raw, match, key
         elif key is None and (found := recognise(raw, terminology, meds)) is not None:
-            yield raw, found
+            yield raw, found, None
 
 
 def _ingredients(
@@ -187,28 +187,30 @@ def select(
     set_aside: list[SetAside] = []
     latest, version_notes = latest_versions(_of_types(resources, MODELS))
     notes = [str(note) for note in version_notes]
-    recognised: list[tuple[RawResource, ConceptMatch | MedicationMatch, dt.datetime | None]] = []
-    for raw, match in _recognised(latest, terminology, meds):
+    recognised: list[
+        tuple[RawResource, ConceptMatch | MedicationMatch, bytes | None, dt.datetime | None]
+    ] = []
+    for raw, match, key in _recognised(latest, terminology, meds):
         if not matcher.is_about_patient(raw):
-            set_aside.append(_aside(raw, terminology, "about another patient"))
+            set_aside.append(_aside(raw, terminology, key, "about another patient"))
             continue
         observed = observed_at(raw.head) if raw.resource_type == "Observation" else None
         too_old = _before_lookback(observed, match, parameters, now)
         if too_old:
-            set_aside.append(_aside(raw, terminology, too_old))
+            set_aside.append(_aside(raw, terminology, key, too_old))
             continue
-        recognised.append((raw, match, observed))
+        recognised.append((raw, match, key, observed))
     findings: list[Usable] = []
     measured: list[Usable] = []
     medications: list[Usable] = []
     horizon = now + FUTURE_TOLERANCE
-    for raw, match, observed in recognised:
+    for raw, match, key, observed in recognised:
         model, problems = validate_resource(raw, MODELS[raw.resource_type])
         origin = raw.origin
         reference = _reference(raw, origin)
         if model is None:
             reason = "not valid FHIR R4: " + "; ".join(str(p) for p in problems[:3])
-            set_aside.append(_aside(raw, terminology, reason, reference))
+            set_aside.append(_aside(raw, terminology, key, reason, reference))
             continue
         if problems:
             notes.extend(f"{reference}: {p}" for p in problems)
@@ -230,13 +232,13 @@ def select(
         if why_not is None and when is not None and when > horizon:
             why_not = f"dated {when.date().isoformat()}, after the evaluation time"
         if why_not:
-            set_aside.append(_aside(raw, terminology, why_not, reference))
+            set_aside.append(_aside(raw, terminology, key, why_not, reference))
             continue
         item = Usable(
             raw=raw,
             match=match,
             when=when,
-            what=_what(raw, terminology),
+            what=_what(raw, terminology, key),
             origin=origin,
             reference=reference,
             certainty="suspected" if certainty == "suspected" else "known",
@@ -282,20 +284,23 @@ def _before_lookback(
     return f"dated {when.date().isoformat()}, older than {days} days ({name})"
 
 
-def _aside(raw: RawResource, terminology: Terminology, reason: str, reference: str | None = None) -> SetAside:
-    """The record of a resource set aside: a chart sets aside about a hundred old results a call, and
-    validating three strings (1.6 µs) costs less than pydantic's `model_construct` (4.2 µs)."""
-    return SetAside(
+def _aside(
+    raw: RawResource, terminology: Terminology, key: bytes | None, reason: str, reference: str | None = None
+) -> SetAside:
+    """The record of a resource set aside (`key` as `_what` takes it): a chart sets aside about a
+    hundred old results a call, and validating three strings (1.6 µs) costs less than pydantic's
+    `model_construct` (4.2 µs)."""
+    return SetAside.of(
         reference=_reference(raw) if reference is None else reference,
-        what=_what(raw, terminology),
+        what=_what(raw, terminology, key),
         reason=reason,
     )
 
 
-def _what(raw: RawResource, terminology: Terminology) -> str:
+def _what(raw: RawResource, terminology: Terminology, key: bytes | None) -> str:
+    """`key` is `raw.code_key` for a finding, as `_recognised` read it."""
     if raw.resource_type in MEDICATION_TYPES:
         return concept_text(raw.resource.get("medicationCodeableConcept")) or "medication"
-    key = raw.code_key
     return terminology.describe(raw.head) if key is None else terminology.describe_code_text(key)
 
 

@@ -121,6 +121,7 @@ class Terminology:
         self._medication_pattern = _word_pattern(names)
         self.severity_ranks: dict[str, int] = {name: level.rank for name, level in severity.levels.items()}
         self.top_severity_rank = max(self.severity_ranks.values(), default=0)
+        self.severity_names: dict[int, str] = {rank: name for name, rank in self.severity_ranks.items()}
         self._written: list[tuple[str, CodeEntry]] = [
             (f"{kind} {name}", entry)
             for kind, concepts in self.concepts.items()
