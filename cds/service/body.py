@@ -21,7 +21,7 @@ async def read_json(request: Request, limit: int, parse: Callable[[bytes], Any] 
     """Raises ServiceError: 413 over the limit, 400 for anything that is not one JSON document.
 
     `parse` is `parse_json_bytes` or one that refuses exactly what it refuses (`parse_hook_call`)."""
-    declared = request.headers.get("content-length")
+    declared = _declared_length(request.scope["headers"])
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
@@ -47,6 +47,15 @@ async def read_json(request: Request, limit: int, parse: Callable[[bytes], Any] 
         return parse(chunks[0] if len(chunks) == 1 else b"".join(chunks))
     except InputError as error:
         raise ServiceError.single(400, "structure", f"body: {error}", "body") from None
+
+
+def _declared_length(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    """The Content-Length header, as `request.headers.get` finds it (ASGI header names are lower
+    case), without building the Headers object."""
+    for name, value in headers:
+        if name == b"content-length":
+            return value
+    return None
 
 
 def _too_large(limit: int) -> ServiceError:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import signal
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -81,6 +81,24 @@ class ReloadResult:
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
+class _InUse:
+    """`with holder.acquire() as active`: the rules current on entry, kept from closing until exit (a
+    class rather than a generator context manager: every call takes one)."""
+
+    __slots__ = ("_active", "_holder")
+
+    def __init__(self, holder: RulesHolder) -> None:
+        self._holder = holder
+
+    def __enter__(self) -> ActiveRules:
+        active = self._active = self._holder.current
+        active.users += 1
+        return active
+
+    def __exit__(self, *_: object) -> None:
+        self._active.release()
+
+
 class RulesHolder:
     def __init__(self, rules_dir: Path, active: ActiveRules) -> None:
         self.rules_dir = rules_dir
@@ -97,14 +115,8 @@ class RulesHolder:
     def current(self) -> ActiveRules:
         return self._active
 
-    @contextmanager
-    def acquire(self) -> Iterator[ActiveRules]:
-        active = self._active
-        active.users += 1
-        try:
-            yield active
-        finally:
-            active.release()
+    def acquire(self) -> AbstractContextManager[ActiveRules]:
+        return _InUse(self)
 
     def reload(self) -> ReloadResult:
         old = self._active
