@@ -18,6 +18,7 @@ from cds.cards.render import UuidFactory, build_cards, new_uuid
 from cds.engine import Activation, Engine
 from cds.facts.extract import FactSet, extract_facts
 from cds.facts.regions import BodySites
+from cds.facts.select import prepare_validators
 from cds.fhir import PatientMatcher, ReadResult, check_in_input, read_input, read_path
 from cds.findings import Decision, decide
 from cds.rulebook import Rulebook, load_rulebook
@@ -47,6 +48,7 @@ class Evaluator:
         self.rulebook = rulebook
         self.engine = Engine(rulebook.compiled, name=f"spasm-{rulebook.version}-{next(_engine_serial)}")
         self.body_sites = BodySites(rulebook.fact_parameters.body_sites, rulebook.terminology.systems)
+        prepare_validators()
 
     def evaluate(
         self,

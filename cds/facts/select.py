@@ -24,7 +24,7 @@ from cds.facts.dates import (
 )
 from cds.facts.models import Certainty, SetAside
 from cds.facts.parameters import STATUS_ELEMENTS, FactParameters
-from cds.fhir import PatientMatcher, RawResource, latest_versions, validate_resource
+from cds.fhir import PatientMatcher, RawResource, latest_versions, prepare_validator, validate_resource
 from cds.fhir.models import Condition, MedicationRequest, MedicationStatement, Observation, Resource
 from cds.terminology import ConceptMatch, MedicationMatch, Terminology
 from cds.terminology.codeable import codings, concept_text, status_code
@@ -74,6 +74,12 @@ class Selection(Struct, gc=False):
     measured: list[Usable]
     """Lab results and scored assessments."""
     medications: list[Usable]
+
+
+def prepare_validators() -> None:
+    """Builds the validators of the resource types a rule reads, once a process, before the first call."""
+    for model in MODELS.values():
+        prepare_validator(model)
 
 
 def _reference(raw: RawResource, origin: str | None = None) -> str:

@@ -8,7 +8,7 @@ from cds.fhir.patient import PatientMatcher, check_in_input, patient_ids
 from cds.fhir.raw import RawResource, ReadResult, SourceNote
 from cds.fhir.source import Reader, parse_hook_call, read_input, read_path, read_prefetch
 from cds.fhir.text import clean_text
-from cds.fhir.validation import ValidationIssue, validate_resource
+from cds.fhir.validation import ValidationIssue, prepare_validator, validate_resource
 from cds.fhir.versions import latest_versions
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "parse_hook_call",
     "parse_json_bytes",
     "patient_ids",
+    "prepare_validator",
     "read_input",
     "read_path",
     "read_prefetch",
