@@ -177,15 +177,23 @@ def _elements_in(model: type[FHIRAbstractModel], body: dict[str, Any]) -> Iterat
                 yield from _elements_in(element, item)
 
 
-def real_elements(paths: list[Path]) -> st.SearchStrategy[Case]:
-    """Elements of the rule models' resources in `paths` (real FHIR), some with a value changed,
-    added or taken out, or handed over as a dict subclass."""
+def rule_resources(paths: list[Path]) -> list[dict[str, Any]]:
+    """The resources in `paths` of a type the rules read."""
     rule_types = {model.get_resource_type() for model in RULE_MODELS}
-    found = [
-        pair
+    return [
+        resource
         for path in paths
         for resource in resources_in(path)
         if resource["resourceType"] in rule_types
+    ]
+
+
+def real_elements(paths: list[Path]) -> st.SearchStrategy[Case]:
+    """Elements of the rule models' resources in `paths` (real FHIR), some with a value changed,
+    added or taken out, or handed over as a dict subclass."""
+    found = [
+        pair
+        for resource in rule_resources(paths)
         for pair in _elements_in(get_fhir_model_class(resource["resourceType"]), resource)
     ]
     unique = list({repr(pair): pair for pair in found}.values())

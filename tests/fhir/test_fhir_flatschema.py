@@ -14,8 +14,7 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import DateTime, FhirBase, Instant
-from fhir_core_bodies import RULE_MODELS, anatomy, bodies, real_elements, resources, result
-from fhir_core_outcomes import resources_in
+from fhir_core_bodies import RULE_MODELS, anatomy, bodies, real_elements, resources, result, rule_resources
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -222,13 +221,7 @@ def test_every_rule_resource_of_the_fixtures_and_the_shared_data_is_built_as_fhi
         *FIXTURES,
         *sorted(path for path in shared_data.rglob("*") if path.name.endswith(_DATA_SUFFIXES)),
     ]
-    rule_types = {model.get_resource_type() for model in RULE_MODELS}
-    found = [
-        resource
-        for path in paths
-        for resource in resources_in(path)
-        if resource["resourceType"] in rule_types
-    ]
+    found = rule_resources(paths)
     different = [
         f"{resource['resourceType']}/{resource.get('id')}"
         for resource in found
