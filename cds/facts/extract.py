@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -60,20 +61,25 @@ def extract_facts(
         facts += measured
     if selection.medications:
         facts += medication_facts(selection.medications, terminology)
+    kinds = [f.kind for f in facts]
     facts.append(
         WholeRecord.of(
             id="record",
             label="record",
             electrolytes_in_lookback=electrolytes_checked,
-            symptom_count=sum(1 for f in facts if f.kind == "symptom"),
-            red_flag_count=sum(1 for f in facts if f.kind == "red_flag"),
+            symptom_count=kinds.count("symptom"),
+            red_flag_count=kinds.count("red_flag"),
         )
     )
-    unique_aside = sorted(set(set_aside), key=lambda s: (s.reference, s.reason))
+    facts.sort(key=_ID)
     return FactSet(
         patient_id=matcher.patient_id,
         now=now,
-        facts=sorted(facts, key=lambda f: f.id),
-        set_aside=unique_aside,
+        facts=facts,
+        set_aside=sorted(set(set_aside), key=_REFERENCE_AND_REASON) if set_aside else set_aside,
         notes=sorted(set(selection.notes)),
     )
+
+
+_ID = operator.attrgetter("id")
+_REFERENCE_AND_REASON = operator.attrgetter("reference", "reason")

@@ -70,10 +70,13 @@ class Fact(Built):
         return tuple(name for name in cls.model_fields if name not in cls.explanation_fields)
 
     def engine_payload(self) -> dict[str, Any]:
-        """A field with no value is left out, so it matches no test (as an absent field)."""
-        payload: dict[str, Any] = {"id": self.id, "kind": self.kind}
+        """A field with no value is left out, so it matches no test (as an absent field). Read from
+        the instance's `__dict__`, where pydantic keeps the fields: each name found in one look-up,
+        not after a search of the class's attributes."""
+        values = self.__dict__
+        payload: dict[str, Any] = {"id": values["id"], "kind": self.kind}
         for name in self.engine_fields():
-            value = getattr(self, name)
+            value = values[name]
             if value is not None:
                 payload[name] = value
         return payload

@@ -71,7 +71,7 @@ def find_patterns(
         )
 
     for concept, history in current.items():
-        change = _worsening(history, terminology.top_severity_rank)
+        change = _worsening(history, terminology.top_severity_rank) if len(history) > 1 else None
         if change:
             patterns.append(
                 HistoryPattern.of(

@@ -9,7 +9,7 @@ without being validated. Whatever is recognised but not used is set aside with i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Container, Iterator, Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from msgspec import Struct
@@ -82,10 +82,9 @@ def prepare_validators() -> None:
         prepare_validator(model)
 
 
-def _reference(raw: RawResource, origin: str | None = None) -> str:
-    """`origin` is `raw.origin` when the caller has it."""
+def _reference(raw: RawResource) -> str:
     if raw.id is None:
-        return f"{raw.resource_type} (no id, {raw.origin if origin is None else origin})"
+        return f"{raw.resource_type} (no id, {raw.origin})"
     return f"{raw.resource_type}/{raw.id}"
 
 
@@ -140,20 +139,6 @@ def recognise(
     return None
 
 
-def _recognised(
-    latest: list[RawResource], terminology: Terminology, meds: _MedicationIndex
-) -> Iterator[tuple[RawResource, ConceptMatch | MedicationMatch, bytes | None]]:
-    """Each resource `recognise` recognises, with its match and the text of its code when that is
-    its key (`RawResource.code_key`): the codes of findings that came as text are looked up all at
-    once (most of a chart is findings the rules do not name); the others one by one."""
-    keys = [raw.code_key if raw.resource_type in FINDING_TYPES else None for raw in latest]
-    for raw, key, match in zip(latest, keys, terminology.findings_of_code_texts(keys), strict=True):
-        if match is not None:
-            yield raw, match, key
-        elif key is None and (found := recognise(raw, terminology, meds)) is not None:
-            yield raw, found, None
-
-
 def _ingredients(
     raw: RawResource, terminology: Terminology, meds: _MedicationIndex
 ) -> tuple[MedicationMatch, ...]:
@@ -189,31 +174,34 @@ def select(
     parameters: FactParameters,
     now: dt.datetime,
 ) -> Selection:
+    """One pass over the latest versions. The codes of findings that came as text are looked up all at
+    once (most of a chart is findings the rules do not name: one look-up each, done in C), the others
+    one by one; each recognised resource is then checked in turn, cheapest test first, and only one
+    that passes the patient and lookback tests is validated."""
     meds = _MedicationIndex(resources)
     set_aside: list[SetAside] = []
     latest, version_notes = latest_versions(_of_types(resources, MODELS))
     notes = [str(note) for note in version_notes]
-    recognised: list[
-        tuple[RawResource, ConceptMatch | MedicationMatch, bytes | None, dt.datetime | None]
-    ] = []
-    for raw, match, key in _recognised(latest, terminology, meds):
-        if not matcher.is_about_patient(raw):
-            set_aside.append(_aside(raw, terminology, key, "about another patient"))
-            continue
-        observed = observed_at(raw.head) if raw.resource_type == "Observation" else None
-        too_old = _before_lookback(observed, match, parameters, now)
-        if too_old:
-            set_aside.append(_aside(raw, terminology, key, too_old))
-            continue
-        recognised.append((raw, match, key, observed))
     findings: list[Usable] = []
     measured: list[Usable] = []
     medications: list[Usable] = []
     horizon = now + FUTURE_TOLERANCE
-    for raw, match, key, observed in recognised:
-        model, problems = validate_resource(raw, MODELS[raw.resource_type])
-        origin = raw.origin
-        reference = _reference(raw, origin)
+    keys = [raw.code_key if raw.resource_type in FINDING_TYPES else None for raw in latest]
+    matches: Sequence[ConceptMatch | MedicationMatch | None] = terminology.findings_of_code_texts(keys)
+    for raw, key, match in zip(latest, keys, matches, strict=True):
+        if match is None and (key is not None or (match := recognise(raw, terminology, meds)) is None):
+            continue
+        if not matcher.is_about_patient(raw):
+            set_aside.append(_aside(raw, terminology, key, "about another patient"))
+            continue
+        rtype = raw.resource_type
+        observed = observed_at(raw.head) if rtype == "Observation" else None
+        too_old = None if observed is None else _before_lookback(observed, match, parameters, now)
+        if too_old:
+            set_aside.append(_aside(raw, terminology, key, too_old))
+            continue
+        model, problems = validate_resource(raw, MODELS[rtype])
+        reference = _reference(raw)
         if model is None:
             reason = "not valid FHIR R4: " + "; ".join(str(p) for p in problems[:3])
             set_aside.append(_aside(raw, terminology, key, reason, reference))
@@ -221,14 +209,16 @@ def select(
         if problems:
             notes.extend(f"{reference}: {p}" for p in problems)
         resource = raw.resource
-        rtype = raw.resource_type
         concept = match if isinstance(match, ConceptMatch) else None
-        verification = status_code(resource.get("verificationStatus"))
-        certainty = _certainty(rtype, concept, verification, parameters)
-        if certainty in ("known", "suspected"):
-            why_not = _not_current(resource, rtype, parameters, now)
-        else:
-            why_not = certainty
+        written = resource.get("verificationStatus")
+        verification = None if written is None else status_code(written)
+        certainty = (
+            "known"
+            if concept is None or rtype != "Condition"
+            else _certainty(concept, verification, parameters)
+        )
+        counts = certainty in ("known", "suspected")
+        why_not = _not_current(resource, rtype, parameters, now) if counts else certainty
         if why_not is None and concept is not None:
             absent = terminology.absent_because(resource, concept)
             why_not = f"recorded as absent ({absent})" if absent else None
@@ -245,7 +235,7 @@ def select(
             match=match,
             when=when,
             what=_what(raw, terminology, key),
-            origin=origin,
+            origin=raw.origin,
             reference=reference,
             certainty="suspected" if certainty == "suspected" else "known",
             ingredients=() if concept is not None else _ingredients(raw, terminology, meds),
@@ -258,12 +248,8 @@ def select(
     return Selection(set_aside, notes, findings, measured, medications)
 
 
-def _certainty(
-    resource_type: str, concept: ConceptMatch | None, verification: str | None, parameters: FactParameters
-) -> str:
-    """known, suspected, or why the Condition is set aside (its verification status)."""
-    if resource_type != "Condition" or concept is None:
-        return "known"
+def _certainty(concept: ConceptMatch, verification: str | None, parameters: FactParameters) -> str:
+    """known, suspected, or why a recognised Condition is set aside (its verification status)."""
     reading = parameters.certainty.reading(concept.kind, verification)
     if reading == "set_aside":
         return f"verification status is {verification or 'missing'}"
@@ -271,7 +257,7 @@ def _certainty(
 
 
 def _before_lookback(
-    when: dt.datetime | None,
+    when: dt.datetime,
     match: ConceptMatch | MedicationMatch,
     parameters: FactParameters,
     now: dt.datetime,
@@ -280,8 +266,6 @@ def _before_lookback(
     latest few can count, so checking the rest would be most of the cost of a request. `when` is the
     Observation's `observed_at` (read from its head: the elements it reads are there)."""
     if not isinstance(match, ConceptMatch) or match.kind not in MEASURED_KINDS:
-        return None
-    if when is None:
         return None
     days = parameters.lookback(match.kind, match.name)
     if days_between(when, now) <= days:

@@ -25,7 +25,7 @@ class PatientMatcher:
         self.patient_id = patient_id
         self.aliases = aliases
         """Reference strings that mean this patient: "Patient/<id>" and the Patient entries' fullUrls."""
-        self._subject_texts = frozenset(b'{"reference":' + orjson.dumps(alias) + b"}" for alias in aliases)
+        self._subject_texts = frozenset([b'{"reference":' + orjson.dumps(alias) + b"}" for alias in aliases])
         """A `subject` written as a reference to an alias and nothing else, in compact JSON (as
         servers write it): a resource read fast whose subject is one of these texts is about the
         patient without parsing it; any other text is parsed and read as before."""
