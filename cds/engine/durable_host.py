@@ -47,6 +47,9 @@ MAX_ALPHA_TESTS = 400
 """durable hangs at 512 alpha tests in one ruleset; the sentinel and sink rules use 3 more."""
 MAX_PATTERN_BRANCHES = 200
 """durable fails with error 108 once about 256 patterns hang off one alpha test."""
+MAX_PATTERN_MARKERS = 30
+"""durable fails with error 113 once one pattern's condition holds 32 `$and`/`$or` entries (it keeps
+an opening and a closing one for each)."""
 MAX_PENDING_ALPHA_TESTS = 48
 """durable fails with error 303 when one fact leaves more than 64 alpha tests pending at once."""
 MAX_FACT_PROPERTIES = 200

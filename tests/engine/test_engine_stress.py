@@ -154,6 +154,16 @@ def reference_activations(rules: list[CompiledRule], facts: list[Fact]) -> list[
     return sorted(found)
 
 
+def assert_agrees_with_reference(rules: list[CompiledRule], facts: list[Fact]) -> None:
+    engine = Engine(rules, name="differential")
+    try:
+        assert [(a.rule_key, a.fact_ids) for a in engine.evaluate(facts)] == reference_activations(
+            rules, facts
+        )
+    finally:
+        engine.close()
+
+
 fields = st.sampled_from(["x", "y", "z"])
 kinds = st.sampled_from(["a", "b", "c"])
 tests = st.builds(Test, field=fields, op=st.sampled_from(list(OPERATORS)), value=st.sampled_from(VALUES))
@@ -177,10 +187,43 @@ fact_lists = st.lists(
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules=rule_lists, facts=fact_lists)
 def test_engine_agrees_with_a_reference_evaluator(rules: list[CompiledRule], facts: list[Fact]) -> None:
-    engine = Engine(rules, name="differential")
-    try:
-        assert [(a.rule_key, a.fact_ids) for a in engine.evaluate(facts)] == reference_activations(
-            rules, facts
-        )
-    finally:
-        engine.close()
+    assert_agrees_with_reference(rules, facts)
+
+
+grouping_values = st.sampled_from(["a", "b", "c", 1, 2.5, True])
+last_tests = st.lists(
+    st.builds(
+        Test,
+        field=st.sampled_from(["x", "y"]),
+        op=st.sampled_from(["eq", "eq", "ne", "gt"]),
+        value=grouping_values,
+    ),
+    max_size=3,
+).map(tuple)
+grouping_leads = st.sampled_from(
+    [(), (Pattern(kind="symptom"),), (Pattern(kind="lab", all=(Test(field="x", op="eq", value="a"),)),)]
+)
+grouping_rule_lists = st.lists(
+    st.tuples(grouping_leads, st.sampled_from(["lab", "problem"]), last_tests), min_size=1, max_size=8
+).map(
+    lambda specs: [
+        CompiledRule(key=f"r{index}", patterns=(*lead, Pattern(kind=kind, all=tests)))
+        for index, (lead, kind, tests) in enumerate(specs)
+    ]
+)
+grouping_fact_lists = st.lists(
+    st.fixed_dictionaries(
+        {"kind": st.sampled_from(["symptom", "lab", "problem"])},
+        optional={"x": grouping_values, "y": grouping_values},
+    ),
+    max_size=5,
+).map(lambda facts: [{"id": f"f{index}", **fact} for index, fact in enumerate(facts)])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=grouping_rule_lists, facts=grouping_fact_lists)
+def test_rules_sharing_durable_rules_agree_with_a_reference_evaluator(
+    rules: list[CompiledRule], facts: list[Fact]
+) -> None:
+    """Alternatives on one field, so that many rules share a durable rule (`cds.engine.grouping`)."""
+    assert_agrees_with_reference(rules, facts)

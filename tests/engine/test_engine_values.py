@@ -74,7 +74,7 @@ def test_compiled_conditions_and_coded_facts_hold_only_ints_and_names() -> None:
     program = compile_rules([CompiledRule(key="r", patterns=(Pattern(kind="k", all=tests),))], name="t")
     batch = prepare([{"id": "f", "kind": "k", "x": 1e-300, "y": 1.5e300, "z": 'q"\\'}], program)
 
-    values = leaves(program.conditions) + leaves(batch.facts)
+    values = leaves([rule.conditions for rule in program.rules]) + leaves(batch.facts)
     assert values
     assert all(type(value) is int for value in values)
 
