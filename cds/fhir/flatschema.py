@@ -1,4 +1,4 @@
-"""One pydantic-core validator per resource class that builds the resource's elements itself.
+"""pydantic-core validators that build a resource's elements themselves: one for the rule types.
 
 In a generated class every element field (a coding, a reference, a period) is a function schema:
 fhir_core's `_validate` calls `fhir_model_validator`, which builds the element with a validation of
@@ -16,19 +16,30 @@ model, another mapping, a null), a `resourceType` key in an element, or a class 
 keeps fhir_core's function or fails here; then `corehooks.validate` validates the resource whole and
 its answer, accepted or refused with its own errors, is the answer. So what is accepted is built
 exactly as before, and every error comes from fhir_core. Only the validators are kept, per class.
+
+The rule types share one validator (`TOGETHER`), a union on `resourceType`, so a call that validates
+a Condition, an Observation and a MedicationRequest reads one schema of each element they share,
+and the resource goes in as it came (no copy without its type). For the resource itself, not for
+its elements, two checks move into one look at the input (`Flat.accepts`): unknown keys (the
+schema ignores them, so that it can read `resourceType`), and the choice check of the after-validator,
+a Python call from pydantic-core, where the input shows it (`_checked_at_the_top`); a required
+primitive is then a required field of the schema.
 """
 
 from __future__ import annotations
 
 import functools
-from types import CodeType
-from typing import Any, Final, TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import CodeType, MappingProxyType
+from typing import Any, Final, TypeVar, cast
 
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import DateTime, FhirBase, Instant
 from pydantic_core import SchemaError, SchemaValidator
 
 from cds.fhir import corehooks
+from cds.fhir.models import Condition, MedicationRequest, MedicationStatement, Observation
 
 T = TypeVar("T", bound=FHIRAbstractModel)
 
@@ -65,11 +76,9 @@ def validate(model: type[T], data: Any) -> T:
     """`corehooks.validate(model, data)`: the same instance, or the same errors when it refuses."""
     if type(data) is dict and type(data.get("resourceType")) is str and "resource_type" not in data:
         flat = flat_validator(model)
-        if flat is not None and data["resourceType"] == model.__resource_type__:
-            fields = dict(data)
-            del fields["resourceType"]
+        if flat is not None and data["resourceType"] == model.__resource_type__ and flat.accepts(data):
             try:
-                built: T = flat.validate_python(fields)
+                built: T = flat.core.validate_python(data)
             except Exception:  # whatever it refuses or raises, fhir_core's own path decides below
                 pass
             else:
@@ -77,21 +86,169 @@ def validate(model: type[T], data: Any) -> T:
     return corehooks.validate(model, data)
 
 
+TOGETHER: Final = (Condition, MedicationRequest, MedicationStatement, Observation)
+"""The types the rules read, validated by one validator: a call validates several of them, and the
+elements they share (codings, concepts, references) are then one schema to read, not four."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flat:
+    """A validator that builds the resources of its classes from the whole resource, `resourceType`
+    and all (a union on it picks the class); and what `accepts` checks in the input in its stead.
+
+    A class's own fields ignore keys they do not know, so that `resourceType` can stay in the input;
+    `accepts` refuses every other key they would have refused. Where the validator leaves the class's
+    after-validator out (`_checked_at_the_top`), `accepts` does its choice (`value[x]`) check: it
+    refuses two values of one choice, or none of a required one, in the built resource. A choice
+    field is None unless its key (name or alias) came with a value that is not None, so at most one
+    such key a choice means at most one value; and a required choice's fields are elements, built
+    whenever their key came with a value.
+    """
+
+    core: SchemaValidator
+    known: frozenset[str]
+    """`resourceType` and every key a field of the class is read from."""
+    choice_keys: frozenset[str]
+    choice_groups: Mapping[str, int]
+    """Each choice's input keys, to the bit of its choice."""
+    required_groups: int
+    """The bits of the choices that need a value."""
+
+    def accepts(self, data: dict[str, Any]) -> bool:
+        """Whether `data` has only keys the class knows, each choice at most one value and a
+        required one one."""
+        if not self.known.issuperset(data):
+            return False
+        chosen = 0
+        for key in self.choice_keys.intersection(data):
+            if data[key] is not None:
+                group = self.choice_groups[key]
+                if chosen & group:
+                    return False
+                chosen |= group
+        return chosen & self.required_groups == self.required_groups
+
+
 @functools.cache
-def flat_validator(model: type[FHIRAbstractModel]) -> SchemaValidator | None:
-    """The validator for `model` with its elements inlined, or None when the class is not as expected."""
+def flat_validator(model: type[FHIRAbstractModel]) -> Flat | None:
+    """The validator for `model` (the one of `TOGETHER` for those), or None when the class is not as
+    expected."""
+    return _flat_validators(TOGETHER if model in TOGETHER else (model,)).get(model)
+
+
+@functools.cache
+def _flat_validators(models: tuple[type[FHIRAbstractModel], ...]) -> dict[type[FHIRAbstractModel], Flat]:
+    """One validator for all of `models`, with their elements inlined, and each class's checks."""
     definitions: _Definitions = {}
-    if not corehooks.INSTALLED or not corehooks._built_by_init(model) or not _define(model, definitions):
-        return None
+    tops: dict[type[FHIRAbstractModel], _Top] = {}
+    for model in models:
+        if corehooks.INSTALLED and corehooks._built_by_init(model) and _define(model, definitions):
+            top = _top(model, definitions)
+            if top is not None:
+                tops[model] = top
+    if not tops:
+        return {}
     schema = {
         "type": "definitions",
-        "schema": {"type": "definition-ref", "schema_ref": _ref(model)},
+        "schema": {
+            "type": "tagged-union",
+            "discriminator": "resourceType",
+            "choices": {model.__resource_type__: top.schema for model, top in tops.items()},
+        },
         "definitions": list(definitions.values()),
     }
     try:
-        return SchemaValidator(schema)
+        core = SchemaValidator(schema)
     except SchemaError:  # a pydantic-core that reads these schemas otherwise: fhir_core's own path, then
+        return {}
+    return {
+        model: Flat(core, top.known, frozenset(top.groups), MappingProxyType(top.groups), top.required)
+        for model, top in tops.items()
+    }
+
+
+@dataclass(frozen=True)
+class _Top:
+    schema: Schema
+    known: frozenset[str]
+    groups: dict[str, int]
+    required: int
+
+
+def _top(model: type[FHIRAbstractModel], definitions: _Definitions) -> _Top | None:
+    """`model`'s schema for the resource itself (an inner instance, a contained or an extension in an
+    extension, keeps its definition): its fields ignore what they do not know, and the after-validator
+    is left out when `_checked_at_the_top` can do without it."""
+    definition = definitions[model]
+    after = definition if definition["type"] == "function-after" else None
+    flat_model = definition if after is None else after["schema"]
+    fields_schema = flat_model["schema"]
+    config = flat_model.get("config", {})
+    if fields_schema["type"] != "model-fields" or "extra_behavior" in fields_schema:
         return None
+    if config.get("extra_fields_behavior") != "forbid" or not config.get("validate_by_name"):
+        return None
+    if config.get("validate_by_alias") is False:
+        return None
+    known = {"resourceType"}
+    for name, field in fields_schema["fields"].items():
+        alias = field.get("validation_alias", name)
+        if not isinstance(alias, str):
+            return None
+        known |= {name, alias}
+    checked = None if after is None else _checked_at_the_top(model, fields_schema)
+    fields = fields_schema["fields"] if checked is None else checked[0]
+    ignoring = {
+        **{key: value for key, value in flat_model.items() if key != "ref"},
+        "config": {**config, "extra_fields_behavior": "ignore"},
+        "schema": {**fields_schema, "fields": fields, "extra_behavior": "ignore"},
+    }
+    if checked is None:
+        schema = ignoring if after is None else {**after, "schema": ignoring}
+        schema.pop("ref", None)
+        return _Top(schema, frozenset(known), {}, 0)
+    return _Top(ignoring, frozenset(known), checked[1], checked[2])
+
+
+def _checked_at_the_top(
+    model: type[FHIRAbstractModel], fields_schema: Schema
+) -> tuple[dict[str, Schema], dict[str, int], int] | None:
+    """`model`'s fields for a schema without its after-validator, when the schema and `Flat.accepts`
+    can do its checks: each required primitive becomes a required field that refuses a null (it is
+    text, so what it accepts is never None), and each choice is checked in the input. With the
+    choices' keys and their bits, and the bits of the required ones."""
+    facts = corehooks._after_facts(model)
+    if facts is None or facts.fields is not model.__pydantic_fields__:
+        return None
+    fields = dict(fields_schema["fields"])
+    for name in facts.required:
+        value = _optional_value(fields[name]["schema"])
+        if value is None or value["type"] != "str":
+            return None
+        fields[name] = {**fields[name], "schema": value}
+    groups: dict[str, int] = {}
+    required = 0
+    for index, (names, needed) in enumerate(facts.choices):
+        bit = 1 << index
+        for name in names:
+            field = fields[name]
+            value = _optional_value(field["schema"])
+            if value is None:
+                return None
+            if needed and not (value["type"] == "chain" and value["steps"][0] is _A_DICT):
+                return None
+            groups[name] = groups[field.get("validation_alias", name)] = bit
+        required |= bit if needed else 0
+    return fields, groups, required
+
+
+def _optional_value(schema: Schema) -> Schema | None:
+    """The schema of a field's value when it is None unless given, and None only when given as null."""
+    if schema["type"] != "default" or schema["default"] is not None or schema.get("validate_default"):
+        return None
+    if schema["schema"]["type"] != "nullable":
+        return None
+    return cast(Schema, schema["schema"]["schema"])
 
 
 def _ref(model: type[FHIRAbstractModel]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 from collections.abc import Iterator
@@ -72,6 +73,15 @@ FIXTURES = sorted(path for path in (REPO / "fixtures").rglob("*") if path.suffix
 REAL_ELEMENTS = real_elements(FIXTURES)
 
 
+@functools.cache
+def _definition(model: type[FHIRAbstractModel]) -> SchemaValidator:
+    """A validator of `model`'s inlined definition alone, as the classes that hold it read it."""
+    definitions: dict[type[FHIRAbstractModel], dict[str, Any]] = {}
+    assert flatschema._define(model, definitions)
+    root = {"type": "definition-ref", "schema_ref": flatschema._ref(model)}
+    return SchemaValidator({"type": "definitions", "schema": root, "definitions": list(definitions.values())})
+
+
 @given(st.one_of(bodies(), REAL_ELEMENTS, REAL_ELEMENTS))
 def test_an_element_the_flat_validator_accepts_is_built_as_fhir_cores_own_builds_it(
     case: tuple[type[FHIRAbstractModel], Any],
@@ -79,12 +89,31 @@ def test_an_element_the_flat_validator_accepts_is_built_as_fhir_cores_own_builds
     """Every element class under the rule models, with any fields, and the fixtures' elements changed a
     little: what the inlined schema accepts, fhir_core's element function accepts too and builds the same."""
     model, data = case
-    flat = flatschema.flat_validator(model)
-    assume(flat is not None)  # primitive extensions: fhir_core's own function builds them
+    assume(flatschema.flat_validator(model) is not None)  # primitive extensions: fhir_core's own builds them
     try:
-        built = flat.validate_python(data)
+        built = _definition(model).validate_python(data)
     except Exception:
         return  # refused: fhir_core's own path decides, as `validate` does
+    original = corehooks._ORIGINALS["fhir_model_validator"].__func__(FhirBase, data, model)
+    assert anatomy(built) == anatomy(original)
+
+
+@given(st.one_of(bodies(), REAL_ELEMENTS, REAL_ELEMENTS))
+def test_a_class_the_flat_validator_accepts_as_a_whole_is_built_as_fhir_cores_own_builds_it(
+    case: tuple[type[FHIRAbstractModel], Any],
+) -> None:
+    """The same, for the schema of a class at the top, which ignores keys it does not know and may leave
+    the after-validator to `Flat.accepts`: what both accept, given the class's resource type, the
+    element function accepts without it and builds the same."""
+    model, data = case
+    flat = flatschema.flat_validator(model)
+    assume(flat is not None and isinstance(data, dict) and "resourceType" not in data)
+    typed = {**data, "resourceType": model.get_resource_type()}
+    try:
+        assert flat.accepts(typed)
+        built = flat.core.validate_python(typed)
+    except Exception:
+        return
     original = corehooks._ORIGINALS["fhir_model_validator"].__func__(FhirBase, data, model)
     assert anatomy(built) == anatomy(original)
 
