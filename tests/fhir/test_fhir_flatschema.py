@@ -258,3 +258,37 @@ def test_every_rule_resource_of_the_fixtures_and_the_shared_data_is_built_as_fhi
     ]
     assert len(found) > 17_000
     assert different == []
+
+
+def test_the_rule_types_are_validated_by_one_validator() -> None:
+    cores = {id(flat.core) for model in RULE_MODELS if (flat := flatschema.flat_validator(model))}
+    assert len(cores) == 1
+
+
+_POTASSIUM = {"resourceType": "Observation", "status": "final", "code": {"text": "potassium"}}
+
+
+def _errors(resource: dict[str, Any]) -> list[tuple[str, tuple[int | str, ...], str]]:
+    with pytest.raises(ValidationError) as refused:
+        flatschema.validate(Observation, resource)
+    return [(e["type"], e["loc"], e["msg"]) for e in refused.value.errors()]
+
+
+def test_an_unknown_element_of_a_resource_is_refused_with_fhir_cores_error() -> None:
+    assert _errors(_POTASSIUM | {"context": {"reference": "Encounter/e"}}) == [
+        ("extra_forbidden", ("context",), "Extra inputs are not permitted")
+    ]
+
+
+def test_two_values_of_one_choice_are_refused_with_fhir_cores_error() -> None:
+    [(kind, _, message)] = _errors(_POTASSIUM | {"valueString": "low", "valueBoolean": True})
+    assert (kind, "but got multiple" in message) == ("value_error", True)
+
+
+def test_a_required_primitive_given_only_as_an_extension_is_accepted_as_fhir_core_accepts_it() -> None:
+    absent = {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}
+    reason = {"extension": [absent]}
+    body = {key: value for key, value in _POTASSIUM.items() if key != "status"} | {"_status": reason}
+    built = flatschema.validate(Observation, body)
+    assert (built.status, type(built.status__ext).__name__) == (None, "FHIRPrimitiveExtension")
+    assert anatomy(built) == anatomy(corehooks.validate(Observation, body))
