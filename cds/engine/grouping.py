@@ -61,10 +61,11 @@ class DurableRule:
             return self.branches[0].rules
         last = facts[matched[-1]]
         for branch in self.branches:
-            if all(
-                (value := last.get(prop)) is not None and compare(value, code)
-                for prop, compare, code in branch.checks
-            ):
+            for prop, compare, code in branch.checks:
+                value = last.get(prop)
+                if value is None or not compare(value, code):
+                    break
+            else:
                 return branch.rules
         raise EngineError("durable-rules fired a rule on a fact that passes none of its alternatives")
 

@@ -25,21 +25,14 @@ def decide(rulebook: Rulebook, activations: Sequence[Activation]) -> Decision:
     for activation in activations:
         alternative = alternatives[activation.rule_key]
         role, rule_id = alternative.role, alternative.rule_id
-        if role == "context":
-            source = alternative.sources[0]
-            key = (activation.fact_ids[0], alternative.reasons[0], "context", source.label, source.advice)
-            context.setdefault(rule_id, {})[key] = None
-            continue
         if role == "unless":
             blockers.setdefault(rule_id, []).append((alternative.reasons[0], activation.fact_ids[0]))
             continue
-        required = len(rulebook.rule(rule_id).spec.when.all)
-        matches = when.setdefault(rule_id, {})
-        for index, (source, reason, fact_id) in enumerate(
-            zip(alternative.sources, alternative.reasons, activation.fact_ids, strict=True)
+        matches = (context if role == "context" else when).setdefault(rule_id, {})
+        for fact_id, (reason, as_role, label, advice) in zip(
+            activation.fact_ids, alternative.matched, strict=True
         ):
-            role = "all" if index < required else "any"
-            matches[(fact_id, reason, role, source.label, source.advice)] = None
+            matches[(fact_id, reason, as_role, label, advice)] = None
     findings: list[Finding] = []
     suppressed: list[Suppression] = []
     fired: set[str] = set()

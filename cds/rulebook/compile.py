@@ -30,13 +30,18 @@ def compile_rule(
         key = f"{spec.id}#{n}"
         compiled.append(CompiledRule(key=key, patterns=tuple(alt for _, alt in combo)))
         sources = tuple(p for p, _ in combo)
-        alternatives[key] = Alternative(key, spec.id, "when", sources, reasons(sources, values))
+        why = reasons(sources, values)
+        roles = ["all" if index < len(when.all) else "any" for index in range(len(sources))]
+        matched = tuple((r, role, p.label, p.advice) for r, role, p in zip(why, roles, sources, strict=True))
+        alternatives[key] = Alternative(key, spec.id, "when", sources, why, matched)
     for role, mark, patterns in (("unless", "!", when.unless), ("context", "~", when.context)):
         for j, pattern in enumerate(patterns):
             for k, alt in enumerate(compile_pattern(pattern, domains, values, f"when.{role}.{j}")):
                 key = f"{spec.id}{mark}{j}.{k}"
                 compiled.append(CompiledRule(key=key, patterns=(alt,)))
-                alternatives[key] = Alternative(key, spec.id, role, (pattern,), reasons((pattern,), values))
+                why = reasons((pattern,), values)
+                matched = ((why[0], "context", pattern.label, pattern.advice),) if role == "context" else ()
+                alternatives[key] = Alternative(key, spec.id, role, (pattern,), why, matched)
     return compiled, alternatives
 
 

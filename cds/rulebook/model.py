@@ -19,9 +19,12 @@ class Alternative:
 
     key: str
     rule_id: str
-    role: str  # "when" or "unless"
+    role: str  # "when", "unless" or "context"
     sources: tuple[FactPattern, ...]
     reasons: tuple[str, ...]
+    matched: tuple[tuple[str, str, str | None, str | None], ...]
+    """Per pattern, what a fact it matches is kept as: the reason, the match's role ("all", "any" or
+    "context"), the label and the advice (`cds.findings.Match`), worked out once per rules version."""
 
 
 @dataclass(frozen=True)
