@@ -107,7 +107,8 @@ class Flat:
 
     core: SchemaValidator
     known: frozenset[str]
-    """`resourceType` and every key a field of the class is read from."""
+    """`resourceType` and every field's alias, the key JSON gives it by. A field's Python name, which
+    pydantic also reads, is left to fhir_core's own path: beside its alias, fhir_core refuses it."""
     choice_keys: frozenset[str]
     choice_groups: Mapping[str, int]
     """Each choice's input keys, to the bit of its choice."""
@@ -195,7 +196,7 @@ def _top(model: type[FHIRAbstractModel], definitions: _Definitions) -> _Top | No
         alias = field.get("validation_alias", name)
         if not isinstance(alias, str):
             return None
-        known |= {name, alias}
+        known.add(alias)
     checked = None if after is None else _checked_at_the_top(model, fields_schema)
     fields = fields_schema["fields"] if checked is None else checked[0]
     ignoring = {

@@ -292,3 +292,14 @@ def test_a_required_primitive_given_only_as_an_extension_is_accepted_as_fhir_cor
     built = flatschema.validate(Observation, body)
     assert (built.status, type(built.status__ext).__name__) == (None, "FHIRPrimitiveExtension")
     assert anatomy(built) == anatomy(corehooks.validate(Observation, body))
+
+
+def test_a_field_given_by_its_alias_and_its_python_name_is_left_to_fhir_cores_own_path() -> None:
+    """fhir_core refuses the Python name beside the alias as an unknown element; the flat validator,
+    whose fields ignore keys, would take the alias's value and build the resource."""
+    flat = flatschema.flat_validator(Condition)
+    assert flat is not None
+    data = {"resourceType": "Condition", "_recordedDate": None, "recordedDate__ext": None}
+    assert not flat.accepts(data)
+    with pytest.raises(ValidationError, match="recordedDate__ext"):
+        Condition.model_validate(data)
