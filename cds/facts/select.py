@@ -215,8 +215,7 @@ def select(
             notes.extend(f"{reference}: {p}" for p in problems)
         resource = raw.resource
         concept = match if isinstance(match, ConceptMatch) else None
-        written = resource.get("verificationStatus")
-        verification = None if written is None else status_code(written)
+        verification = status_code(resource.get("verificationStatus"))
         certainty = (
             "known"
             if concept is None or rtype != "Condition"

@@ -55,7 +55,10 @@ def all_words(concepts: Any) -> str:
 
 
 def status_code(concept: object) -> str | None:
-    """clinicalStatus / verificationStatus code, e.g. 'active', 'refuted'."""
+    """clinicalStatus / verificationStatus code, e.g. 'active', 'refuted'. Most resources write no
+    status: that answer costs no walk over codings."""
+    if concept is None:
+        return None
     for _, code in codings(concept):
         if code:
             return code
