@@ -1,3 +1,4 @@
-"""How deeply valid JSON nests, read in one pass in C (`_nesting.c`) without building it."""
+"""How deeply JSON nests, and whether msgspec's syntax check settles it, read in one pass in C
+(`_nesting.c`) without building it."""
 
-def nests_deeper_than(valid_json: bytes | bytearray | memoryview, limit: int, /) -> bool: ...
+def json_shape(json: bytes | bytearray | memoryview, limit: int, /) -> int: ...

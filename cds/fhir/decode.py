@@ -10,9 +10,10 @@ the very same values.
 The fast reader refuses exactly what the validating path refuses, with the same message, because it
 hands every document it does not take to that path. msgspec checks JSON syntax everywhere but, in
 the text it skips, neither UTF-8 nor whether a number fits a double, and it has no nesting limit of
-ours: so the whole text is first parsed by yyjson, the parser orjson is built on (without building
-Python objects: it refuses what orjson refuses, with orjson's messages), and its nesting measured as
-the validating path measures it. Anything unusual (a Bundle.entry that is not a list, a prefetch
+ours: so one pass in C first measures the nesting as the validating path does and tells whether the
+text holds anything of that kind (`checked_text`); only a text that does is parsed whole by yyjson,
+the parser orjson is built on (without building Python objects: it refuses what orjson refuses).
+Anything unusual (a Bundle.entry that is not a list, a prefetch
 value that is not an object, a syntax error) raises NotFast, and the caller reads that document the
 validating way: slower, never different.
 """
@@ -27,7 +28,7 @@ import orjson
 import yyjson
 from msgspec import UNSET, Raw, Struct, UnsetType
 
-from cds.fhir.jsonparse import exceeds_depth
+from cds.fhir.jsonparse import Shape, text_shape
 
 _ABSENT = Raw(b"")
 """Default of a Raw field, told from any value present (even `null`) by identity."""
@@ -292,12 +293,19 @@ def is_object_text(text: bytes | Raw) -> bool:
 
 
 def checked_text(data: bytes) -> bytes:
-    """Raises NotFast unless orjson would parse `data` (yyjson, which orjson is built on, parses it
-    without building Python objects) and its nesting is within the validating path's limit."""
-    try:
-        yyjson.Document(data)
-    except ValueError:
-        raise NotFast from None
-    if exceeds_depth(data):
+    """Raises NotFast unless orjson would parse `data` once msgspec has decoded all of it, and its
+    nesting is within the validating path's limit.
+
+    msgspec refuses any text outside the JSON grammar. Only a text of an unusual shape (`Shape`)
+    could still be one orjson refuses, so only such a text is parsed by yyjson, which orjson is built
+    on, without building Python objects: it refuses what orjson refuses.
+    """
+    shape = text_shape(data)
+    if shape == Shape.DEEPER:
         raise NotFast
+    if shape == Shape.UNUSUAL:
+        try:
+            yyjson.Document(data)
+        except ValueError:
+            raise NotFast from None
     return data

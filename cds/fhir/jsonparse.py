@@ -5,16 +5,27 @@ recursive code downstream (pydantic, the fact layer), so that is checked here on
 costs a fraction of the parse instead of a walk over every parsed value.
 """
 
+from enum import IntEnum
 from typing import Any
 
 import orjson
 
 from cds.errors import InputError
-from cds.fhir._nesting import nests_deeper_than
+from cds.fhir._nesting import json_shape
 
 MAX_DEPTH = 64
 BOM = b"\xef\xbb\xbf"
 _NON_NUMBERS = ("NaN", "Infinity", "-Infinity")
+
+
+class Shape(IntEnum):
+    """What one pass over JSON text (`_nesting.c`) tells; it holds for valid JSON only."""
+
+    PLAIN = 0
+    """Within the nesting limit, and nothing in it that msgspec's syntax check takes and orjson refuses."""
+    DEEPER = 1
+    UNUSUAL = 2
+    """Within the nesting limit, but not known to be one orjson takes when msgspec does (`_nesting.c`)."""
 
 
 def parse_json_bytes(data: bytes | str) -> Any:
@@ -35,7 +46,11 @@ def exceeds_depth(valid_json: bytes | bytearray | memoryview) -> bool:
     One pass in C (`_nesting.c`): every exact pure-Python scan tried cost about a sixth of a
     1000-resource call.
     """
-    return nests_deeper_than(valid_json, MAX_DEPTH)
+    return text_shape(valid_json) == Shape.DEEPER
+
+
+def text_shape(json: bytes | bytearray | memoryview) -> Shape:
+    return Shape(json_shape(json, MAX_DEPTH))
 
 
 def to_utf8(data: bytes | str) -> bytes:
