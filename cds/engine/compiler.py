@@ -35,10 +35,10 @@ def compile_rules(rules: Sequence[CompiledRule], *, name: str) -> Program:
     """Validate `rules` as a whole and translate them; EngineError names the offending rule."""
     checked = [_revalidated(rule, position) for position, rule in enumerate(rules)]
     _check_keys(checked, name)
-    check_limits(checked, name)
     patterns = [pattern for rule in checked for pattern in rule.patterns]
     tests = [test for pattern in patterns for test in _tests(pattern)]
     codebook = Codebook(test.value for test in tests)
+    check_limits(checked, codebook, name)
     return Program(
         keys=tuple(rule.key for rule in checked),
         rules=group_rules(checked, codebook),

@@ -69,6 +69,17 @@ _attempts = itertools.count(1)
 """Numbers each session attempt in the process: its sid and the salt of its fact ids."""
 
 
+def condition_markers(condition: object) -> int:
+    """The `$and`/`$or` opening and closing entries durable keeps for one pattern's condition, to be
+    held within `MAX_PATTERN_MARKERS`."""
+    if isinstance(condition, dict):
+        own = sum(2 for key in condition if key in ("$and", "$or"))
+        return own + sum(condition_markers(value) for value in condition.values())
+    if isinstance(condition, list):
+        return sum(condition_markers(item) for item in condition)
+    return 0
+
+
 def _to_json(message: object) -> str:
     """The JSON text durable's C calls take (they refuse bytes)."""
     return orjson.dumps(message).decode()

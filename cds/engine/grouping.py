@@ -20,7 +20,7 @@ import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cds.engine.durable_host import MAX_PATTERN_MARKERS, Condition
+from cds.engine.durable_host import MAX_PATTERN_MARKERS, Condition, condition_markers
 from cds.engine.patterns import CompiledRule, Pattern, Test
 from cds.engine.serialise import Codebook, domain_of, property_name
 from cds.errors import EngineError
@@ -104,7 +104,7 @@ def _joined(group: _Building, tests: tuple[Test, ...], index: int, codebook: Cod
     if not all(_exclusive(existing, tests, codebook) for existing, _ in group.branches):
         return False
     alternatives = (*(existing for existing, _ in group.branches), tests)
-    if _markers(condition_of(_merged(group.kind, alternatives), codebook)) > MAX_PATTERN_MARKERS:
+    if condition_markers(condition_of(_merged(group.kind, alternatives), codebook)) > MAX_PATTERN_MARKERS:
         return False
     group.branches.append((tests, [index]))
     return True
@@ -128,16 +128,6 @@ def _merged(kind: str, alternatives: Sequence[tuple[Test, ...]]) -> Pattern:
     if len(alternatives) == 1:
         return Pattern(kind=kind, all=alternatives[0])
     return Pattern(kind=kind, any=tuple(alternatives))
-
-
-def _markers(condition: object) -> int:
-    """The `$and`/`$or` opening and closing entries durable keeps for one pattern's condition."""
-    if isinstance(condition, dict):
-        own = sum(2 for key in condition if key in ("$and", "$or"))
-        return own + sum(_markers(value) for value in condition.values())
-    if isinstance(condition, list):
-        return sum(_markers(item) for item in condition)
-    return 0
 
 
 def _durable_rule(group: _Building, rules: Sequence[CompiledRule], codebook: Codebook) -> DurableRule:

@@ -12,11 +12,14 @@ from collections.abc import Iterable, Sequence
 from cds.engine.durable_host import (
     MAX_ALPHA_TESTS,
     MAX_PATTERN_BRANCHES,
+    MAX_PATTERN_MARKERS,
     MAX_PATTERNS_PER_RULE,
     MAX_PENDING_ALPHA_TESTS,
+    condition_markers,
 )
+from cds.engine.grouping import condition_of
 from cds.engine.patterns import CompiledRule, Pattern, Test
-from cds.engine.serialise import domain_of, property_name
+from cds.engine.serialise import Codebook, domain_of, property_name
 from cds.errors import EngineError
 
 _Key = tuple[str, str, object]
@@ -24,7 +27,7 @@ _Key = tuple[str, str, object]
 _Trie = dict[_Key, "_Trie"]
 
 
-def check_limits(rules: Sequence[CompiledRule], name: str) -> None:
+def check_limits(rules: Sequence[CompiledRule], codebook: Codebook, name: str) -> None:
     """Raise EngineError if durable-rules could not run `rules` safely."""
     for rule in rules:
         if len(rule.patterns) > MAX_PATTERNS_PER_RULE:
@@ -32,8 +35,21 @@ def check_limits(rules: Sequence[CompiledRule], name: str) -> None:
                 f"rule {rule.key!r} has {len(rule.patterns)} patterns; "
                 f"at most {MAX_PATTERNS_PER_RULE} are allowed"
             )
+        _check_markers(rule, codebook)
     _check_totals(rules, name)
     _check_pending(rules, name)
+
+
+def _check_markers(rule: CompiledRule, codebook: Codebook) -> None:
+    for position, pattern in enumerate(rule.patterns, start=1):
+        markers = condition_markers(condition_of(pattern, codebook))
+        if markers > MAX_PATTERN_MARKERS:
+            raise EngineError(
+                f"rule {rule.key!r}, pattern {position} (kind {pattern.kind!r}): its durable condition "
+                f"needs {markers} `$and`/`$or` entries (two for the pattern, two for its `any` and two "
+                f"for each `any` group of two or more tests); at most {MAX_PATTERN_MARKERS} are allowed "
+                f"because durable-rules fails with error 113 at 32. Split the `any` groups over two rules"
+            )
 
 
 def _branches(pattern: Pattern) -> list[tuple[Test, ...]]:

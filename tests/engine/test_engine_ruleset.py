@@ -102,6 +102,27 @@ def test_too_many_pattern_branches_are_refused() -> None:
         Engine(rules, name="t")
 
 
+def two_test_groups(count: int) -> Pattern:
+    """A pattern whose durable condition needs 4 `$and`/`$or` entries plus 2 for each group."""
+    return Pattern(kind="k", any=tuple((gt(index), gt(index, "y")) for index in range(count)))
+
+
+def test_pattern_with_as_many_and_or_entries_as_durable_holds_evaluates() -> None:
+    engine = Engine([CompiledRule(key="wide", patterns=(two_test_groups(13),))], name="t")
+
+    assert len(engine.evaluate([{"id": "f", "kind": "k", "x": 1000, "y": 1000}])) == 1
+
+
+def test_pattern_with_more_and_or_entries_than_durable_holds_is_refused_naming_it() -> None:
+    rule = CompiledRule(key="wide", patterns=(Pattern(kind="j"), two_test_groups(14)))
+
+    with pytest.raises(
+        EngineError,
+        match=r"rule 'wide', pattern 2 \(kind 'k'\).* needs 32 `\$and`/`\$or` entries.*at most 30.*error 113",
+    ):
+        Engine([rule], name="t")
+
+
 def test_duplicate_rule_keys_are_refused() -> None:
     rule = CompiledRule(key="red-flag#0", patterns=(Pattern(kind="k"),))
 

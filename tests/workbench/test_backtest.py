@@ -63,5 +63,5 @@ def test_on_dask_the_run_reports_the_workers_cpu_and_memory(population: Path) ->
         report = run_backtest(open_population(population), _sources(), now=NOW, execution=execution)
     run = report.run
     assert run.peak_worker_rss_mb is not None and run.peak_worker_rss_mb > 50
-    assert run.cpu_seconds - run.main_cpu_seconds > 0.5
+    assert run.cpu_seconds - run.main_cpu_seconds > run.main_cpu_seconds  # the patients ran on the worker
     assert f"largest worker {run.peak_worker_rss_mb:.0f} MB" in impact_text(report)
