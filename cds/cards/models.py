@@ -9,10 +9,10 @@ output can only drop fields that were left unset.
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Protocol, Self, TypeVar, cast
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, JsonValue, StrictBool, StrictStr, model_validator
+from pydantic import AfterValidator, BaseModel, JsonValue, StrictBool, StrictStr, model_validator
 
 from cds.frozen import Frozen
 
@@ -30,21 +30,22 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _RANK: Mapping[Indicator, int] = {"info": 0, "warning": 1, "critical": 2}
 
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=BaseModel)
 
 
-def _non_blank(value: str) -> str:
+def check_text(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty or whitespace only; omit an optional field instead")
     return value
 
 
-def _summary(value: str) -> str:
+def check_summary(value: str) -> str:
     if len(value) >= SUMMARY_LIMIT:
         raise ValueError(f"must be under {SUMMARY_LIMIT} characters, got {len(value)}")
     return value
 
 
-def _uuid(value: str) -> str:
+def check_uuid(value: str) -> str:
     if not _UUID.fullmatch(value):
         raise ValueError(f"must be a UUID like 8-4-4-4-12 hex digits, got {value!r}")
     return value
@@ -117,9 +118,9 @@ def _fhir_resource(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
     return value
 
 
-Text = Annotated[StrictStr, AfterValidator(_non_blank)]
-Summary = Annotated[Text, AfterValidator(_summary)]
-Uuid = Annotated[StrictStr, AfterValidator(_uuid)]
+Text = Annotated[StrictStr, AfterValidator(check_text)]
+Summary = Annotated[Text, AfterValidator(check_summary)]
+Uuid = Annotated[StrictStr, AfterValidator(check_uuid)]
 Url = Annotated[StrictStr, AfterValidator(_absolute_url)]
 RelativeReference = Annotated[StrictStr, AfterValidator(_relative_reference)]
 FhirResource = Annotated[dict[str, JsonValue], AfterValidator(_fhir_resource)]
@@ -244,6 +245,30 @@ class CdsResponse(Frozen):
         if repeated:
             raise ValueError(repeated)
         return self
+
+
+class Build(Protocol):
+    """How a card's models are made from their fields: `validated` or `assembled`."""
+
+    def __call__(self, model: type[_M], fields: dict[str, Any], /) -> _M: ...
+
+
+def validated(model: type[_M], fields: dict[str, Any]) -> _M:
+    """`model(**fields)`, every validator run."""
+    return cast(_M, model.__pydantic_validator__.validate_python(fields))
+
+
+def assembled(model: type[_M], fields: dict[str, Any]) -> _M:
+    """`model` holding `fields` unchecked, for a card whose fixed parts were validated once and whose
+    per-call values the caller checked with the same validators: a card with a suggestion costs 25 µs
+    validated and 4 assembled. `fields` names every field of `model`; pydantic's `model_construct`
+    would fill them in but costs more than validating (4.6 against 2.4 µs for a card)."""
+    model_instance = object.__new__(model)
+    object.__setattr__(model_instance, "__dict__", fields)
+    object.__setattr__(model_instance, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(model_instance, "__pydantic_extra__", None)
+    object.__setattr__(model_instance, "__pydantic_private__", None)
+    return model_instance
 
 
 def to_dict(response: CdsResponse) -> dict[str, Any]:

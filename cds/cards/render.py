@@ -7,14 +7,33 @@ so a clinician sees why it fired and an informaticist can trace it to the rule f
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal, cast
 
-from cds.cards.models import Action, Card, Coding, Link, OverrideReason, Source, Suggestion, sort_cards
+from cds.cards.models import (
+    Action,
+    Build,
+    Card,
+    Coding,
+    Indicator,
+    Link,
+    OverrideReason,
+    SelectionBehavior,
+    Source,
+    Suggestion,
+    assembled,
+    check_summary,
+    check_text,
+    check_uuid,
+    sort_cards,
+    validated,
+)
 from cds.cards.orders import service_request
 from cds.facts.extract import FactSet
 from cds.facts.models import Diagnosis, Fact, RedFlag
 from cds.findings.models import Decision, Finding, Match
+from cds.rulebook.files import Order
 from cds.rulebook.model import Rule, Rulebook
 from cds.rulebook.templates import BRIEF, COUNTS, LISTS, SINGLE, brief, join_words, placeholders
 
@@ -139,10 +158,21 @@ def _evidence_references(finding: Finding, facts: dict[str, Fact]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class _SuggestionParts:
+    label: str
+    recommended: Literal[True] | None
+    orders: tuple[tuple[str, Order], ...]
+    """Each order with the description of the action that creates it."""
+
+
+@dataclass(frozen=True)
 class _RuleParts:
     """What a rule's cards share whatever the record: built and validated once per rules version."""
 
+    indicator: Indicator
     source: Source
+    suggestions: tuple[_SuggestionParts, ...]
+    selection: SelectionBehavior | None
     override_reasons: tuple[OverrideReason, ...] | None
     links: tuple[Link, ...] | None
     fixed: dict[str, str]
@@ -159,6 +189,9 @@ _parts: dict[tuple[str, str], _RuleParts] = {}
 """(rules version, rule id) -> parts. The version hashes every rule file, so one version has one content;
 emptied when full, so reloads cannot grow it."""
 
+_SAMPLE_PATIENT = "sample"
+_SAMPLE_REASONS = ("Condition/sample",)
+
 
 def _rule_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
     key = (rulebook.version, rule.id)
@@ -166,11 +199,16 @@ def _rule_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
     if parts is None:
         if len(_parts) >= _PARTS_KEPT:
             _parts.clear()
-        parts = _parts[key] = _build_parts(rulebook, rule)
+        parts = _build_parts(rulebook, rule)
+        _assemble(parts, validated, new_uuid, "sample", "sample", _SAMPLE_PATIENT, _SAMPLE_REASONS)
+        _parts[key] = parts
     return parts
 
 
 def _build_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
+    """Validates the parts but not the card they make: `_rule_parts` has the models validate a whole
+    card of them before keeping them, since a record changes only the uuids, the words and the
+    patient and evidence references of an order, none of which can turn a valid card invalid."""
     spec = rule.spec.card
     first_link = spec.links[0] if spec.links else None
     names = frozenset(
@@ -182,11 +220,24 @@ def _build_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
     )
     fixed = _fixed_values(rulebook, names)
     return _RuleParts(
+        indicator=cast(Indicator, rule.indicator),
         source=Source(
             label=SOURCE_LABEL,
             url=str(first_link.url) if first_link else None,
             topic=Coding(system=RULE_TOPIC_SYSTEM, code=rule.id, display=rule.spec.title),
         ),
+        suggestions=tuple(
+            _SuggestionParts(
+                label=s.label,
+                recommended=True if s.recommended else None,
+                orders=tuple(
+                    (f"Create a draft order: {rulebook.orders[name].description}", rulebook.orders[name])
+                    for name in s.order_names
+                ),
+            )
+            for s in spec.suggestions
+        ),
+        selection=spec.selection,
         override_reasons=tuple(
             OverrideReason(system=OVERRIDE_SYSTEM, code=name, display=rulebook.override_reasons[name].display)
             for name in spec.override_reasons
@@ -211,40 +262,75 @@ def build_card(
 
 
 def _card(
-    finding: Finding, facts: dict[str, Fact], fact_set: FactSet, rulebook: Rulebook, new_uuid: UuidFactory
+    finding: Finding,
+    facts: dict[str, Fact],
+    fact_set: FactSet,
+    rulebook: Rulebook,
+    new_uuid: UuidFactory,
+    build: Build = assembled,
 ) -> Card:
     spec = finding.rule.spec.card
     parts = _rule_parts(rulebook, finding.rule)
     words = spec.in_context if finding.context and spec.in_context else spec
     values = _placeholder_values(finding, facts, parts)
-    suggestions = [
-        Suggestion(
-            label=s.label,
-            uuid=new_uuid(),
-            isRecommended=True if s.recommended else None,
-            actions=tuple(
-                Action(
-                    type="create",
-                    description=f"Create a draft order: {rulebook.orders[name].description}",
-                    resource=service_request(
-                        rulebook.orders[name], fact_set.patient_id, _evidence_references(finding, facts)
-                    ),
-                )
-                for name in s.order_names
-            ),
+    return _assemble(
+        parts,
+        build,
+        new_uuid,
+        words.summary.format_map(values),
+        _detail(finding, facts, fact_set, parts, words.detail.format_map(values)),
+        fact_set.patient_id,
+        _evidence_references(finding, facts) if parts.suggestions else (),
+    )
+
+
+def _assemble(
+    parts: _RuleParts,
+    build: Build,
+    new_uuid: UuidFactory,
+    summary: str,
+    detail: str,
+    patient_id: str,
+    references: Sequence[str],
+) -> Card:
+    """The card of `parts` and what one record gives, its values checked as the models would check
+    them whichever way `build` makes the models."""
+    suggestions = tuple(
+        build(
+            Suggestion,
+            {
+                "label": s.label,
+                "uuid": check_uuid(new_uuid()),
+                "isRecommended": s.recommended,
+                "actions": tuple(
+                    build(
+                        Action,
+                        {
+                            "type": "create",
+                            "description": description,
+                            "resource": service_request(order, patient_id, references),
+                            "resourceId": None,
+                        },
+                    )
+                    for description, order in s.orders
+                ),
+            },
         )
-        for s in spec.suggestions
-    ]
-    return Card(
-        uuid=new_uuid(),
-        summary=words.summary.format_map(values),
-        indicator=finding.rule.indicator,
-        source=parts.source,
-        detail=_detail(finding, facts, fact_set, parts, words.detail.format_map(values)),
-        suggestions=tuple(suggestions) or None,
-        selectionBehavior=spec.selection if suggestions else None,
-        overrideReasons=parts.override_reasons,
-        links=parts.links,
+        for s in parts.suggestions
+    )
+    return build(
+        Card,
+        {
+            "uuid": check_uuid(new_uuid()),
+            "summary": check_summary(check_text(summary)),
+            "indicator": parts.indicator,
+            "source": parts.source,
+            "detail": check_text(detail),
+            "suggestions": suggestions or None,
+            "selectionBehavior": parts.selection if suggestions else None,
+            "overrideReasons": parts.override_reasons,
+            "links": parts.links,
+        },
     )
 
 
