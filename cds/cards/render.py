@@ -31,7 +31,7 @@ from cds.cards.models import (
 )
 from cds.cards.orders import service_request
 from cds.facts.extract import FactSet
-from cds.facts.models import Diagnosis, Fact, RedFlag
+from cds.facts.models import Diagnosis, Evidence, Fact, RedFlag
 from cds.findings.models import Decision, Finding, Match
 from cds.rulebook.files import Order
 from cds.rulebook.model import Rule, Rulebook
@@ -112,28 +112,30 @@ def _urgency_first(fact: Fact) -> tuple[int, str]:
 
 
 def _why(match: Match, fact: Fact) -> str:
-    label = match.label or fact.label
-    line = f"- **{label}**: {match.reason}"
+    line = f"- **{match.label or fact.label}**: {match.reason}"
     if fact.detail:
         line += f"; {fact.detail}"
-    cited = ", ".join(
-        f"`{e.reference}`" + (f" ({e.date.isoformat()})" if e.date else "") + f" {e.text}"
-        for e in fact.evidence
-    )
-    if cited:
-        line += f". Evidence: {cited}"
+    if fact.evidence:
+        line += ". Evidence: " + ", ".join([_cited(e) for e in fact.evidence])
     advice = match.advice or fact.advice
     if advice and match.role in ("any", "context"):
         line += f". To address: {advice}"
     return line
 
 
+def _cited(evidence: Evidence) -> str:
+    if evidence.date:
+        return f"`{evidence.reference}` ({evidence.date.isoformat()}) {evidence.text}"
+    return f"`{evidence.reference}` {evidence.text}"
+
+
 def _detail(
     finding: Finding, facts: dict[str, Fact], fact_set: FactSet, parts: _RuleParts, intro: str
 ) -> str:
     lines = [intro, "", "**Why this card**", ""]
-    lines += [_why(m, facts[m.fact_id]) for m in finding.matches if facts[m.fact_id].kind != "record"]
-    lines += [f"- {m.reason}" for m in finding.matches if facts[m.fact_id].kind == "record"]
+    matched = [(m, facts[m.fact_id]) for m in finding.matches]
+    lines += [_why(m, fact) for m, fact in matched if fact.kind != "record"]
+    lines += [f"- {m.reason}" for m, fact in matched if fact.kind == "record"]
     if finding.context:
         lines += ["", "**On the chart (context)**", ""]
         lines += [_why(m, facts[m.fact_id]) for m in finding.context]
