@@ -13,7 +13,7 @@ from typing import Any
 
 from msgspec import Struct
 
-from cds.cards.models import CdsResponse, to_json
+from cds.cards.models import CdsResponse, response_of, to_json
 from cds.cards.render import UuidFactory, build_cards, new_uuid
 from cds.engine import Activation, Engine
 from cds.facts.extract import FactSet, extract_facts
@@ -79,7 +79,7 @@ class Evaluator:
         decision = decide(self.rulebook, activations)
         cards = build_cards(decision, facts, self.rulebook, new_uuid)
         return Evaluation(
-            response=CdsResponse(cards=tuple(cards)),
+            response=response_of(cards),
             facts=facts,
             activations=tuple(activations),
             decision=decision,

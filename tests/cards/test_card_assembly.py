@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from cds.cards.models import Card, CdsResponse, Coding, Source, assembled, to_json, validated
+from cds.cards.models import Card, CdsResponse, Coding, Source, assembled, response_of, to_json, validated
 from cds.cards.render import UuidFactory, _card, build_cards
 from cds.evaluation import Evaluation, Evaluator
 from cds.fhir import read_path
@@ -92,3 +92,22 @@ def test_a_malformed_uuid_from_the_factory_is_refused(evaluator: Evaluator) -> N
     evaluation = _evaluated(evaluator, "urgent-red-flag.json")
     with pytest.raises(ValueError, match="must be a UUID"):
         build_cards(evaluation.decision, evaluation.facts, evaluator.rulebook, lambda: "card-1")
+
+
+def test_a_response_of_cards_is_the_response_the_models_validate(evaluator: Evaluator) -> None:
+    cards = _evaluated(evaluator, "urgent-red-flag.json").response.cards
+    assert response_of(cards) == CdsResponse(cards=cards)
+
+
+def test_a_response_of_cards_repeating_a_card_uuid_is_refused(evaluator: Evaluator) -> None:
+    (card,) = _evaluated(evaluator, "benign-low-magnesium.json").response.cards
+    with pytest.raises(ValueError, match=re.escape("cards[1] repeats the uuid of cards[0]")):
+        response_of([card, card])
+
+
+def test_a_response_of_cards_repeating_a_suggestion_uuid_is_refused(evaluator: Evaluator) -> None:
+    (card,) = _evaluated(evaluator, "urgent-red-flag.json").response.cards
+    again = card.model_copy(update={"uuid": str(UUID(int=1))})
+    message = "cards[1].suggestions[0] repeats the uuid of cards[0].suggestions[0]"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        response_of([card, again])
