@@ -212,8 +212,9 @@ def _rule_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
 
 def _build_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
     """Validates the parts but not the card they make: `_rule_parts` has the models validate a whole
-    card of them before keeping them, since a record changes only the uuids, the words and the
-    patient and evidence references of an order, none of which can turn a valid card invalid."""
+    card of them before keeping them. A record changes only the uuids and the words, which `_assemble`
+    checks on every card, and the patient and evidence references of an order, which cannot make it
+    invalid (`Patient/...`, `Condition/...` are never blank)."""
     spec = rule.spec.card
     first_link = spec.links[0] if spec.links else None
     names = frozenset(
