@@ -10,6 +10,7 @@ transaction.
 from __future__ import annotations
 
 import importlib.util
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPICursor, Dialect
+from sqlalchemy.pool import PoolProxiedConnection
 
 from cds.store.protocols import StoreUnavailable
 
@@ -31,6 +33,10 @@ class Database:
         self.url = url
         self._durable = durable
         self._fast = fast
+        self._writer_lock = threading.Lock()
+        self._writer: PoolProxiedConnection | None = None
+        """SQLite: the connection `fast_cursor` keeps between transactions; a checkout from the pool and
+        its return cost 16 µs of a batch's 175 (measured). PostgreSQL's go back, to be pinged before use."""
 
     @property
     def dialect(self) -> str:
@@ -60,9 +66,11 @@ class Database:
     def fast_cursor(self) -> Iterator[DBAPICursor]:
         """The driver's own cursor in one `fast()` transaction, for the audit writer's batches: through
         SQLAlchemy's transaction and statements a batch of three calls took 0.30 ms of CPU, against
-        0.09 ms for the same work on the driver (measured on SQLite)."""
-        with self._unavailable_as_error():
-            connection = self._fast.raw_connection()
+        0.09 ms for the same work on the driver (measured on SQLite). One transaction at a time: on SQLite
+        they would wait for the write lock anyway."""
+        with self._unavailable_as_error(), self._writer_lock:
+            connection = self._writer or self._fast.raw_connection()
+            self._writer = None
             try:
                 cursor = connection.cursor()
                 if self.dialect == "postgresql":
@@ -74,9 +82,12 @@ class Database:
                 connection.commit()
             except BaseException:
                 connection.rollback()
-                raise
-            finally:
                 connection.close()
+                raise
+            if self.dialect == "postgresql":
+                connection.close()
+            else:
+                self._writer = connection
 
     @contextmanager
     def migrating(self) -> Iterator[Connection]:
@@ -98,6 +109,10 @@ class Database:
             raise StoreUnavailable(f"database {self.describe()}: {reason}") from None
 
     def close(self) -> None:
+        with self._writer_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         self._durable.dispose()
         self._fast.dispose()
 

