@@ -11,13 +11,6 @@ calls (on SQLite, 0.17 ms of CPU for one call, 0.22 ms for three, 0.78 ms for tw
 a `fill`, the wait ends as soon as that many items are waiting, which bounds the batch, and so how
 long its handling runs beside the caller's thread. A stop ends the wait at once.
 
-The thread runs at the lowest scheduling priority (`BACKGROUND_NICE`): on a core it shares with the
-event loop, the loop then gets the core whenever a call is waiting, and the work runs in the gaps
-between calls. At the default priority the loop waited for the audit writer about 0.1 ms a call (1
-worker, 10 resources, one core, concurrency 1: p50 0.685 -> 0.601 ms, lower in 8 of 10 interleaved
-rounds, and in 15 of 20 rounds against two controls); at concurrency 16 the throughput did not change
-(1015/924/991/1014 against 1115/988/1062/916 calls a second, 100 resources).
-
 When the queue is full, `offer` refuses the item (shadow evaluations count the skip: a slow consumer
 costs skipped work, never memory or the caller's time) and `submit` handles it in the caller's turn
 instead (audit records: nothing is lost, and an overloaded worker slows its callers instead of
@@ -26,8 +19,6 @@ growing). A batch that raises is logged and dropped; the thread carries on with 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import queue
 import threading
 import time
@@ -39,8 +30,6 @@ from starlette.concurrency import run_in_threadpool
 from cds.service.logging import get_logger
 
 T = TypeVar("T")
-
-BACKGROUND_NICE = 19
 
 log = get_logger("background")
 
@@ -126,7 +115,6 @@ class BoundedWorker(Generic[T]):
             )
 
     def _run(self) -> None:
-        lower_priority()
         while True:
             first = self._queue.get()
             batch = [] if first is None else [first]
@@ -162,10 +150,3 @@ class BoundedWorker(Generic[T]):
                 "after-response work failed",
                 extra={"fields": {"event": f"{self.name}_failed", "items": len(batch)}},
             )
-
-
-def lower_priority() -> None:
-    """The calling thread yields its core to the process's other threads (`BACKGROUND_NICE`); where a
-    thread's priority cannot be set (not Linux), it keeps the process's."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)

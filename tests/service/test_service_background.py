@@ -4,14 +4,12 @@ loses nothing it took, hands work over in batches, and is flushed on stop."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import threading
 from collections.abc import Sequence
 
 import pytest
 
-from cds.service.background import BACKGROUND_NICE, BoundedWorker
+from cds.service.background import BoundedWorker
 
 
 class Recorder:
@@ -165,17 +163,3 @@ def test_stopping_writes_a_lingering_batch_at_once() -> None:
     assert worker.offer(7)
     worker.stop(10.0)
     assert recorder.items == [7]
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority is Linux's")
-def test_the_worker_thread_yields_its_core_to_the_callers() -> None:
-    seen: list[int] = []
-    worker: BoundedWorker[int] = BoundedWorker(
-        "test", lambda batch: seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())), 4
-    )
-    worker.start()
-    assert worker.offer(1)
-    assert worker.wait_idle(10.0)
-    worker.stop(10.0)
-    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert seen == [max(caller, BACKGROUND_NICE)]
