@@ -11,6 +11,13 @@ calls (on SQLite, 0.17 ms of CPU for one call, 0.22 ms for three, 0.78 ms for tw
 a `fill`, the wait ends as soon as that many items are waiting, which bounds the batch, and so how
 long its handling runs beside the caller's thread. A stop ends the wait at once.
 
+The thread keeps the process's scheduling priority. At nice 19 the loop got a shared core sooner (10
+resources, one worker on one core, concurrency 1: p50 0.685 -> 0.601 ms), but in `make bench` the two
+workers' memory then grew from 265 MB to 5.5-7.6 GB over 100,000 calls at concurrency 16, in 3 runs of
+3 (1.6 % at the default priority), and 2 workers against 1 fell to 1.65-1.80x: most likely a writer
+that seldom gets the core holds the audit's locks (its own, SQLite's write lock) while finished calls
+wait behind them. Not reproduced outside `make bench` (30,000 and 100,000 calls: 1.3-1.8 %).
+
 When the queue is full, `offer` refuses the item (shadow evaluations count the skip: a slow consumer
 costs skipped work, never memory or the caller's time) and `submit` handles it in the caller's turn
 instead (audit records: nothing is lost, and an overloaded worker slows its callers instead of
