@@ -81,8 +81,10 @@ class Database:
                 cursor.close()
                 connection.commit()
             except BaseException:
-                connection.rollback()
-                connection.close()
+                try:
+                    connection.rollback()
+                finally:
+                    connection.close()
                 raise
             if self.dialect == "postgresql":
                 connection.close()
