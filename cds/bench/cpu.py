@@ -1,5 +1,6 @@
 """Who used the cores during a load run: CPU time per call of the server's processes and of this client,
-and how long the server's threads waited for a core, all from /proc.
+how long the server's threads waited for a core, and how much of the machine's time its hypervisor gave
+to other guests (steal), all from /proc.
 
 On a machine where the load client runs beside the server, two workers share the cores with the client;
 these figures say how much of the cores each took (docs/bench.md, "Workers"), so a throughput figure
@@ -74,3 +75,37 @@ def per_call(before: _Times, after: _Times, calls: int) -> CallCpu:
         client_ms=ms(before.client_s, after.client_s),
         server_wait_ms=ms(before.server_wait_s, after.server_wait_s),
     )
+
+
+@dataclass(frozen=True)
+class MachineTicks:
+    """The machine's CPU time, all cores, in clock ticks: stolen by the hypervisor, and in all."""
+
+    steal: int
+    total: int
+
+
+def machine_ticks(stat: Path = Path("/proc/stat")) -> MachineTicks | None:
+    """None where the kernel does not report steal (not Linux, or a `cpu` line without it)."""
+    try:
+        with stat.open() as lines:
+            first = lines.readline().split()
+    except OSError:
+        return None
+    if len(first) < 9 or first[0] != "cpu":
+        return None
+    ticks = [int(value) for value in first[1:9]]
+    return MachineTicks(steal=ticks[7], total=sum(ticks))
+
+
+def steal_percent(spans: Iterable[tuple[MachineTicks | None, MachineTicks | None]]) -> float | None:
+    """The stolen share of the machine's time over the spans (before, after), in percent; None when a
+    span could not be read. On a shared host a run that misses a target by a few percent may owe it to
+    this, and the report says so beside the figure."""
+    steal = total = 0
+    for before, after in spans:
+        if before is None or after is None:
+            return None
+        steal += after.steal - before.steal
+        total += after.total - before.total
+    return round(100 * steal / total, 2) if total > 0 else None

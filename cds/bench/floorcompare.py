@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import statistics
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 
 from pydantic import BaseModel, ConfigDict
 
+from cds.bench.cpu import MachineTicks, machine_ticks, steal_percent
 from cds.bench.load import LoadResult, run_load
 from cds.bench.serve import HOST, Server, running_server
 from cds.bench.workload import SERVICE_PATH
@@ -60,6 +61,8 @@ class SizeComparison(BaseModel):
     """Service p50 / json.loads floor p50: the issue-12 figure."""
     ratio_to_orjson: float
     target: float | None
+    steal_percent: float | None = None
+    """The machine's time stolen by its hypervisor while this size was measured (`cpu.steal_percent`)."""
 
 
 class FloorComparison(BaseModel):
@@ -124,7 +127,9 @@ def summarise(
     requests: dict[int, int],
     where: Placement,
     rss: dict[str, tuple[float, ...]],
+    steal: Mapping[int, float | None] | None = None,
 ) -> FloorComparison:
+    """`steal`: by size, the share of the machine's time stolen while it was measured."""
     sizes = []
     for size, by_app in results.items():
         apps = {app: _figure(runs) for app, runs in by_app.items()}
@@ -138,6 +143,7 @@ def summarise(
                 ratio_to_json=_ratio(service, apps["json"].p50_ms),
                 ratio_to_orjson=_ratio(service, apps["orjson"].p50_ms),
                 target=RATIO_TARGETS.get(size),
+                steal_percent=(steal or {}).get(size),
             )
         )
     rounds = len(next(iter(next(iter(results.values())).values()))) if results else 0
@@ -190,8 +196,11 @@ def compare_with_floor(
             )
             servers[app] = server
 
+        spans: dict[int, list[tuple[MachineTicks | None, MachineTicks | None]]] = {s: [] for s in bodies}
+
         def measure(app: str, size: int) -> LoadResult:
-            return run_load(
+            before = machine_ticks()
+            result = run_load(
                 HOST,
                 servers[app].port,
                 SERVICE_PATH,
@@ -200,6 +209,8 @@ def compare_with_floor(
                 requests=requests(size),
                 warmup=2,
             )
+            spans[size].append((before, machine_ticks()))
+            return result
 
         sizes = ", ".join(map(str, bodies))
         progress(
@@ -220,4 +231,5 @@ def compare_with_floor(
             results = interleave(list(bodies), rounds, measure)
         rss = {app: server.worker_rss_mb() for app, server in servers.items()}
     body_kb = {size: round(sum(map(len, b)) / len(b) / 1024, 1) for size, b in bodies.items()}
-    return summarise(results, body_kb, {size: requests(size) for size in bodies}, where, rss)
+    steal = {size: steal_percent(spans[size]) for size in bodies}
+    return summarise(results, body_kb, {size: requests(size) for size in bodies}, where, rss, steal)

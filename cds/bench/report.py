@@ -269,22 +269,24 @@ def render_floor_table(report: BenchReport) -> str:
     heading = (
         f"Against the floor, {report.date:%Y-%m-%d}, {report.machine.cores} cores (load average "
         f"{' '.join(map(str, report.machine.load_average))} at the start): 1 worker each, concurrency 1, "
-        f"{floor.placement.note}; medians of {floor.rounds} interleaved rounds"
+        f"{floor.placement.note}; medians of {floor.rounds} interleaved rounds; CPU steal is the share of "
+        "the machine's time its hypervisor gave other guests while that size was measured (/proc/stat)"
     )
     rows = [
         heading,
         "",
         "| N | body KB | "
         + " | ".join(f"{APP_NAMES[app]} p50 / p99 ms" for app in APPS)
-        + " | service / json floor | service / orjson floor | target |",
-        "|--:|--:|" + "--:|" * len(APPS) + "--:|--:|---|",
+        + " | service / json floor | service / orjson floor | CPU steal | target |",
+        "|--:|--:|" + "--:|" * len(APPS) + "--:|--:|--:|---|",
     ]
     for size in floor.sizes:
         cells = [f"{size.apps[app].p50_ms:.2f} / {size.apps[app].p99_ms:.2f}" for app in APPS]
         verdict = verdicts.get(floor_target(size.resources), "").removeprefix("target ")
         rows.append(
             f"| {size.resources:,} | {size.body_kb:,.0f} | {' | '.join(cells)} | "
-            f"{size.ratio_to_json:.2f}× | {size.ratio_to_orjson:.2f}× | {verdict} |"
+            f"{size.ratio_to_json:.2f}× | {size.ratio_to_orjson:.2f}× | {_percent(size.steal_percent)} "
+            f"| {verdict} |"
         )
     rss = "; ".join(
         f"{APP_NAMES[app]} {', '.join(f'{mb:.0f}' for mb in floor.rss_per_worker_mb.get(app, ()))} MB"
@@ -292,6 +294,10 @@ def render_floor_table(report: BenchReport) -> str:
     )
     rows += ["", f"RSS per worker after the rounds: {rss}"]
     return "\n".join(rows)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f} %"
 
 
 def render_table(report: BenchReport) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from cds.bench import cpu
 
@@ -43,3 +44,41 @@ def test_the_clients_cpu_is_this_process() -> None:
     used = cpu.per_call(before, cpu.snapshot([]), calls=4)
     assert 25 <= used.client_ms < 50
     assert (used.server_ms, used.server_wait_ms) == (0, 0)
+
+
+def _stat(tmp_path: Path, first_line: str) -> Path:
+    path = tmp_path / "stat"
+    path.write_text(first_line + "\ncpu0 1 2 3 4 5 6 7 8 0 0\n")
+    return path
+
+
+def test_the_machines_steal_and_total_ticks_are_read_from_the_cpu_line(tmp_path: Path) -> None:
+    ticks = cpu.machine_ticks(_stat(tmp_path, "cpu  100 5 20 800 3 0 2 70 0 0"))
+    assert ticks == cpu.MachineTicks(steal=70, total=1000)
+
+
+def test_a_kernel_that_reports_no_steal_gives_no_ticks(tmp_path: Path) -> None:
+    assert cpu.machine_ticks(_stat(tmp_path, "cpu  100 5 20 800")) is None
+    assert cpu.machine_ticks(tmp_path / "missing") is None
+
+
+def test_steal_is_the_stolen_share_of_all_the_spans_together() -> None:
+    def span(steal: int, total: int) -> tuple[cpu.MachineTicks, cpu.MachineTicks]:
+        return cpu.MachineTicks(steal=0, total=0), cpu.MachineTicks(steal=steal, total=total)
+
+    assert cpu.steal_percent([span(10, 100), span(0, 300)]) == 2.5
+
+
+def test_steal_is_unknown_when_any_span_could_not_be_read() -> None:
+    known = (cpu.MachineTicks(steal=0, total=0), cpu.MachineTicks(steal=1, total=10))
+    assert cpu.steal_percent([known, (None, known[1])]) is None
+    assert cpu.steal_percent([]) is None
+
+
+def test_this_machines_ticks_move_forward() -> None:
+    before = cpu.machine_ticks()
+    _spin(0.05)
+    after = cpu.machine_ticks()
+    if before is None or after is None:
+        return
+    assert after.total > before.total and after.steal >= before.steal

@@ -64,3 +64,9 @@ def test_one_usable_core_is_not_pinned_and_the_placement_says_so() -> None:
     where = placement({0})
     assert (where.pinned, where.server_core, where.client_core) == (False, None, None)
     assert where.note.startswith("not pinned")
+
+
+def test_each_size_carries_the_cpu_stolen_while_it_was_measured() -> None:
+    runs = {app: [_load(1.0)] for app in APPS}
+    summary = summarise({10: runs, 100: runs}, {10: 8.0, 100: 80.0}, {10: 10, 100: 10}, PINNED, {}, {10: 4.5})
+    assert [size.steal_percent for size in summary.sizes] == [4.5, None]

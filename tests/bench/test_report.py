@@ -171,6 +171,16 @@ def test_the_floor_table_gives_date_cores_ratios_and_rss_per_worker() -> None:
     assert "service 120, 118 MB" in table
 
 
+def test_the_floor_table_gives_the_cpu_stolen_while_each_size_was_measured() -> None:
+    floor = _against_floor({10: 2.9, 100: 1.5})
+    sizes = [floor.sizes[0].model_copy(update={"steal_percent": 7.25}), floor.sizes[1]]
+    table = render_floor_table(_report([], floor.model_copy(update={"sizes": sizes})))
+    rows = {line.split(" |")[0]: line for line in table.splitlines() if line.startswith("| 1")}
+    assert "| 7.2 % |" in rows["| 10"]
+    assert "| 1.50× | 3.00× |  | ≤ 2× json.loads floor: met |" in rows["| 100"]
+    assert "CPU steal is the share of the machine's time its hypervisor gave other guests" in table
+
+
 def test_the_alternating_rounds_have_a_row_with_each_ratio_and_their_median() -> None:
     rounds = [WorkerRound(one_worker_rps=400, two_workers_rps=rps) for rps in (600, 800, 760)]
     report = _report([], None).model_copy(update={"worker_rounds": rounds})
