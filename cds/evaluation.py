@@ -14,7 +14,7 @@ from typing import Any
 from msgspec import Struct
 
 from cds.cards.models import CdsResponse, response_of, to_json
-from cds.cards.render import UuidFactory, build_cards, new_uuid
+from cds.cards.render import RuleCards, UuidFactory, build_cards, new_uuid
 from cds.engine import Activation, Engine
 from cds.facts.extract import FactSet, extract_facts
 from cds.facts.regions import BodySites
@@ -42,10 +42,12 @@ class Evaluation(Struct, frozen=True, weakref=True):
 
 
 class Evaluator:
-    """A rulebook with its compiled engine; immutable, so a reload builds a new one and swaps it in."""
+    """A rulebook with its compiled engine and its rules' card parts; immutable, so a reload builds a
+    new one and swaps it in. Raises RulebookError for a rule whose cards cannot be valid."""
 
     def __init__(self, rulebook: Rulebook) -> None:
         self.rulebook = rulebook
+        self.cards = RuleCards(rulebook)
         self.engine = Engine(rulebook.compiled, name=f"spasm-{rulebook.version}-{next(_engine_serial)}")
         self.body_sites = BodySites(rulebook.fact_parameters.body_sites, rulebook.terminology.systems)
         prepare_validators()
@@ -77,7 +79,7 @@ class Evaluator:
         )
         activations = self.engine.evaluate([f.engine_payload() for f in facts.facts])
         decision = decide(self.rulebook, activations)
-        cards = build_cards(decision, facts, self.rulebook, new_uuid)
+        cards = build_cards(decision, facts, self.cards, new_uuid)
         return Evaluation(
             response=response_of(cards),
             facts=facts,

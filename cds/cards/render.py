@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from pydantic import ValidationError
+
 from cds.cards.models import (
     Action,
     Build,
@@ -32,9 +34,11 @@ from cds.cards.models import (
 from cds.cards.orders import service_request
 from cds.facts.extract import FactSet
 from cds.facts.models import Diagnosis, Evidence, Fact, RedFlag
+from cds.fielderrors import dotted, field_errors
 from cds.findings.models import Decision, Finding, Match
 from cds.rulebook.files import Order
 from cds.rulebook.model import Rule, Rulebook
+from cds.rulebook.problems import Problem, RulebookError
 from cds.rulebook.templates import BRIEF, COUNTS, LISTS, SINGLE, brief, join_words, placeholders
 
 RULE_TOPIC_SYSTEM = "urn:spasm-cds:rule"
@@ -189,32 +193,65 @@ class _RuleParts:
     """The detail's last line: the rule id and version and the rules version."""
 
 
-_PARTS_KEPT = 256
-_parts: dict[tuple[str, str], _RuleParts] = {}
-"""(rules version, rule id) -> parts. The version hashes every rule file, so one version has one content;
-emptied when full, so reloads cannot grow it."""
-
 _SAMPLE_PATIENT = "sample"
 _SAMPLE_REASONS = ("Condition/sample",)
 
 
-def _rule_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
-    key = (rulebook.version, rule.id)
-    parts = _parts.get(key)
-    if parts is None:
-        if len(_parts) >= _PARTS_KEPT:
-            _parts.clear()
-        parts = _build_parts(rulebook, rule)
+class RuleCards:
+    """What each rule's cards share whatever the record, built when the rules load: each rule's parts
+    make one whole sample card through the models' validators first, so a rule whose cards could never
+    be valid is refused with the rules (a reload keeps the old ones), not by the first call it fires on.
+    A record then changes only the uuids and the words, which `_assemble` checks on every card."""
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self.rulebook = rulebook
+        parts: dict[str, _RuleParts] = {}
+        problems: list[Problem] = []
+        for rule in rulebook.rules:
+            try:
+                built = _build_parts(rulebook, rule)
+            except ValidationError as error:
+                problems += _problems(rule, error, ())
+                continue
+            found = _sample_problems(rule, built)
+            problems += found
+            if not found:
+                parts[rule.id] = built
+        if problems:
+            raise RulebookError(problems)
+        self._parts = parts
+
+    def parts(self, rule: Rule) -> _RuleParts:
+        return self._parts[rule.id]
+
+
+def _problems(rule: Rule, error: ValidationError, where: tuple[str | int, ...]) -> list[Problem]:
+    return [
+        Problem(rule.file, None, rule.id, dotted(("card", *where, *found.loc)), found.message)
+        for found in field_errors(error)
+    ]
+
+
+def _sample_problems(rule: Rule, parts: _RuleParts) -> list[Problem]:
+    """Each action alone first: a model's errors are placed within that model, so only this way does
+    an order's problem name the suggestion and action it is in."""
+    for i, suggestion in enumerate(parts.suggestions):
+        for j, (description, order) in enumerate(suggestion.orders):
+            try:
+                _action(validated, description, order, _SAMPLE_PATIENT, _SAMPLE_REASONS)
+            except ValidationError as error:
+                return _problems(rule, error, ("suggestions", i, "actions", j))
+    try:
         _assemble(parts, validated, new_uuid, "sample", "sample", _SAMPLE_PATIENT, _SAMPLE_REASONS)
-        _parts[key] = parts
-    return parts
+    except ValidationError as error:
+        return _problems(rule, error, ())
+    return []
 
 
 def _build_parts(rulebook: Rulebook, rule: Rule) -> _RuleParts:
-    """Validates the parts but not the card they make: `_rule_parts` has the models validate a whole
-    card of them before keeping them. A record changes only the uuids and the words, which `_assemble`
-    checks on every card, and the patient and evidence references of an order, which cannot make it
-    invalid (`Patient/...`, `Condition/...` are never blank)."""
+    """Validates the parts but not the card they make (`RuleCards` has a whole one validated). The
+    patient and evidence references a record puts in an order cannot make it invalid (`Patient/...`,
+    `Condition/...` are never blank)."""
     spec = rule.spec.card
     first_link = spec.links[0] if spec.links else None
     names = frozenset(
@@ -261,22 +298,16 @@ def _derived(name: str) -> bool:
     return name in COUNTS or name in BRIEF or name in LISTS or name in SINGLE
 
 
-def build_card(
-    finding: Finding, fact_set: FactSet, rulebook: Rulebook, new_uuid: UuidFactory = new_uuid
-) -> Card:
-    return _card(finding, fact_set.by_id(), fact_set, rulebook, new_uuid)
-
-
 def _card(
     finding: Finding,
     facts: dict[str, Fact],
     fact_set: FactSet,
-    rulebook: Rulebook,
+    cards: RuleCards,
     new_uuid: UuidFactory,
     build: Build = assembled,
 ) -> Card:
     spec = finding.rule.spec.card
-    parts = _rule_parts(rulebook, finding.rule)
+    parts = cards.parts(finding.rule)
     words = spec.in_context if finding.context and spec.in_context else spec
     values = _placeholder_values(finding, facts, parts)
     return _assemble(
@@ -309,15 +340,7 @@ def _assemble(
                 "uuid": check_uuid(new_uuid()),
                 "isRecommended": s.recommended,
                 "actions": tuple(
-                    build(
-                        Action,
-                        {
-                            "type": "create",
-                            "description": description,
-                            "resource": service_request(order, patient_id, references),
-                            "resourceId": None,
-                        },
-                    )
+                    _action(build, description, order, patient_id, references)
                     for description, order in s.orders
                 ),
             },
@@ -340,10 +363,25 @@ def _assemble(
     )
 
 
+def _action(
+    build: Build, description: str, order: Order, patient_id: str, references: Sequence[str]
+) -> Action:
+    return build(
+        Action,
+        {
+            "type": "create",
+            "description": description,
+            "resource": service_request(order, patient_id, references),
+            "resourceId": None,
+        },
+    )
+
+
 def build_cards(
-    decision: Decision, fact_set: FactSet, rulebook: Rulebook, new_uuid: UuidFactory = new_uuid
+    decision: Decision, fact_set: FactSet, cards: RuleCards, new_uuid: UuidFactory = new_uuid
 ) -> list[Card]:
+    """`cards`: the parts of the rules `decision` was made by."""
     if not decision.findings:
         return []
     facts = fact_set.by_id()
-    return sort_cards(_card(f, facts, fact_set, rulebook, new_uuid) for f in decision.findings)
+    return sort_cards(_card(f, facts, fact_set, cards, new_uuid) for f in decision.findings)

@@ -12,13 +12,12 @@ from uuid import UUID
 
 import pytest
 import yaml
-from pydantic import ValidationError
 
 from cds.cards.models import Card, CdsResponse, Coding, Source, assembled, response_of, to_json, validated
-from cds.cards.render import UuidFactory, _card, build_cards
+from cds.cards.render import RuleCards, UuidFactory, _card, build_cards
 from cds.evaluation import Evaluation, Evaluator
 from cds.fhir import read_path
-from cds.rulebook import Rulebook
+from cds.rulebook import Rulebook, RulebookError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 EXPECTED: dict[str, Any] = yaml.safe_load((FIXTURES / "expected.yaml").read_text())
@@ -41,7 +40,7 @@ def test_every_card_of_a_fixture_is_the_card_the_models_validate(evaluator: Eval
     facts = evaluation.facts
     for finding in evaluation.decision.findings:
         made = [
-            _card(finding, facts.by_id(), facts, evaluator.rulebook, _counted(), build)
+            _card(finding, facts.by_id(), facts, evaluator.cards, _counted(), build)
             for build in (validated, assembled)
         ]
         assert made[0] == made[1]
@@ -72,26 +71,39 @@ def test_an_assembled_model_is_equal_to_the_validated_one() -> None:
     assert made.model_fields_set == set(Card.model_fields)
 
 
-def test_an_order_that_cannot_make_a_valid_action_refuses_its_rules_first_card(
-    evaluator: Evaluator, rulebook: Rulebook
-) -> None:
-    """The parts are validated as a whole card before any is assembled from them."""
-    evaluation = _evaluated(evaluator, "urgent-red-flag.json")
+def _blank_order_system(rulebook: Rulebook) -> Rulebook:
     blank_system = {
         name: order.model_copy(update={"code": order.code.model_copy(update={"system": " "})})
         if order.code
         else order
         for name, order in rulebook.orders.items()
     }
-    broken = dataclasses.replace(rulebook, version="blank-order-system", orders=blank_system)
-    with pytest.raises(ValidationError, match=re.escape("ServiceRequest.code.coding[0].system: empty")):
-        build_cards(evaluation.decision, evaluation.facts, broken)
+    return dataclasses.replace(rulebook, version="blank-order-system", orders=blank_system)
+
+
+def test_an_order_that_cannot_make_a_valid_action_refuses_the_rules_naming_each_rule_file(
+    rulebook: Rulebook,
+) -> None:
+    """The parts are validated as a whole card when the rules load, not on a rule's first card."""
+    with pytest.raises(RulebookError) as refused:
+        RuleCards(_blank_order_system(rulebook))
+    ordering = {rule.id: rule.file for rule in rulebook.rules if rule.spec.card.suggestions}
+    assert ordering and {problem.subject for problem in refused.value.problems} == set(ordering)
+    problem = refused.value.problems[0]
+    assert problem.file == ordering[str(problem.subject)]
+    assert problem.field == "card.suggestions.0.actions.0.resource"
+    assert "ServiceRequest.code.coding[0].system: empty" in str(problem)
+
+
+def test_an_evaluator_is_not_built_for_rules_whose_cards_cannot_be_valid(rulebook: Rulebook) -> None:
+    with pytest.raises(RulebookError, match=re.escape("ServiceRequest.code.coding[0].system: empty")):
+        Evaluator(_blank_order_system(rulebook))
 
 
 def test_a_malformed_uuid_from_the_factory_is_refused(evaluator: Evaluator) -> None:
     evaluation = _evaluated(evaluator, "urgent-red-flag.json")
     with pytest.raises(ValueError, match="must be a UUID"):
-        build_cards(evaluation.decision, evaluation.facts, evaluator.rulebook, lambda: "card-1")
+        build_cards(evaluation.decision, evaluation.facts, evaluator.cards, lambda: "card-1")
 
 
 def test_a_response_of_cards_is_the_response_the_models_validate(evaluator: Evaluator) -> None:
