@@ -204,7 +204,6 @@ class RuleCards:
     A record then changes only the uuids and the words, which `_assemble` checks on every card."""
 
     def __init__(self, rulebook: Rulebook) -> None:
-        self.rulebook = rulebook
         parts: dict[str, _RuleParts] = {}
         problems: list[Problem] = []
         for rule in rulebook.rules:
@@ -212,10 +211,8 @@ class RuleCards:
                 built = _build_parts(rulebook, rule)
             except ValidationError as error:
                 problems += _problems(rule, error, ())
-                continue
-            found = _sample_problems(rule, built)
-            problems += found
-            if not found:
+            else:
+                problems += _sample_problems(rule, built)
                 parts[rule.id] = built
         if problems:
             raise RulebookError(problems)
