@@ -256,18 +256,39 @@ async def _profile(
     return plain, instrumented, clock, per_request
 
 
-def profile_stages(bodies: Sequence[bytes], resources: int, *, requests: int) -> StageProfile:
-    """The per-stage times of `requests` calls (the bodies in turn) against a fresh app, auth off."""
-    with tempfile.TemporaryDirectory(prefix="cds-stages-") as data_dir, open(os.devnull, "w") as sink:
-        config = logging_config("info")
+@contextmanager
+def _service_logging_to_devnull() -> Iterator[None]:
+    """The service's logging configuration, so the access log line is timed as served, written to
+    /dev/null; the loggers it configures are put back as they were after. A second `dictConfig` would
+    not undo the first: it leaves a configured logger's handlers in place, and those would then write
+    to the closed sink (every later line of the process a "Logging error")."""
+    config = logging_config("info")
+    loggers = [logging.getLogger(name) for name in config["loggers"]]
+    saved = [(logger.handlers[:], logger.level, logger.propagate, logger.disabled) for logger in loggers]
+    with open(os.devnull, "w") as sink:
         config["handlers"]["stderr"]["stream"] = sink
         logging.config.dictConfig(config)
+        try:
+            yield
+        finally:
+            for logger, (handlers, level, propagate, disabled) in zip(loggers, saved, strict=True):
+                for handler in logger.handlers:
+                    if handler not in handlers:
+                        handler.close()
+                logger.handlers[:] = handlers
+                logger.setLevel(level)
+                logger.propagate = propagate
+                logger.disabled = disabled
+
+
+def profile_stages(bodies: Sequence[bytes], resources: int, *, requests: int) -> StageProfile:
+    """The per-stage times of `requests` calls (the bodies in turn) against a fresh app, auth off."""
+    with tempfile.TemporaryDirectory(prefix="cds-stages-") as data_dir, _service_logging_to_devnull():
         settings = load_settings(host="127.0.0.1", port=8080, auth="off", data_dir=Path(data_dir))
         app = create_app(settings)
         try:
             plain, instrumented, clock, per_request = asyncio.run(_profile(app, bodies, requests))
         finally:
-            logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
             gc.unfreeze()
     figures = []
     order = {stage.label: index for index, stage in enumerate(STAGES)}

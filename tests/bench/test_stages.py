@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from cds.bench.stages import STAGES, StageProfile, profile_stages, render_stages
@@ -42,3 +44,12 @@ def test_the_table_lists_every_stage_with_its_times(profile: StageProfile) -> No
     table = render_stages(profile).splitlines()
     assert table[0].startswith("Stages of a call in process, 10 resources, 8 calls")
     assert len([line for line in table if line.startswith("| ") and "µs" not in line]) == len(profile.stages)
+
+
+def test_the_profile_leaves_the_service_loggers_as_it_found_them(
+    workload: dict[int, list[BenchRequest]],
+) -> None:
+    loggers = [logging.getLogger(name) for name in ("cds", "uvicorn", "uvicorn.access")]
+    before = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
+    profile_stages([r.body for r in workload[10]][:1], 10, requests=1)
+    assert [(logger.handlers, logger.level, logger.propagate) for logger in loggers] == before
