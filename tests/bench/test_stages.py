@@ -8,6 +8,7 @@ import pytest
 
 from cds.bench.stages import STAGES, StageProfile, profile_stages, render_stages
 from cds.bench.workload import BenchRequest
+from cds.service.logging import logging_config
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_the_table_lists_every_stage_with_its_times(profile: StageProfile) -> No
 def test_the_profile_leaves_the_service_loggers_as_it_found_them(
     workload: dict[int, list[BenchRequest]],
 ) -> None:
-    loggers = [logging.getLogger(name) for name in ("cds", "uvicorn", "uvicorn.access")]
+    loggers = [logging.getLogger(name) for name in logging_config("info")["loggers"]]
     before = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
     profile_stages([r.body for r in workload[10]][:1], 10, requests=1)
     assert [(logger.handlers, logger.level, logger.propagate) for logger in loggers] == before
