@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 
 from pydantic import BaseModel, ConfigDict
 
-from cds.bench.cpu import MachineTicks, machine_ticks, steal_percent
+from cds.bench.cpu import MachineTicks, machine_ticks, per_call, snapshot, steal_percent
 from cds.bench.load import LoadResult, run_load
 from cds.bench.serve import HOST, Server, running_server
 from cds.bench.workload import SERVICE_PATH
@@ -25,6 +25,8 @@ APPS = ("json", "orjson", "service")
 """The floor variants, then the service: the keys of every per-app figure."""
 RATIO_TARGETS = {10: 3.0, 100: 2.0, 1000: 1.0}
 """Issue 12: service p50 at most this many times the json.loads floor's, by resources."""
+WARM_UP_CALLS = 2
+"""Sent before each measured run, untimed; the server's CPU clocks count them."""
 
 
 class Placement(BaseModel):
@@ -47,6 +49,9 @@ class AppFigure(BaseModel):
     rounds_p50_ms: tuple[float, ...]
     rounds_p99_ms: tuple[float, ...]
     errors: int
+    server_cpu_ms: float | None = None
+    """Median over the rounds of the server's CPU a call (every thread, from /proc): beside the p50 it
+    says whether the time went to this server's work or to waiting (the client's turn, wake-ups)."""
 
 
 class SizeComparison(BaseModel):
@@ -128,11 +133,14 @@ def summarise(
     where: Placement,
     rss: dict[str, tuple[float, ...]],
     steal: Mapping[int, float | None] | None = None,
+    server_cpu: Mapping[int, Mapping[str, Sequence[float]]] | None = None,
 ) -> FloorComparison:
-    """`steal`: by size, the share of the machine's time stolen while it was measured."""
+    """`steal`: by size, the share of the machine's time stolen while it was measured; `server_cpu`: by
+    size and app, the server's CPU a call in each round."""
     sizes = []
     for size, by_app in results.items():
-        apps = {app: _figure(runs) for app, runs in by_app.items()}
+        cpu = (server_cpu or {}).get(size, {})
+        apps = {app: _figure(runs, cpu.get(app, ())) for app, runs in by_app.items()}
         service = apps["service"].p50_ms
         sizes.append(
             SizeComparison(
@@ -150,7 +158,7 @@ def summarise(
     return FloorComparison(placement=where, rounds=rounds, sizes=sizes, rss_per_worker_mb=rss)
 
 
-def _figure(runs: list[LoadResult]) -> AppFigure:
+def _figure(runs: list[LoadResult], server_cpu: Sequence[float]) -> AppFigure:
     p50 = tuple(run.p50_ms for run in runs)
     p99 = tuple(run.p99_ms for run in runs)
     return AppFigure(
@@ -159,6 +167,7 @@ def _figure(runs: list[LoadResult]) -> AppFigure:
         rounds_p50_ms=p50,
         rounds_p99_ms=p99,
         errors=sum(run.errors for run in runs),
+        server_cpu_ms=round(statistics.median(server_cpu), 3) if server_cpu else None,
     )
 
 
@@ -197,9 +206,12 @@ def compare_with_floor(
             servers[app] = server
 
         spans: dict[int, list[tuple[MachineTicks | None, MachineTicks | None]]] = {s: [] for s in bodies}
+        cpu: dict[int, dict[str, list[float]]] = {s: {app: [] for app in APPS} for s in bodies}
 
         def measure(app: str, size: int) -> LoadResult:
             before = machine_ticks()
+            pids = servers[app].pids()
+            clocks = snapshot(pids)
             result = run_load(
                 HOST,
                 servers[app].port,
@@ -207,9 +219,11 @@ def compare_with_floor(
                 bodies[size],
                 concurrency=1,
                 requests=requests(size),
-                warmup=2,
+                warmup=WARM_UP_CALLS,
             )
             spans[size].append((before, machine_ticks()))
+            calls = result.requests + WARM_UP_CALLS
+            cpu[size][app].append(per_call(clocks, snapshot(pids), calls).server_ms)
             return result
 
         sizes = ", ".join(map(str, bodies))
@@ -232,4 +246,4 @@ def compare_with_floor(
         rss = {app: server.worker_rss_mb() for app, server in servers.items()}
     body_kb = {size: round(sum(map(len, b)) / len(b) / 1024, 1) for size, b in bodies.items()}
     steal = {size: steal_percent(spans[size]) for size in bodies}
-    return summarise(results, body_kb, {size: requests(size) for size in bodies}, where, rss, steal)
+    return summarise(results, body_kb, {size: requests(size) for size in bodies}, where, rss, steal, cpu)

@@ -49,6 +49,9 @@ class Machine(BaseModel):
     versions: dict[str, str]
     load_average: tuple[float, float, float]
     """1, 5 and 15 minute load averages when the run started: other work on the machine skews figures."""
+    processor: str = ""
+    """The CPU model and its caches (`processor_description`); empty in reports from before it was
+    recorded, or where the kernel does not say."""
 
 
 class HttpFigure(BaseModel):
@@ -134,7 +137,37 @@ def describe_machine() -> Machine:
         python=platform.python_version(),
         versions=versions,
         load_average=load_average(),
+        processor=processor_description(),
     )
+
+
+def processor_description(
+    cpuinfo: Path = Path("/proc/cpuinfo"), caches: Path = Path("/sys/devices/system/cpu/cpu0/cache")
+) -> str:
+    """The model and the caches of the first core, e.g. "AMD EPYC, L2 1024K, L3 32768K". A cloud machine
+    of the same size can be a different processor from one day to the next, and the ratio at 10
+    resources moved with it (3.5x on an Intel Xeon, 2.4-2.7x on an AMD EPYC with the same code), so a
+    run names the one it measured."""
+    model = ""
+    try:
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() == "model name":
+                model = value.strip()
+                break
+    except OSError:
+        pass
+    sizes: list[str] = []
+    for index in sorted(caches.glob("index*")):
+        try:
+            level = (index / "level").read_text().strip()
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        if level != "1" and kind == "Unified":
+            sizes.append(f"L{level} {size}")
+    return ", ".join([model, *sizes] if model else sizes)
 
 
 def load_average() -> tuple[float, float, float]:
@@ -267,7 +300,8 @@ def render_floor_table(report: BenchReport) -> str:
         return ""
     verdicts = _verdicts(report)
     heading = (
-        f"Against the floor, {report.date:%Y-%m-%d}, {report.machine.cores} cores (load average "
+        f"Against the floor, {report.date:%Y-%m-%d}, {report.machine.cores} cores"
+        f"{f', {report.machine.processor}' if report.machine.processor else ''} (load average "
         f"{' '.join(map(str, report.machine.load_average))} at the start): 1 worker each, concurrency 1, "
         f"{floor.placement.note}; medians of {floor.rounds} interleaved rounds; CPU steal is the share of "
         "the machine's time its hypervisor gave other guests while that size was measured (/proc/stat)"
@@ -293,7 +327,23 @@ def render_floor_table(report: BenchReport) -> str:
         for app in APPS
     )
     rows += ["", f"RSS per worker after the rounds: {rss}"]
-    return "\n".join(rows)
+    cpu = _server_cpu_line(floor)
+    return "\n".join([*rows, cpu] if cpu else rows)
+
+
+def _server_cpu_line(floor: FloorComparison) -> str:
+    """Each server's CPU a call beside its p50: at concurrency 1 the difference is time it spent
+    waiting (the client's turn, wake-ups), so two runs whose ratios differ can be told apart by it."""
+    sizes = []
+    for size in floor.sizes:
+        figures = [
+            f"{APP_NAMES[app]} {cpu:.2f}" for app in APPS if (cpu := size.apps[app].server_cpu_ms) is not None
+        ]
+        if figures:
+            sizes.append(f"{size.resources:,} resources: {', '.join(figures)} ms")
+    if not sizes:
+        return ""
+    return "Server CPU a call (every thread, from /proc; medians of the rounds): " + "; ".join(sizes)
 
 
 def _percent(value: float | None) -> str:

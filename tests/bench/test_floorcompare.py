@@ -70,3 +70,15 @@ def test_each_size_carries_the_cpu_stolen_while_it_was_measured() -> None:
     runs = {app: [_load(1.0)] for app in APPS}
     summary = summarise({10: runs, 100: runs}, {10: 8.0, 100: 80.0}, {10: 10, 100: 10}, PINNED, {}, {10: 4.5})
     assert [size.steal_percent for size in summary.sizes] == [4.5, None]
+
+
+def test_each_app_carries_the_median_of_its_servers_cpu_a_call() -> None:
+    runs = {app: [_load(1.0), _load(1.0), _load(1.0)] for app in APPS}
+    cpu = {10: {"json": [0.2, 0.9, 0.1], "service": [0.7, 0.6, 0.8]}}
+    summary = summarise({10: runs}, {10: 8.0}, {10: 10}, PINNED, {}, None, cpu)
+    apps = summary.sizes[0].apps
+    assert (apps["json"].server_cpu_ms, apps["service"].server_cpu_ms, apps["orjson"].server_cpu_ms) == (
+        0.2,
+        0.7,
+        None,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from cds.bench.cpu import CallCpu
 from cds.bench.floorcompare import FloorComparison, Placement, summarise
@@ -21,6 +22,7 @@ from cds.bench.report import (
     WorkerRound,
     check_targets,
     floor_target,
+    processor_description,
     render_floor_table,
     render_table,
 )
@@ -142,9 +144,15 @@ def test_ratio_targets_are_not_measured_without_the_floor() -> None:
     assert verdicts[floor_target(10)] is None
 
 
-def _report(http: list[HttpFigure], floor: FloorComparison | None) -> BenchReport:
+def _report(http: list[HttpFigure], floor: FloorComparison | None, processor: str = "") -> BenchReport:
     machine = Machine(
-        cores=2, usable_cores=2, platform="Linux", python="3.11", versions={}, load_average=(0.1, 0.2, 0.3)
+        cores=2,
+        usable_cores=2,
+        platform="Linux",
+        python="3.11",
+        versions={},
+        load_average=(0.1, 0.2, 0.3),
+        processor=processor,
     )
     return BenchReport(
         date=dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC),
@@ -171,6 +179,28 @@ def test_the_floor_table_gives_date_cores_ratios_and_rss_per_worker() -> None:
     assert "service 120, 118 MB" in table
 
 
+def test_the_floor_table_names_the_processor_it_was_measured_on() -> None:
+    table = render_floor_table(_report([], _against_floor({10: 2.5}), processor="AMD EPYC, L3 32768K"))
+    assert table.startswith("Against the floor, 2026-12-01, 2 cores, AMD EPYC, L3 32768K (load average")
+
+
+def test_the_processor_is_its_model_and_the_sizes_of_its_unified_caches(tmp_path: Path) -> None:
+    (tmp_path / "cpuinfo").write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t: fpu\n")
+    caches = [("1", "Data", "32K"), ("1", "Instruction", "32K"), ("2", "Unified", "1M")]
+    caches.append(("3", "Unified", "32M"))
+    for index, (level, kind, size) in enumerate(caches):
+        folder = tmp_path / "cache" / f"index{index}"
+        folder.mkdir(parents=True)
+        for name, value in (("level", level), ("type", kind), ("size", size)):
+            (folder / name).write_text(value + "\n")
+    described = processor_description(tmp_path / "cpuinfo", tmp_path / "cache")
+    assert described == "AMD EPYC, L2 1M, L3 32M"
+
+
+def test_the_processor_is_empty_where_the_kernel_does_not_say(tmp_path: Path) -> None:
+    assert processor_description(tmp_path / "no-cpuinfo", tmp_path / "no-cache") == ""
+
+
 def test_the_floor_table_gives_the_cpu_stolen_while_each_size_was_measured() -> None:
     floor = _against_floor({10: 2.9, 100: 1.5})
     sizes = [floor.sizes[0].model_copy(update={"steal_percent": 7.25}), floor.sizes[1]]
@@ -179,6 +209,24 @@ def test_the_floor_table_gives_the_cpu_stolen_while_each_size_was_measured() -> 
     assert "| 7.2 % |" in rows["| 10"]
     assert "| 1.50× | 3.00× |  | ≤ 2× json.loads floor: met |" in rows["| 100"]
     assert "CPU steal is the share of the machine's time its hypervisor gave other guests" in table
+
+
+def test_the_floor_table_gives_each_servers_cpu_a_call_beside_its_latency() -> None:
+    floor = _against_floor({10: 2.5})
+    apps = {
+        app: figure.model_copy(update={"server_cpu_ms": cpu})
+        for (app, figure), cpu in zip(floor.sizes[0].apps.items(), (0.171, 0.142, 0.655), strict=True)
+    }
+    sizes = [floor.sizes[0].model_copy(update={"apps": apps})]
+    table = render_floor_table(_report([], floor.model_copy(update={"sizes": sizes})))
+    assert table.splitlines()[-1] == (
+        "Server CPU a call (every thread, from /proc; medians of the rounds): "
+        "10 resources: floor json.loads 0.17, floor orjson 0.14, service 0.66 ms"
+    )
+
+
+def test_the_floor_table_has_no_cpu_line_for_runs_that_did_not_measure_it() -> None:
+    assert "Server CPU a call" not in render_floor_table(_report([], _against_floor({10: 2.5})))
 
 
 def test_the_alternating_rounds_have_a_row_with_each_ratio_and_their_median() -> None:
