@@ -146,7 +146,7 @@ def processor_description(
 ) -> str:
     """The model and the caches of the first core, e.g. "AMD EPYC, L2 1024K, L3 32768K". A cloud machine
     of the same size can be a different processor from one day to the next, and the ratio at 10
-    resources moved with it (3.5x on an Intel Xeon, 2.4-2.7x on an AMD EPYC with the same code), so a
+    resources moved with it (3.5x on an Intel Xeon, 2.4-3.2x on an AMD EPYC with the same code), so a
     run names the one it measured."""
     model = ""
     try:
