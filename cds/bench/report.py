@@ -165,7 +165,7 @@ def processor_description(
             size = (index / "size").read_text().strip()
         except OSError:
             continue
-        if level != "1" and kind == "Unified":
+        if kind == "Unified":
             sizes.append(f"L{level} {size}")
     return ", ".join([model, *sizes] if model else sizes)
 

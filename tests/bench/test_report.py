@@ -186,8 +186,12 @@ def test_the_floor_table_names_the_processor_it_was_measured_on() -> None:
 
 def test_the_processor_is_its_model_and_the_sizes_of_its_unified_caches(tmp_path: Path) -> None:
     (tmp_path / "cpuinfo").write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t: fpu\n")
-    caches = [("1", "Data", "32K"), ("1", "Instruction", "32K"), ("2", "Unified", "1M")]
-    caches.append(("3", "Unified", "32M"))
+    caches = [
+        ("1", "Data", "32K"),
+        ("1", "Instruction", "32K"),
+        ("2", "Unified", "1M"),
+        ("3", "Unified", "32M"),
+    ]
     for index, (level, kind, size) in enumerate(caches):
         folder = tmp_path / "cache" / f"index{index}"
         folder.mkdir(parents=True)
